@@ -1,0 +1,183 @@
+"""The `specproof` command line: one command per pipeline step, and `all`."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+
+DEFAULT_SPECS = Path("specs")
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="specproof")
+def main() -> None:
+    """specproof: API reference pages in, YAML specs, conformance suites and a compliance site out."""
+
+
+def _progress_factory():
+    if not err.is_terminal:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(TextColumn("reading pages"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=err, transient=True)
+
+    def factory(total: int):
+        progress.start()
+        task = progress.add_task("read", total=total)
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+            if progress.tasks[task].completed >= total:
+                progress.stop()
+
+        return advance
+
+    return factory
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SPECS,
+              show_default=True, help="Folder the specs are written to (specs/<header>/<Function>.yaml).")
+@click.option("--sdk-include", "sdk_include", multiple=True, type=click.Path(file_okay=False, exists=True),
+              help="An SDK include folder to resolve code values and prototypes from (repeatable). "
+                   "Default: $SPECPROOF_SDK_INCLUDE or the mingw-w64 headers.")
+@click.option("--no-sdk", is_flag=True, help="Do not use SDK headers: values come from the pages only.")
+@click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option("--force", is_flag=True, help="Replace specs even when they come from a newer page.")
+def ingest(paths: tuple[Path, ...], out: Path, sdk_include: tuple[str, ...], no_sdk: bool, jobs: int | None,
+           force: bool) -> None:
+    """Read reference pages (files or whole folders) and write one spec per function."""
+    from .ingest import ingest as run_ingest
+
+    include = () if no_sdk else (sdk_include or None)
+    report = run_ingest(list(paths), out, workers=jobs, include_dirs=include, force=force,
+                        progress_factory=_progress_factory())
+    if report.sdk_note:
+        err.print(f"[yellow]note:[/] {report.sdk_note}")
+    table = Table(title=f"ingest into {out}", show_header=False)
+    table.add_row("pages read", str(report.read))
+    table.add_row("specs written", str(len(report.written)))
+    table.add_row("specs unchanged", str(report.unchanged))
+    table.add_row("skipped (not function pages)", str(len(report.skipped)))
+    table.add_row("superseded (another page of the same function won)", str(len(report.superseded)))
+    table.add_row("kept (the spec comes from a newer page)", str(len(report.kept_newer)))
+    table.add_row("failed", str(len(report.failed)))
+    console.print(table)
+    reasons = Counter(reason for _, reason in report.skipped)
+    for reason, count in reasons.most_common(5):
+        console.print(f"  skipped {count}: {reason}" if count > 1 else f"  skipped: {reason}")
+    for file, newer in report.kept_newer:
+        console.print(f"  kept {newer}: {file} is older than the page it was read from (use --force to replace)")
+    for target, case_id, clause_ids in report.stale:
+        console.print(f"[yellow]stale[/] {target}: case {case_id} covers changed clause(s) {', '.join(clause_ids)}")
+    for file, reason in report.failed:
+        err.print(f"[red]failed[/] {file}: {reason}")
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("root", required=False, type=click.Path(exists=True, path_type=Path), default=DEFAULT_SPECS)
+@click.option("--strict", is_flag=True, help="Warnings count as errors.")
+@click.option("--quiet", "-q", is_flag=True, help="Print problems only, no summary line.")
+def lint(root: Path, strict: bool, quiet: bool) -> None:
+    """Validate specs against the schema and check their meaning."""
+    from .spec.lint import lint as run_lint
+
+    result = run_lint(root)
+    for problem in result.problems:
+        console.print(str(problem), markup=False)
+    if not quiet:
+        console.print(f"{result.files} spec files: {result.errors} errors, {result.warnings} warnings")
+    if result.errors or (strict and result.warnings):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SPECS)
+def schema(folder: Path) -> None:
+    """Write FOLDER/schema.json, the JSON Schema of spec files, from the model."""
+    from .spec.schema import write_schema
+
+    folder.mkdir(parents=True, exist_ok=True)
+    console.print(str(write_schema(folder)))
+
+
+def print_summary(specs) -> None:
+    """A short account of a spec set: what functions, which codes, how many clauses."""
+    headers = Counter(s.header for s in specs)
+    modes = Counter(s.mode for s in specs)
+    formats = Counter(s.source.format for s in specs)
+    codes = [c for s in specs for c in s.returns.codes]
+    kinds = Counter(c.kind for s in specs for c in s.clauses)
+    table = Table(title="specs", show_header=True)
+    table.add_column("header")
+    table.add_column("functions", justify="right")
+    table.add_column("user", justify="right")
+    table.add_column("kernel", justify="right")
+    table.add_column("codes", justify="right")
+    table.add_column("clauses", justify="right")
+    table.add_column("cases", justify="right")
+    for header in sorted(headers):
+        group = [s for s in specs if s.header == header]
+        table.add_row(header, str(len(group)), str(sum(s.mode == "user" for s in group)),
+                      str(sum(s.mode == "kernel" for s in group)),
+                      str(sum(len(s.returns.codes) for s in group)), str(sum(len(s.clauses) for s in group)),
+                      str(sum(len(s.cases) for s in group)))
+    console.print(table)
+    console.print(
+        f"{len(specs)} functions ({modes['user']} user-mode, {modes['kernel']} kernel-mode) from "
+        + ", ".join(f"{n} {f}" for f, n in sorted(formats.items()))
+        + f"; {len(codes)} return codes ({sum(1 for c in codes if c.family)} families, "
+        f"{sum(1 for c in codes if c.unresolved)} unresolved, {sum(1 for c in codes if c.origin == 'prose')} from prose); "
+        f"{sum(kinds.values())} clauses ({kinds['normative']} normative, {kinds['obligation']} caller obligations, "
+        f"{kinds['informative']} informative); {sum(len(s.cases) for s in specs)} curated cases"
+    )
+
+
+@main.command()
+@click.argument("root", required=False, type=click.Path(exists=True, path_type=Path), default=DEFAULT_SPECS)
+def specs(root: Path) -> None:
+    """Summarise a spec set (after validating it)."""
+    from .spec.lint import lint as run_lint
+
+    result = run_lint(root)
+    print_summary(result.specs)
+    if result.errors:
+        err.print(f"[red]{result.errors} spec errors[/]: run `specproof lint {root}`")
+        sys.exit(1)
+
+
+@main.command(name="all")
+@click.option("--specs", "root", type=click.Path(exists=True, path_type=Path), default=DEFAULT_SPECS,
+              show_default=True)
+def all_steps(root: Path) -> None:
+    """The main job: check the committed specs and summarise them."""
+    from .spec.lint import lint as run_lint
+
+    console.rule("lint")
+    result = run_lint(root)
+    for problem in result.problems:
+        if problem.severity == "error":
+            console.print(str(problem), markup=False)
+    console.print(f"{result.files} spec files: {result.errors} errors, {result.warnings} warnings "
+              f"(details: specproof lint {root})")
+    console.rule("summary")
+    print_summary(result.specs)
+    if result.errors:
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

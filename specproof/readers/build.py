@@ -1,0 +1,358 @@
+"""PageParts to Spec: the one place where page facts get their meaning.
+
+Every reader fills PageParts; this module decides the mode, the signature,
+the return shape and codes, and the clauses, so that one function read from
+two formats gives one spec. Values the page does not give are looked up in
+the SDK headers (when the caller passes them) and flagged when unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Iterable
+
+from ..sdk.prototypes import parse_page_prototype
+from ..spec.model import Clause, Param, Requirements, ReturnCode, Returns, Signature, Source, Spec
+from . import clauses as cl
+from .codes import code_column, codes_in_cell, names_in_prose, parse_number, success_of
+from .parts import Block, PageParts
+from .text import digest_text, fold
+
+if TYPE_CHECKING:
+    from ..sdk import SdkHeaders
+
+KERNEL_LIBS = frozenset({
+    "fwpkclnt.lib", "ntoskrnl.lib", "hal.lib", "ndis.lib", "wdmsec.lib", "ksecdd.lib", "fltmgr.lib",
+    "netio.lib", "storport.lib", "ks.lib", "wdfldr.lib", "aux_klib.lib", "classpnp.lib", "ntstrsafe.lib",
+    "cng.lib", "wmilib.lib", "usbd.lib", "hidparse.lib", "bdasup.lib", "portcls.lib", "acxstub.lib",
+    "netadaptercxstub.lib", "wdfdriverentry.lib",
+})
+_KERNEL_HEADERS = frozenset({"wdm.h", "ntddk.h", "ntifs.h", "fltkernel.h", "ndis.h", "wdf.h", "storport.h"})
+_STATUS_TYPES = frozenset({"HRESULT", "NTSTATUS", "SECURITY_STATUS", "LSTATUS", "SCODE", "RPC_STATUS", "MMRESULT"})
+_BOOL_SENTENCE = re.compile(r"\breturn(?:s| value is)\s+(?:a\s+)?(nonzero|non-zero|zero|true|false|null|non-null)\b", re.I)
+_VOID_SENTENCE = re.compile(r"\b(?:does not|doesn't) return a value\b|^none\.?$", re.I)
+_OTHER_REPORTER = re.compile(r"^(?:the\s+)?\**([A-Za-z_]\w{2,})\**(?:\s+function)?\s+(?:returns|may return|will return)\b")
+_POINTS_AHEAD = re.compile(r"\b(?:below|following)\b", re.I)
+_REPORT_VERBS = re.compile(r"\b(?:return(?:s|ed)?|fail(?:s|ed)? with|complete(?:s|d)? with)\b", re.I)
+_NUMBER_CELL = re.compile(r"^(?:0[xX][0-9A-Fa-f]+|-?\d+)[uUlL]*$")
+_DIRECTIONS = {"in": "in", "out": "out", "inout": "inout", "in/out": "inout", "_in_": "in", "_out_": "out",
+               "_inout_": "inout", "_in_opt_": "in", "_out_opt_": "out", "_inout_opt_": "inout"}
+
+
+# -- requirements and mode ------------------------------------------------------------
+
+
+def _kernel_reason(parts: PageParts) -> str | None:
+    """The page fact that makes a function kernel-mode, or None for user mode."""
+    for key in ("target-min-winverclnt", "target-min-winversvr", "target-platform"):
+        value = parts.req.get(key, "")
+        if "kernel-mode" in value.lower() or "kernel mode" in value.lower():
+            return f"requirements say {value!r}"
+    irql = parts.req.get("irql")
+    if irql:
+        return f"IRQL requirement {irql!r}"
+    lib = (parts.req.get("lib") or "").lower()
+    for name in re.split(r"[;,\s]+", lib):
+        if name in KERNEL_LIBS:
+            return f"kernel library {name}"
+    for key in ("dll", "lib"):
+        value = (parts.req.get(key) or "").lower()
+        if re.search(r"\.sys\b", value):
+            return f"{key} {parts.req[key]!r} is a kernel driver"
+    header = (parts.header or "").lower()
+    if header in _KERNEL_HEADERS:
+        return f"kernel header {header}"
+    return None
+
+
+def _requirements(parts: PageParts) -> Requirements:
+    req = parts.req
+    return Requirements(
+        min_client=req.get("target-min-winverclnt"), min_server=req.get("target-min-winversvr"),
+        irql=req.get("irql"), target_type=req.get("target-type"), target_platform=req.get("target-platform"),
+        kmdf_ver=req.get("kmdf-ver"), umdf_ver=req.get("umdf-ver"), ddi_compliance=req.get("ddi-compliance"),
+    )
+
+
+# -- signature ------------------------------------------------------------------------
+
+
+def _direction(annotation: str | None) -> tuple[str | None, bool]:
+    """(direction, optional) from `[in, out, optional]`, `[in/out]`, `[_In_opt_]`; (None, False) when absent."""
+    if not annotation:
+        return None, False
+    inner = annotation.strip().strip("[]").strip().lower()
+    tokens = [t.strip() for t in re.split(r"[,\s]+", inner) if t.strip()]
+    optional = any("opt" in t for t in tokens)
+    if inner.replace(" ", "") in _DIRECTIONS:
+        return _DIRECTIONS[inner.replace(" ", "")], optional
+    has_in = any(t in ("in", "_in_", "_in_opt_") or t.startswith("in/") for t in tokens) or "_inout" in inner
+    has_out = any(t in ("out", "_out_", "_out_opt_", "retval") or t.endswith("/out") for t in tokens) or "_inout" in inner
+    if "inout" in tokens or "in/out" in inner or (has_in and has_out):
+        return "inout", optional
+    if has_in:
+        return "in", optional
+    if has_out:
+        return "out", optional
+    return None, optional
+
+
+def _declared_name(api: str) -> str:
+    """`IDebugControl.Output` -> `Output`, `BindProperty~r1` -> `BindProperty`: the name a prototype declares."""
+    return api.split(".")[-1].split("~")[0]
+
+
+def _doc_text(blocks: list[Block]) -> str:
+    return "\n\n".join(b.text for b in blocks if b.kind in ("para", "item", "note", "heading") and b.text)
+
+
+def _signature(parts: PageParts, sdk: "SdkHeaders | None") -> Signature:
+    typed: list[tuple[str, str | None]] = []
+    returns: str | None = None
+    types_from = None
+    prototype = None
+    if parts.prototype:
+        prototype = parse_page_prototype(parts.prototype, _declared_name(parts.api))
+        if prototype is not None:
+            types_from = "page"
+    if prototype is None and sdk is not None:
+        prototype = sdk.prototype(_declared_name(parts.api), parts.header)
+        if prototype is not None:
+            types_from = "sdk-headers"
+    if prototype is not None:
+        typed = list(prototype.params)
+        returns = prototype.returns
+    if parts.return_type:
+        returns = parts.return_type
+    by_name = {name: type_ for type_, name in typed if name}
+    same_count = len(typed) == len(parts.params)
+    params = []
+    for index, part in enumerate(parts.params):
+        direction, optional = _direction(part.annotation)
+        type_ = by_name.get(part.name) or (typed[index][0] if same_count else None)
+        params.append(Param(name=part.name, type=type_, direction=direction, optional=optional,
+                            annotation=part.annotation, doc=_doc_text(part.blocks)))
+    if not parts.params and typed:
+        # the page documents no parameters (or lost them): take names from the prototype
+        params = [Param(name=name or f"unnamedParam{i + 1}", type=type_) for i, (type_, name) in enumerate(typed)]
+    if types_from and not any(p.type for p in params) and not returns:
+        types_from = None
+    return Signature(returns=returns, params=params, types_from=types_from)  # type: ignore[arg-type]
+
+
+# -- clauses and codes ----------------------------------------------------------------
+
+
+class _Numbering:
+    def __init__(self, prefix: str, section: str) -> None:
+        self.prefix, self.section, self.count = prefix, section, 0
+        self.clauses: list[Clause] = []
+
+    def add(self, text: str) -> Clause:
+        self.count += 1
+        clause = Clause(id=f"{self.prefix}{self.count}", section=self.section, text=text,  # type: ignore[arg-type]
+                        digest=digest_text(text), kind=cl.kind_of(text))  # type: ignore[arg-type]
+        self.clauses.append(clause)
+        return clause
+
+
+def _reporter(sentence: str, api: str) -> str | None:
+    """Another function named as the subject of a returns sentence ("SspiGetAsyncCallStatus returns ...")."""
+    match = _OTHER_REPORTER.match(sentence.lstrip("*"))
+    if not match:
+        return None
+    name = match.group(1)
+    short = api.split(".")[-1]
+    if name.lower() in (short.lower(), "function", "this", "it", "which", "that", "the", "each", "method", "routine"):
+        return None
+    return name if re.search(r"[a-z][A-Z]|^[A-Z][a-z]+[A-Z]|\d", name) else None
+
+
+def _join_split_rows(rows: list[list[str]]) -> list[list[str]]:
+    """Mend rows split over two lines: `| NAME |` then `| its description |`."""
+    mended: list[list[str]] = []
+    for row in rows:
+        previous = mended[-1] if mended else None
+        alone = len(row) >= 1 and not any(c.strip() for c in row[1:])
+        if (previous is not None and alone and row[0] and not any(c.strip() for c in previous[1:])
+                and len(previous) > 1 and not names_in_prose(row[0]) and " " in row[0]):
+            mended[-1] = [previous[0], row[0], *previous[2:]]
+            continue
+        mended.append(list(row))
+    return mended
+
+
+def _table_codes(block: Block, numbering: _Numbering, phase: str, reporter: str | None) -> list[ReturnCode]:
+    rows = block.rows
+    header = rows[0] if block.header and rows else None
+    body = _join_split_rows(rows[1:] if header else rows)
+    column = code_column(header, body)
+    value_column = next((i for i, title in enumerate(header or []) if i != column and "value" in title.lower()
+                         and all(_NUMBER_CELL.match(r[i].strip()) for r in body if i < len(r) and r[i].strip())), None)
+    codes: list[ReturnCode] = []
+    for row in body:
+        clause = numbering.add(cl.row_text(row, header))
+        if column is None or column >= len(row):
+            continue
+        value_cell = row[value_column] if value_column is not None and value_column < len(row) else ""
+        description = " ".join(c for i, c in enumerate(row) if i not in (column, value_column))
+        for code in codes_in_cell(row[column], description):
+            if code.value is None and code.name and parse_number(value_cell.strip()) is not None:
+                code.value = parse_number(value_cell.strip())
+            code.clause = clause.id
+            if phase == "completion":
+                code.phase, code.reported_by = "completion", reporter
+            codes.append(code)
+    return codes
+
+
+_OWN_SUBJECT = re.compile(r"^(?:if |when |the (?:function|method|routine|call)\b|this (?:function|method|routine)\b)", re.I)
+_PRONOUN_SUBJECT = re.compile(r"^(?:otherwise,?\s+)?(?:it|this call)\b", re.I)
+
+
+def _returns(parts: PageParts, numbering: _Numbering) -> list[ReturnCode]:
+    """Codes of the returns section, with each sentence and table row numbered as a clause.
+
+    A paragraph whose subject is another function ("SspiGetAsyncCallStatus
+    returns SEC_E_OK on completion. Otherwise, it may return ...") speaks of
+    that function's results: its codes, and a table it points to ("the error
+    codes below"), are completion-phase codes reported by that function.
+    """
+    codes: list[ReturnCode] = []
+    pending_phase: tuple[str, str | None] = ("call", None)
+    for block in parts.returns:
+        if block.kind == "table":
+            codes.extend(_table_codes(block, numbering, *pending_phase))
+            pending_phase = ("call", None)
+            continue
+        reporter: str | None = None
+        for sentence in cl.block_sentences(block):
+            clause = numbering.add(sentence)
+            named = _reporter(sentence, parts.api)
+            if named:
+                reporter = named
+            elif _OWN_SUBJECT.match(sentence) or not _PRONOUN_SUBJECT.match(sentence):
+                reporter = None
+            if reporter and _POINTS_AHEAD.search(sentence):
+                pending_phase = ("completion", reporter)
+            for name in names_in_prose(sentence):
+                codes.append(ReturnCode(
+                    name=name, origin="prose", clause=clause.id, success=success_of(name, None, sentence),
+                    phase="completion" if reporter else "call", reported_by=reporter,
+                ))
+            for match in _BOOL_SENTENCE.finditer(sentence):
+                label = match.group(1).lower().replace("non-zero", "nonzero")
+                failing = re.search(r"\bfail", sentence, re.I)
+                succeeded = re.search(r"\bsucce", sentence, re.I) and not failing
+                codes.append(ReturnCode(label=label, origin="prose", clause=clause.id,
+                                        success=bool(succeeded or (label in ("nonzero", "true", "non-null")
+                                                                   and not failing))))
+    return codes
+
+
+def _remarks(parts: PageParts, numbering: _Numbering) -> list[ReturnCode]:
+    """Remarks clauses; codes a remark says the function returns or fails with are kept as prose codes."""
+    codes: list[ReturnCode] = []
+    for block in parts.remarks:
+        if block.kind == "table":
+            for row in block.rows[1 if block.header else 0:]:
+                numbering.add(cl.row_text(row, None))
+            continue
+        for sentence in cl.block_sentences(block):
+            clause = numbering.add(sentence)
+            if clause.kind == "normative" and _REPORT_VERBS.search(sentence) and not _reporter(sentence, parts.api):
+                for name in names_in_prose(sentence):
+                    codes.append(ReturnCode(name=name, origin="prose", clause=clause.id,
+                                            success=success_of(name, None, sentence)))
+    return codes
+
+
+def _dedupe(codes: Iterable[ReturnCode]) -> list[ReturnCode]:
+    """One entry per (identity, phase); a table row beats a prose mention of the same code."""
+    chosen: dict[tuple, ReturnCode] = {}
+    for code in codes:
+        key = (code.name or code.family or (code.label or "").lower(), code.phase)
+        old = chosen.get(key)
+        if old is None or (old.origin == "prose" and code.origin == "table"):
+            chosen[key] = code
+    return list(chosen.values())
+
+
+def _resolve(codes: list[ReturnCode], header: str | None, sdk: "SdkHeaders | None") -> None:
+    for code in codes:
+        if not code.name:
+            continue
+        if code.value is None and sdk is not None:
+            code.value = sdk.value(code.name, header)
+        if code.value is None:
+            code.unresolved = True
+        elif not code.success:
+            code.success = success_of(code.name, code.value, "")
+
+
+def _shape(return_type: str | None, codes: list[ReturnCode], parts: PageParts) -> str:
+    """What kind of result the function gives: a status code, a BOOL, nothing, a handle ..."""
+    base = re.sub(r"\bconst\b", "", return_type or "").strip()
+    if base in ("BOOL", "WINBOOL"):
+        return "bool"
+    if base == "BOOLEAN":
+        return "boolean"
+    if base.lower() == "void":
+        return "void"
+    if base in _STATUS_TYPES:
+        return "status"
+    if base.startswith("H") and base.isupper() and len(base) > 2:
+        return "handle"
+    if base.endswith("*") or base in ("PVOID", "LPVOID"):
+        return "pointer"
+    if any(c.name or c.family for c in codes):
+        return "status"
+    if any(c.label in ("nonzero", "zero") for c in codes):
+        return "bool"
+    if any(c.label in ("true", "false") for c in codes):
+        return "boolean"
+    prose = " ".join(b.text for b in parts.returns if b.kind != "table").strip()
+    if _VOID_SENTENCE.search(prose):
+        return "void"
+    return "value" if base or prose else "unknown"
+
+
+# -- the spec -------------------------------------------------------------------------
+
+
+def _summary(parts: PageParts) -> str:
+    if parts.summary:
+        return fold(parts.summary)
+    for block in parts.description:
+        if block.kind == "para":
+            sentences = cl.split_sentences(block.text)
+            if sentences:
+                return sentences[0]
+    return ""
+
+
+def build_spec(parts: PageParts, sdk: "SdkHeaders | None" = None) -> Spec:
+    """The spec of one function page."""
+    reason = _kernel_reason(parts)
+    signature = _signature(parts, sdk)
+    returns_numbering = _Numbering("R", "returns")
+    remarks_numbering = _Numbering("M", "remarks")
+    codes = _dedupe(_returns(parts, returns_numbering) + _remarks(parts, remarks_numbering))
+    _resolve(codes, parts.header, sdk)
+    dll = parts.req.get("dll")
+    return Spec(
+        api=parts.api,
+        summary=_summary(parts),
+        header=parts.header or "unknown.h",
+        include_header=parts.req.get("include-header"),
+        library=parts.req.get("lib"),
+        dll=dll,
+        mode="kernel" if reason else "user",
+        mode_reason=reason,
+        requirements=_requirements(parts),
+        source=Source(format=parts.format, uid=parts.uid, file=parts.file, date=parts.date, digest=parts.digest),
+        signature=signature,
+        returns=Returns(shape=_shape(signature.returns, codes, parts), codes=codes),  # type: ignore[arg-type]
+        clauses=returns_numbering.clauses + remarks_numbering.clauses,
+        see_also=parts.see_also,
+    )

@@ -1,0 +1,154 @@
+"""Return codes in every shape the docs write them.
+
+A return-table row's first cell holds the code; the shapes seen across the
+docs repositories are:
+
+- a name: `SEC_E_INVALID_HANDLE`
+- a name with its value on the next line: `ERROR_SUCCESS` / `0`, `0x80090301L`
+- `HRESULT_FROM_WIN32(ERROR_X)`
+- a wildcard family with a range: `FWP_E_* error code` / `0x80320001—0x80320039`
+  (any dash, or "to"; the star may be escaped or bracketed: `STATUS_[*ERROR*]`)
+- a prefixed family: `ERR_CPSUI-prefixed error code`
+- an open family: `Other NTSTATUS codes`, `Any other value`
+- a condition instead of a code: `Nonzero`, `< Zero`, `TRUE`
+
+Prose gives codes too ("the return value is **SEC_E_OK**"); those are kept
+and marked as coming from prose.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..spec.model import ReturnCode
+
+CODE_NAME = re.compile(
+    r"\b(?:S_OK|S_FALSE|NO_ERROR|NOERROR|E_[A-Z][A-Z0-9_]+|(?:ERROR|STATUS|RPC_[SXE]|WSA[A-Z]*|NTE|CO_E)_[A-Z0-9_]+"
+    r"|[A-Z][A-Z0-9]*_[EISW]_[A-Z0-9_]+|[A-Z][A-Z0-9]*_(?:OK|SUCCESS))\b"
+)
+_WRAPPED = re.compile(r"\b(HRESULT_FROM_WIN32|HRESULT_FROM_NT|HRESULT_FROM_SETUPAPI)\s*\(\s*([A-Z][A-Z0-9_]*)\s*\)")
+_NUMBER = r"(?:0[xX][0-9A-Fa-f]+|-?\d+)[uUlL]*"
+_RANGE = re.compile(rf"({_NUMBER})\s*(?:[-\u2010-\u2015\u2212]|\bto\b|\bthrough\b)\s*({_NUMBER})")
+_VALUE = re.compile(rf"^\(?({_NUMBER})\)?$")
+_WILDCARD = re.compile(r"\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_?)\s*(?:\\?\*|\[\\?\*?[A-Za-z]*\\?\*?\])")
+_PREFIXED = re.compile(r"\b([A-Z][A-Z0-9_]+)-prefixed\b")
+_OPEN = re.compile(r"^(?:other|any other|all other)\s+(.+?)(?:\s+(?:error\s+)?(?:codes?|values?|errors?|status(?:es)?))?\.?$", re.I)
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CONDITION = re.compile(
+    r"^(?:[<>]=?\s*)?(?:zero|nonzero|non-zero|true|false|null|non-null|a handle|a pointer|a value|0|1|-1)\b.*$", re.I
+)
+
+SUCCESS_NAMES = frozenset({"S_OK", "S_FALSE", "NO_ERROR", "NOERROR", "ERROR_SUCCESS", "STATUS_SUCCESS", "SEC_E_OK"})
+_SUCCESS_WORDS = re.compile(r"\b(succe(?:ss|eded|eds|ssful|ssfully)|completed successfully)\b", re.I)
+_FAILURE_WORDS = re.compile(r"\b(fail(?:s|ed|ure)?|error|not valid|invalid|unsuccessful)\b", re.I)
+
+
+def parse_number(text: str) -> int | None:
+    """A C integer literal (`0x80090301L`, `0`, `-1`) as an unsigned 32-bit value."""
+    cleaned = text.strip().rstrip("uUlL")
+    try:
+        value = int(cleaned, 16) if cleaned.lower().startswith("0x") else int(cleaned)
+    except ValueError:
+        return None
+    return value & 0xFFFFFFFF if -(1 << 31) <= value < (1 << 32) else value
+
+
+@dataclass
+class RowCodes:
+    codes: list[ReturnCode]
+    description: str
+
+
+def success_of(name: str | None, value: int | None, description: str, shape_hint: str | None = None) -> bool:
+    """Whether a documented code reports success.
+
+    Known success names win; then the code's own severity where it is a
+    status code (HRESULT, NTSTATUS and SECURITY_STATUS use the sign bit for
+    failure); then the words of its description.
+    """
+    if name in SUCCESS_NAMES:
+        return True
+    if name and re.search(r"_[IS]_|_(?:OK|SUCCESS)$", name):
+        return True
+    if name and re.search(r"_[EW]_|^E_|^ERROR_|^STATUS_", name):
+        if name.startswith("STATUS_") and value is not None:
+            return value < 0x80000000 and not (0x40000000 <= value < 0x80000000 and _FAILURE_WORDS.search(description))
+        return False
+    if _SUCCESS_WORDS.search(description) and not _FAILURE_WORDS.search(description):
+        return True
+    return False
+
+
+def codes_in_cell(cell: str, description: str) -> list[ReturnCode]:
+    """The code(s) a table row's first cell names; [] when it names nothing recognisable."""
+    lines = [line.strip(" *`_") for line in cell.split("\n") if line.strip(" *`_")]
+    if not lines:
+        return []
+    joined = " ".join(lines)
+    value: int | None = None
+    span: tuple[int, int] | None = None
+    range_match = _RANGE.search(joined)
+    if range_match:
+        low, high = parse_number(range_match.group(1)), parse_number(range_match.group(2))
+        if low is not None and high is not None and low <= high:
+            span = (low, high)
+    names: list[str] = []
+    for line in lines:
+        single = _VALUE.match(line)
+        if single and value is None and span is None:
+            value = parse_number(single.group(1))
+            continue
+        wrapped = _WRAPPED.search(line)
+        if wrapped:
+            names.append(f"{wrapped.group(1)}({wrapped.group(2)})")
+            continue
+        head = line.split()[0] if line.split() else line
+        if _IDENT.match(head) and head.isupper() and "_" in head or head in ("S_OK", "E_FAIL"):
+            names.extend(n for n in re.findall(r"\b[A-Z][A-Z0-9_]*[A-Z0-9]\b", line) if "_" in n and n.isupper()
+                         and (n == head or CODE_NAME.fullmatch(n)))
+    wildcard = _WILDCARD.search(joined)
+    prefixed = _PREFIXED.search(joined)
+    if wildcard or prefixed:
+        prefix = (wildcard or prefixed).group(1)  # type: ignore[union-attr]
+        family = prefix + ("*" if prefix.endswith("_") or prefixed else "_*")
+        return [ReturnCode(family=family, range=span, open=span is None, success=False)]
+    opened = _OPEN.match(joined)
+    if opened and not names:
+        return [ReturnCode(family=opened.group(1).strip(), open=True,
+                           success=bool(_SUCCESS_WORDS.search(description)) and not _FAILURE_WORDS.search(description))]
+    if names:
+        # one value in the cell belongs to a single name; several names share none
+        own_value = value if len(names) == 1 else None
+        return [ReturnCode(name=n, value=own_value, success=success_of(n, own_value, description)) for n in names]
+    if _CONDITION.match(joined) or value is not None:
+        return [ReturnCode(label=joined, value=value, success=success_of(None, None, description))]
+    return [ReturnCode(label=joined, success=success_of(None, None, description))]
+
+
+def code_column(header: list[str] | None, rows: list[list[str]]) -> int | None:
+    """Which column of a table holds the codes; None when the table is not a code table."""
+    if header:
+        lowered = [h.lower() for h in header]
+        for index, title in enumerate(lowered):
+            if re.search(r"return|code|status|result|value|error|constant", title):
+                if "description" in title or "meaning" in title:
+                    continue
+                return index
+        return None
+    # no header: the column whose cells look like codes
+    for index in range(min(len(r) for r in rows) if rows else 0):
+        if sum(1 for r in rows if CODE_NAME.search(r[index])) >= max(1, len(rows) // 2):
+            return index
+    return None
+
+
+def names_in_prose(text: str) -> list[str]:
+    """Code names a sentence mentions, in order, without duplicates."""
+    found: dict[str, None] = {}
+    for match in _WRAPPED.finditer(text):
+        found.setdefault(f"{match.group(1)}({match.group(2)})", None)
+    stripped = _WRAPPED.sub(" ", text)
+    for match in CODE_NAME.finditer(stripped):
+        found.setdefault(match.group(0), None)
+    return list(found)

@@ -1,0 +1,66 @@
+"""Text normalisation shared by every reader.
+
+Real pages carry CRLF, NBSP and U+202F, private-use glyphs and stray BOMs;
+the spec must not depend on which of those a page happened to use, or two
+copies of one page would give different digests of the same sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from .parts import PageError
+
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2009": " ", "\ufeff": None, "\u200b": None})
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+_WS = re.compile(r"[ \t\r\n\f\v]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
+def decode_page(raw: bytes) -> str:
+    """Bytes of a page to normalised text; raises PageError for input that is not a text page."""
+    if not raw.strip():
+        raise PageError("empty file: there is nothing to read")
+    if b"\x00" in raw[:8192]:
+        raise PageError("binary data (NUL bytes): not a text page")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PageError(f"not UTF-8 text (byte {exc.start}: {exc.reason}); pages are read as UTF-8") from exc
+    if len(_CONTROL.findall(text[:8192])) > 8:
+        raise PageError("binary data (control characters): not a text page")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_SPACES)
+    return _PRIVATE_USE.sub("", text)
+
+
+def fold(text: str) -> str:
+    """Collapse all runs of white space to one space and strip the ends."""
+    return _WS.sub(" ", text).strip()
+
+
+def digest_bytes(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def digest_text(text: str) -> str:
+    """Digest of a sentence's normalised form, so reflowing or re-marking it changes nothing."""
+    return "sha256:" + hashlib.sha256(fold(text).casefold().encode("utf-8")).hexdigest()[:16]
+
+
+_MONTHS_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
+
+
+def iso_date(value: str | None) -> str | None:
+    """`06/20/2024` or `11/4/2019` (ms.date is month/day/year) to ISO; None if unrecognised."""
+    if not value:
+        return None
+    m = _MONTHS_DATE.match(value)
+    if m:
+        month, day, year = (int(g) for g in m.groups())
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            return f"{year:04d}-{month:02d}-{day:02d}"
+        return None
+    m = _ISO_DATE.match(value)
+    return "-".join(m.groups()) if m else None

@@ -1,0 +1,163 @@
+"""`specproof lint`: are the specs valid, and do they make sense?
+
+Schema errors come from the model (every error, not just the first). The
+meaning checks catch what a schema cannot: a case citing a clause or
+parameter the spec does not have, duplicate ids, a code whose value is
+missing or inconsistent with its flags, clause text edited without its
+digest, a file in the wrong place. Every problem carries file:line:col.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import ValidationError
+
+from ..readers.text import digest_text
+from .model import Spec, header_stem
+from .schema import schema_text
+from .yamlio import SCHEMA_FILE, Loaded, SpecFileError, iter_spec_files, load_file, locate
+
+EXPECT_KEYS = frozenset({"returns", "outcome", "success", "not_returns", "any_of", "note"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    line: int
+    col: int
+    severity: str  # "error" | "warning"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+
+
+@dataclass
+class LintResult:
+    files: int
+    specs: list[Spec]
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "warning")
+
+
+def _at(loaded: Loaded, loc: tuple[Any, ...], severity: str, message: str) -> Problem:
+    line, col = locate(loaded.node, loc)
+    return Problem(loaded.path, line, col, severity, message)
+
+
+def _meaning(loaded: Loaded, spec: Spec, root: Path) -> Iterator[Problem]:
+    ids = Counter(c.id for c in spec.clauses)
+    clause_ids = set(ids)
+    for index, clause in enumerate(spec.clauses):
+        if ids[clause.id] > 1:
+            yield _at(loaded, ("clauses", index, "id"), "error", f"duplicate clause id {clause.id}")
+        expected = digest_text(clause.text)
+        if clause.digest != expected:
+            yield _at(loaded, ("clauses", index, "digest"), "error",
+                      f"digest does not match the text of {clause.id}; if the text was edited on purpose, "
+                      f"set digest: {expected}")
+    params = {p.name for p in spec.signature.params}
+    param_counts = Counter(p.name for p in spec.signature.params)
+    for index, param in enumerate(spec.signature.params):
+        if param_counts[param.name] > 1:
+            yield _at(loaded, ("signature", "params", index, "name"), "error", f"duplicate parameter {param.name}")
+    documented = set()
+    for index, code in enumerate(spec.returns.codes):
+        loc = ("returns", "codes", index)
+        documented.add(code.name or code.family or code.label)
+        if code.clause and code.clause not in clause_ids:
+            yield _at(loaded, loc + ("clause",), "error", f"code cites unknown clause {code.clause}")
+        if code.name and code.value is None and not code.unresolved:
+            yield _at(loaded, loc + ("name",), "error",
+                      f"{code.name} has no value: run ingest with SDK headers, add `value:`, or mark `unresolved: true`")
+        if code.unresolved and code.value is not None:
+            yield _at(loaded, loc + ("unresolved",), "error",
+                      f"{code.name} has a value but is marked unresolved; remove `unresolved: true`")
+        if code.unresolved:
+            yield _at(loaded, loc + ("name",), "warning",
+                      f"{code.name} is not in the SDK headers; its value is unknown (add `value:` if you know it)")
+        if code.phase == "completion" and not code.reported_by:
+            yield _at(loaded, loc + ("phase",), "warning",
+                      "a completion-phase code should name the function that reports it (`reported_by:`)")
+    case_counts = Counter(c.id for c in spec.cases)
+    for index, case in enumerate(spec.cases):
+        loc = ("cases", index)
+        if case_counts[case.id] > 1:
+            yield _at(loaded, loc + ("id",), "error", f"duplicate case id {case.id}")
+        for position, clause_id in enumerate(case.covers):
+            if clause_id not in clause_ids:
+                yield _at(loaded, loc + ("covers", position), "error",
+                          f"case {case.id} covers unknown clause {clause_id} (known: {', '.join(sorted(clause_ids))})")
+        for name in case.given:
+            if name not in params:
+                yield _at(loaded, loc + ("given", name), "error",
+                          f"case {case.id} gives unknown parameter {name!r} (parameters: {', '.join(sorted(params))})")
+        for key, value in case.expect.items():
+            if key not in EXPECT_KEYS:
+                yield _at(loaded, loc + ("expect", key), "error",
+                          f"unknown expectation {key!r} (one of: {', '.join(sorted(EXPECT_KEYS))})")
+            if key in ("returns", "not_returns"):
+                for name in value if isinstance(value, list) else [value]:
+                    if isinstance(name, str) and name not in documented:
+                        yield _at(loaded, loc + ("expect", key), "error",
+                                  f"case {case.id} expects {name}, which is not among the spec's return codes; "
+                                  "add it to returns.codes (origin: editor) or fix the name")
+        if case.stale:
+            yield _at(loaded, loc + ("stale",), "warning",
+                      f"case {case.id} covers clauses whose text changed ({', '.join(case.stale)}); "
+                      "review the case and remove `stale:`")
+    try:
+        relative = loaded.path.resolve().relative_to(root.resolve())
+    except ValueError:
+        relative = None
+    if relative is not None and len(relative.parts) == 2:
+        folder, name = relative.parts
+        if folder != header_stem(spec.header):
+            yield _at(loaded, ("header",), "error",
+                      f"file is in {folder}/ but its header is {spec.header}; move it to {header_stem(spec.header)}/")
+
+
+def lint(root: Path) -> LintResult:
+    """Lint every spec below `root` (a folder or one file)."""
+    problems: list[Problem] = []
+    specs: list[Spec] = []
+    files = 0
+    base = root if root.is_dir() else root.parent
+    for path in iter_spec_files(root):
+        files += 1
+        try:
+            loaded = load_file(path)
+        except SpecFileError as exc:
+            problems.append(Problem(path, exc.line, exc.col, "error", exc.message))
+            continue
+        if not isinstance(loaded.data, dict):
+            problems.append(Problem(path, 1, 1, "error", "a spec is a YAML mapping (spec: 1, api: ..., ...)"))
+            continue
+        try:
+            spec = Spec.model_validate(loaded.data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err["loc"]) or "(top)"
+                problems.append(_at(loaded, tuple(err["loc"]), "error", f"{where}: {err['msg']}"))
+            continue
+        specs.append(spec)
+        problems.extend(_meaning(loaded, spec, base))
+    if root.is_dir():
+        schema = root / SCHEMA_FILE
+        if files and (not schema.exists() or schema.read_text(encoding="utf-8") != schema_text()):
+            problems.append(Problem(schema, 1, 1, "error",
+                                    "schema.json is missing or out of date; run `specproof schema " f"{root}`"))
+    if files == 0:
+        problems.append(Problem(root, 1, 1, "error", "no spec files (*.yaml) found; run `specproof ingest` first"))
+    return LintResult(files, specs, problems)

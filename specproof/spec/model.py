@@ -1,0 +1,173 @@
+"""The spec model: one documented function, as read from its reference page.
+
+This module is the single source of truth for what a spec file may hold:
+`specs/schema.json` is generated from it, `specproof lint` validates against
+it, and every later stage (generator, runner, site) reads specs through it.
+Models forbid unknown keys so that a typo in a hand-edited spec is an error
+with a location, not a silently ignored field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SPEC_VERSION = 1
+
+Format = Literal["sdk-api", "wdk-ddi", "learn-text"]
+Mode = Literal["user", "kernel"]
+Direction = Literal["in", "out", "inout"]
+ClauseKind = Literal["normative", "obligation", "informative"]
+Section = Literal["returns", "remarks"]
+Phase = Literal["call", "completion"]
+Origin = Literal["table", "prose", "editor"]
+CodeValue = Annotated[int, Field(ge=0, le=0xFFFFFFFFFFFFFFFF, description="Unsigned; 32-bit codes as 0x%08X")]
+ReturnShape = Literal["status", "bool", "boolean", "void", "value", "pointer", "handle", "unknown"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class Requirements(_Model):
+    """The requirements block of the page, kept verbatim (text, not parsed)."""
+
+    min_client: str | None = None
+    min_server: str | None = None
+    irql: str | None = None
+    target_type: str | None = None
+    target_platform: str | None = None
+    kmdf_ver: str | None = None
+    umdf_ver: str | None = None
+    ddi_compliance: str | None = None
+
+
+class Source(_Model):
+    """Where the spec was read from; `digest` detects doc drift on re-ingest."""
+
+    format: Format
+    uid: str | None = None
+    file: str
+    date: str | None = Field(default=None, description="Doc date (ISO yyyy-mm-dd) from the page's ms.date")
+    digest: str
+
+
+class Param(_Model):
+    name: str
+    type: str | None = Field(default=None, description="C type from the page's prototype or the SDK headers")
+    direction: Direction | None = Field(default=None, description="None when the page gives no annotation: not guessed")
+    optional: bool = False
+    annotation: str | None = Field(default=None, description="The page's annotation as written, e.g. '[in, optional]'")
+    doc: str = ""
+
+
+class Signature(_Model):
+    returns: str | None = None
+    params: list[Param] = Field(default_factory=list)
+    types_from: Literal["page", "sdk-headers"] | None = Field(
+        default=None, description="Where the C types came from; None when no source gave them"
+    )
+
+
+class ReturnCode(_Model):
+    """One documented outcome of a call.
+
+    Exactly one of `name`, `family` or `label` identifies it:
+    - `name`: a symbolic code (SEC_E_OK, HRESULT_FROM_WIN32(ERROR_X)) with its value;
+    - `family`: a set of codes, either a wildcard with a `range` (FWP_E_*)
+      or an open set (`open: true`, "Other NTSTATUS codes");
+    - `label`: a row that names a condition rather than a code ("Nonzero", "< Zero").
+    """
+
+    name: str | None = None
+    value: CodeValue | None = None
+    family: str | None = None
+    range: tuple[CodeValue, CodeValue] | None = None
+    open: bool = False
+    label: str | None = None
+    success: bool = False
+    origin: Origin = "table"
+    unresolved: bool = Field(default=False, description="The name has no value in the page or the SDK headers")
+    phase: Phase = Field(
+        default="call",
+        description="'call': returned by this function; 'completion': reported later by `reported_by`",
+    )
+    reported_by: str | None = None
+    clause: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> "ReturnCode":
+        given = [k for k in ("name", "family", "label") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("a return code has exactly one of name, family or label")
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError("range must be [low, high]")
+        return self
+
+
+class Returns(_Model):
+    shape: ReturnShape = "unknown"
+    codes: list[ReturnCode] = Field(default_factory=list)
+
+
+class Clause(_Model):
+    id: str
+    section: Section
+    text: str
+    digest: str
+    kind: ClauseKind
+
+
+class Case(_Model):
+    """A curated case: written by a spec editor where rules cannot see the intent."""
+
+    id: str
+    covers: list[str] = Field(default_factory=list)
+    level: Literal["conformance", "robustness"] = "conformance"
+    mode: Mode | None = None
+    given: dict[str, object] = Field(default_factory=dict)
+    expect: dict[str, object] = Field(default_factory=dict)
+    note: str | None = None
+    stale: list[str] = Field(
+        default_factory=list,
+        description="Covered clause ids whose text changed since the case was written; set by ingest",
+    )
+
+
+class Spec(_Model):
+    spec: Literal[1] = SPEC_VERSION
+    api: str
+    kind: Literal["function"] = "function"
+    summary: str = ""
+    header: str
+    include_header: str | None = None
+    library: str | None = None
+    dll: str | None = None
+    mode: Mode = "user"
+    mode_reason: str | None = Field(default=None, description="Which page fact made the function kernel-mode")
+    requirements: Requirements = Field(default_factory=Requirements)
+    source: Source
+    signature: Signature = Field(default_factory=Signature)
+    returns: Returns = Field(default_factory=Returns)
+    clauses: list[Clause] = Field(default_factory=list)
+    see_also: list[str] = Field(default_factory=list)
+    cases: list[Case] = Field(default_factory=list)
+
+    def clause(self, clause_id: str) -> Clause | None:
+        return next((c for c in self.clauses if c.id == clause_id), None)
+
+    @property
+    def path_key(self) -> tuple[str, str]:
+        """(header stem, function): the spec's place under specs/."""
+        return header_stem(self.header), self.api
+
+
+def header_stem(header: str) -> str:
+    """`sspi.h` -> `sspi`; the folder a spec lives in."""
+    name = header.strip().lower()
+    for ext in (".h", ".hpp", ".idl"):
+        if name.endswith(ext):
+            return name[: -len(ext)]
+    return name
