@@ -31,7 +31,6 @@ _KERNEL_HEADERS = frozenset({"wdm.h", "ntddk.h", "ntifs.h", "fltkernel.h", "ndis
 _STATUS_TYPES = frozenset({"HRESULT", "NTSTATUS", "SECURITY_STATUS", "LSTATUS", "SCODE", "RPC_STATUS", "MMRESULT"})
 _BOOL_SENTENCE = re.compile(r"\breturn(?:s| value is)\s+(?:a\s+)?(nonzero|non-zero|zero|true|false|null|non-null)\b", re.I)
 _VOID_SENTENCE = re.compile(r"\b(?:does not|doesn't) return a value\b|^none\.?$", re.I)
-_OTHER_REPORTER = re.compile(r"^(?:the\s+)?\**([A-Za-z_]\w{2,})\**(?:\s+function)?\s+(?:returns|may return|will return)\b")
 _POINTS_AHEAD = re.compile(r"\b(?:below|following)\b", re.I)
 _REPORT_VERBS = re.compile(r"\b(?:return(?:s|ed)?|fail(?:s|ed)? with|complete(?:s|d)? with)\b", re.I)
 _NUMBER_CELL = re.compile(r"^(?:0[xX][0-9A-Fa-f]+|-?\d+)[uUlL]*$")
@@ -156,16 +155,27 @@ class _Numbering:
         return clause
 
 
+_FUNCTION_LIKE = r"(?:[A-Z][a-z]+[A-Z]\w*|[A-Z]\w*\d\w*)"
+_OTHER_REPORTER = re.compile(
+    rf"^(?:[Tt]he\s+)?\**({_FUNCTION_LIKE})\**(?:\s+function)?\s+(?:returns|may return|will return|can return)\b"
+    rf"|\b[Cc]all(?:ing)?\s+\**({_FUNCTION_LIKE})\**[^.]*?\b(?:returns|will return|may return)\b"
+)
+
+
 def _reporter(sentence: str, api: str) -> str | None:
-    """Another function named as the subject of a returns sentence ("SspiGetAsyncCallStatus returns ...")."""
-    match = _OTHER_REPORTER.match(sentence.lstrip("*"))
+    """Another function whose results a sentence states.
+
+    "SspiGetAsyncCallStatus returns SEC_E_OK on completion" and "Calling
+    SspiGetAsyncCallStatus will return ..." speak of that function's return
+    values, not of the one the page documents.
+    """
+    match = _OTHER_REPORTER.search(sentence.lstrip("*"))
     if not match:
         return None
-    name = match.group(1)
-    short = api.split(".")[-1]
-    if name.lower() in (short.lower(), "function", "this", "it", "which", "that", "the", "each", "method", "routine"):
+    name = match.group(1) or match.group(2)
+    if name.lower() == _declared_name(api).lower() or not re.search(_FUNCTION_LIKE, name):
         return None
-    return name if re.search(r"[a-z][A-Z]|^[A-Z][a-z]+[A-Z]|\d", name) else None
+    return name
 
 
 def _join_split_rows(rows: list[list[str]]) -> list[list[str]]:

@@ -70,6 +70,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .codes import CODE_NAME
 from .parts import Block, NotAFunction, PageError, PageParts, ParamPart
 from .text import decode_page, digest_bytes, fold, iso_date
 
@@ -215,6 +216,7 @@ _RETURNS_START = re.compile(
     r"|If\b[^,.]*\b(?:succe\w*|complet\w*|fail\w*)\b[^,.]*,\s*(?:this|the) (?:function|method|routine|call)"
     r" (?:returns|fails|succeeds)\b"
     r"|If successful\b|(?:On|Upon) (?:success|failure)\b"
+    r"|(?:When|Once|After|On) [^,.]{1,40}, (?:it |this function |the function )?(?:returns|will return)\b"
     r"|(?:The|This) (?:function|method|macro|routine) (?:returns|always returns|does not return|doesn't return"
     r"|has no return|(?:can|may|might|will) return)"
     r"|The return value\b|None\.?$|No return value|Nothing\.?$"
@@ -227,6 +229,7 @@ _OTHER_REPORTS = re.compile(
 _VOID = re.compile(
     r"^(?:None\.?|Nothing\.?|No return value\.?)$|\b(?:does not|doesn't) return a value\b|has no return value"
 )
+_REMARK_OPENERS = re.compile(r"^(?:The caller|Callers?|You|For (?:more|all)|To |This function (?:is|can be))\b")
 _RETURNISH = re.compile(r"\b(?:returns?|returned|return value|GetLastError|error codes?)\b", re.I)
 _RETURNS_TAIL = re.compile(
     r"^(?:For (?:extended|more) (?:error )?information|To (?:get|retrieve) extended error information"
@@ -942,7 +945,10 @@ def _still_returns(text: str) -> bool:
         return True
     if _OTHER_REPORTS.match(text):
         return True  # "SspiGetAsyncCallStatus returns SEC_E_OK ...", "SEC_E_OK is returned ..."
-    return text.startswith(("If ", "Otherwise")) and bool(_RETURNISH.search(text))
+    if text.startswith(("If ", "Otherwise")) and bool(_RETURNISH.search(text)):
+        return True
+    # "Until the call is completed, status is SEC_I_ASYNC_CALL_PENDING.": a short line naming a code
+    return len(text) < 160 and bool(CODE_NAME.search(text)) and not _REMARK_OPENERS.match(text)
 
 
 def _blocks_of(units: list[_Unit]) -> list[Block]:

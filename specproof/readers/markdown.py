@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .frontmatter import fm_str, split_front_matter
-from .mdblocks import inline_text, to_blocks, _MD
+from .mdblocks import link_texts, to_blocks
 from .parts import Block, NotAFunction, PageError, PageParts, ParamPart
 from .sections import Section, split_sections
 from .text import decode_page, digest_bytes, fold, iso_date
@@ -103,33 +103,12 @@ def _param_part(section: Section) -> ParamPart:
 
 
 def _see_also(sections: list[Section]) -> list[str]:
-    """Link texts (or plain lines) of the see-also section, deduplicated in order."""
+    """Link texts (or plain lines) of the see-also sections, deduplicated in order."""
     seen: dict[str, None] = {}
     for section in sections:
         text = section.text if not section.arg else section.arg + "\n" + section.text
-        for token in _MD.parse(text):
-            if token.type != "inline":
-                continue
-            children = token.children or []
-            links = []
-            inside: list[str] | None = None
-            for child in children:
-                if child.type == "link_open":
-                    inside = []
-                elif child.type == "link_close" and inside is not None:
-                    links.append(fold("".join(inside)))
-                    inside = None
-                elif inside is not None and child.type in ("text", "code_inline"):
-                    inside.append(child.content)
-            if not links:
-                html_links = re.findall(r"<a\b[^>]*>(.*?)</a>", token.content, re.I | re.S)
-                links = [fold(re.sub(r"<[^>]*>", "", t)) for t in html_links]
-            if not links:
-                plain = inline_text(children)
-                links = [plain] if plain else []
-            for link in links:
-                if link:
-                    seen.setdefault(link.strip("*_ "), None)
+        for link in link_texts(text):
+            seen.setdefault(link.strip("*_ "), None)
     return [s for s in seen if s]
 
 
