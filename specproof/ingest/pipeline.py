@@ -35,12 +35,20 @@ _FORMAT_RANK = {"learn-text": 0, "sdk-api": 1, "wdk-ddi": 1}
 
 @dataclass
 class PageResult:
-    """What one page gave: a spec, a skip with its reason, or a failure with its reason."""
+    """What one page gave: a rendered spec, a skip or a failure with its reason.
+
+    Workers send the spec already merged with the file on disk and rendered
+    as YAML: text pickles far faster than a model, and dumping is the most
+    expensive step left, so it belongs on every core, not on the main one.
+    """
 
     file: str
-    status: str  # "spec" | "skipped" | "failed"
+    status: str  # "spec" | "kept" (the spec on disk is from a newer page) | "skipped" | "failed"
     reason: str = ""
-    spec: Spec | None = None
+    target: str = ""
+    text: str = ""
+    rank: tuple[str, int] = ("", 0)
+    stale: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -100,11 +108,14 @@ def collect(paths: Sequence[Path]) -> list[PageJob]:
 # -- worker side ----------------------------------------------------------------------
 
 _SDK = None
+_OUT: Path = Path("specs")
+_FORCE = False
 
 
-def _init_worker(include_dirs: tuple[str, ...] | None) -> None:
-    global _SDK
+def _init_worker(include_dirs: tuple[str, ...] | None, out: Path, force: bool) -> None:
+    global _SDK, _OUT, _FORCE
     _SDK = _load_sdk(include_dirs)[0]
+    _OUT, _FORCE = out, force
 
 
 def _load_sdk(include_dirs: tuple[str, ...] | None):
@@ -130,8 +141,8 @@ def read_one(job: PageJob) -> PageResult:
                               f"{size / 1048576:.1f} MB is too large for a reference page (limit "
                               f"{MAX_PAGE_BYTES // 1048576} MB); check that this is the page you meant")
         raw = job.path.read_bytes()
-        parts = read_page(raw, job.display)
-        return PageResult(job.display, "spec", spec=build_spec(parts, _SDK))
+        spec = build_spec(read_page(raw, job.display), _SDK)
+        return _render(job.display, spec)
     except NotAFunction as exc:
         return PageResult(job.display, "skipped", str(exc))
     except PageError as exc:
@@ -145,17 +156,35 @@ def read_one(job: PageJob) -> PageResult:
                                                  "please report it with this page")
 
 
-def _read_all(jobs: list[PageJob], workers: int, include_dirs, progress: Callable[[int], None] | None
-              ) -> Iterator[PageResult]:
+def _render(display: str, spec: Spec) -> PageResult:
+    """Merge with the spec on disk (if any) and render; the main process only compares and writes."""
+    target = spec_path(_OUT, spec)
+    old: Spec | None = None
+    if target.exists():
+        try:
+            old = load_spec(target)
+        except SpecFileError as exc:
+            return PageResult(display, "failed", f"the spec it would replace is broken ({exc}); "
+                                                 "fix or delete that file and ingest again")
+        if not _FORCE and _rank(old) > _rank(spec) and old.source.digest != spec.source.digest:
+            return PageResult(display, "kept", target=str(target), rank=_rank(spec))
+    merged, merge_report = merge(spec, old)
+    return PageResult(display, "spec", target=str(target), text=dump_spec(merged), rank=_rank(spec),
+                      stale=merge_report.stale)
+
+
+def _read_all(jobs: list[PageJob], workers: int, include_dirs, out: Path, force: bool,
+              progress: Callable[[int], None] | None) -> Iterator[PageResult]:
     if workers <= 1 or len(jobs) < 64:
-        _init_worker(include_dirs)
+        _init_worker(include_dirs, out, force)
         for job in jobs:
             yield read_one(job)
             if progress:
                 progress(1)
         return
     chunk = max(8, min(256, len(jobs) // (workers * 8) or 1))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(include_dirs,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=(include_dirs, out, force)) as pool:
         for result in pool.map(read_one, jobs, chunksize=chunk):
             yield result
             if progress:
@@ -192,53 +221,40 @@ def ingest(
     dirs = tuple(include_dirs) if include_dirs is not None else None
     _, report.sdk_note = _load_sdk(dirs)  # builds the header index once, before the workers load it
     progress = progress_factory(len(jobs)) if progress_factory else None
-    winners: dict[Path, Spec] = {}
-    for result in _read_all(jobs, workers or os.cpu_count() or 1, dirs, progress):
+    out.mkdir(parents=True, exist_ok=True)
+    write_schema(out)
+    winners: dict[str, PageResult] = {}
+    for result in _read_all(jobs, workers or os.cpu_count() or 1, dirs, out, force, progress):
         if result.status == "skipped":
             report.skipped.append((result.file, result.reason))
         elif result.status == "failed":
             report.failed.append((result.file, result.reason))
+        elif result.status == "kept":
+            report.kept_newer.append((result.file, Path(result.target)))
         else:
-            assert result.spec is not None
-            target = spec_path(out, result.spec)
-            current = winners.get(target)
-            if current is None or _rank(result.spec) > _rank(current):
+            current = winners.get(result.target)
+            if current is None or result.rank > current.rank:
                 if current is not None:
-                    report.superseded.append((current.source.file, f"{result.file} is newer or the source format"))
-                winners[target] = result.spec
+                    report.superseded.append((current.file, f"{result.file} is newer or the source format"))
+                winners[result.target] = result
             else:
-                report.superseded.append((result.file, f"{current.source.file} is newer or the source format"))
-    out.mkdir(parents=True, exist_ok=True)
-    write_schema(out)
+                report.superseded.append((result.file, f"{current.file} is newer or the source format"))
     for target in sorted(winners):
-        _write_one(target, winners[target], report, force)
+        _write(Path(target), winners[target], report)
     return report
 
 
-def _write_one(target: Path, spec: Spec, report: IngestReport, force: bool) -> None:
-    old: Spec | None = None
-    existing_text: str | None = None
-    if target.exists():
-        existing_text = target.read_text(encoding="utf-8")
-        try:
-            old = load_spec(target)
-        except SpecFileError as exc:
-            report.failed.append((spec.source.file, f"the spec it would replace is broken ({exc}); "
-                                                    "fix or delete that file and ingest again"))
-            return
-        if not force and _rank(old) > _rank(spec) and old.source.digest != spec.source.digest:
-            report.kept_newer.append((spec.source.file, target))
-            return
-    merged, merge_report = merge(spec, old)
-    text = dump_spec(merged)
-    for case_id, clause_ids in merge_report.stale:
+def _write(target: Path, result: PageResult, report: IngestReport) -> None:
+    """Write a spec whose bytes changed; count the unchanged ones."""
+    for case_id, clause_ids in result.stale:
         report.stale.append((target, case_id, clause_ids))
-    if text == existing_text:
-        report.unchanged += 1
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if target.read_text(encoding="utf-8") == result.text:
+            report.unchanged += 1
+            return
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".yaml.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_text(result.text, encoding="utf-8")
     os.replace(tmp, target)
     report.written.append(target)
-
