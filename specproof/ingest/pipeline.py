@@ -49,6 +49,7 @@ class PageResult:
     text: str = ""
     rank: tuple[str, int] = ("", 0)
     stale: list[tuple[str, list[str]]] = field(default_factory=list)
+    existed: bool = False  # a spec file was there already (so the main process compares before writing)
 
 
 @dataclass
@@ -170,7 +171,7 @@ def _render(display: str, spec: Spec) -> PageResult:
             return PageResult(display, "kept", target=str(target), rank=_rank(spec))
     merged, merge_report = merge(spec, old)
     return PageResult(display, "spec", target=str(target), text=dump_spec(merged), rank=_rank(spec),
-                      stale=merge_report.stale)
+                      stale=merge_report.stale, existed=old is not None)
 
 
 def _read_all(jobs: list[PageJob], workers: int, include_dirs, out: Path, force: bool,
@@ -248,12 +249,11 @@ def _write(target: Path, result: PageResult, report: IngestReport) -> None:
     """Write a spec whose bytes changed; count the unchanged ones."""
     for case_id, clause_ids in result.stale:
         report.stale.append((target, case_id, clause_ids))
-    try:
-        if target.read_text(encoding="utf-8") == result.text:
-            report.unchanged += 1
-            return
-    except FileNotFoundError:
+    if not result.existed:
         target.parent.mkdir(parents=True, exist_ok=True)
+    elif target.read_text(encoding="utf-8") == result.text:
+        report.unchanged += 1
+        return
     tmp = target.with_suffix(".yaml.tmp")
     tmp.write_text(result.text, encoding="utf-8")
     os.replace(tmp, target)

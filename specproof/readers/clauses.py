@@ -25,11 +25,13 @@ _INFORMATIVE = re.compile(
     r"this (?:function|routine|method) is (?:a|the) (?:specific )?(?:implementation|version)|"
     r"the following (?:example|code)|starting with|beginning with|in windows\b|"
     r"\S+ is a specific implementation)", re.I)
+_CALLER = re.compile(
+    r"\b(?:callers?|applications?|drivers?|clients?|you|the calling (?:thread|process|application|driver))\b", re.I)
+_MODAL = re.compile(
+    r"\b(?:must|should|needs?|has to|have to|is responsible|are responsible|is required|are required|cannot|"
+    r"can't|may not)\b", re.I)
 _OBLIGATION = re.compile(
-    r"\b(?:callers?|applications?|drivers?|clients?|you|the calling (?:thread|process|application|driver))\b"
-    r"[^.]*?\b(?:must|should|needs?|has to|have to|is responsible|are responsible|"
-    r"is required|are required|cannot|can't|may not|must not|should not)\b"
-    r"|^(?:do not|don't|never|always|be sure|make sure|ensure|avoid|call|use|set|specify|pass|free|release)\b"
+    r"^(?:do not|don't|never|always|be sure|make sure|ensure|avoid|call|use|set|specify|pass|free|release)\b"
     r"|\b(?:this|the) (?:parameter|value|buffer|handle|pointer|member) must\b"
     r"|\bit is the caller's responsibility\b|\bmust be (?:called|freed|released|closed|deleted)\b",
     re.I,
@@ -62,7 +64,8 @@ def split_sentences(text: str) -> list[str]:
 def kind_of(sentence: str) -> str:
     if _INFORMATIVE.search(sentence):
         return "informative"
-    if _OBLIGATION.search(sentence):
+    caller = _CALLER.search(sentence)
+    if caller and _MODAL.search(sentence, caller.end()) or _OBLIGATION.search(sentence):
         return "obligation"
     if _NORMATIVE.search(sentence):
         return "normative"
