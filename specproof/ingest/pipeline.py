@@ -76,33 +76,34 @@ class PageJob:
     explicit: bool  # named on the command line (an unreadable one fails instead of being skipped)
 
 
-def _display_path(path: Path, root: Path) -> str:
-    posix = path.resolve().as_posix()
-    upstream = _UPSTREAM_ROOT.search(posix)
+def _display_path(resolved: str, base: str) -> str:
+    """The path a spec records: from the docs repository's own folder when the path shows it,
+    else relative to the folder above the one named on the command line."""
+    upstream = _UPSTREAM_ROOT.search(resolved)
     if upstream:
         return upstream.group(1)
-    base = root.resolve().parent if root.is_dir() else root.resolve().parent
-    try:
-        return path.resolve().relative_to(base).as_posix()
-    except ValueError:
-        return path.name
+    return resolved[len(base) + 1:] if resolved.startswith(base + "/") else resolved.rsplit("/", 1)[-1]
 
 
 def collect(paths: Sequence[Path]) -> list[PageJob]:
     """Files to read: named files as given, folders walked for *.md and *.txt (hidden folders left out)."""
     jobs: list[PageJob] = []
     for root in paths:
+        resolved = root.resolve()
+        base = resolved.parent.as_posix()
         if root.is_file():
-            jobs.append(PageJob(root, _display_path(root, root), True))
+            jobs.append(PageJob(root, _display_path(resolved.as_posix(), base), True))
             continue
         if not root.is_dir():
             raise FileNotFoundError(f"{root}: no such file or folder")
+        prefix = resolved.as_posix()
         for folder, dirs, files in os.walk(root):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            relative = os.path.relpath(folder, root)
+            shown = prefix if relative == "." else f"{prefix}/{Path(relative).as_posix()}"
             for name in sorted(files):
                 if name.lower().endswith(PAGE_SUFFIXES) and not name.startswith("."):
-                    path = Path(folder) / name
-                    jobs.append(PageJob(path, _display_path(path, root), False))
+                    jobs.append(PageJob(Path(folder) / name, _display_path(f"{shown}/{name}", base), False))
     return jobs
 
 

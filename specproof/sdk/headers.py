@@ -8,8 +8,10 @@ comes back as None, so a caller can report it instead of storing a guess.
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
+import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
@@ -62,6 +64,7 @@ class SdkHeaders:
         self._prototypes: dict[tuple[str, str | None], Prototype | None] = {}
         self._by_value: dict[tuple[str, ...], dict[int, list[str]]] = {}
         self._definition_order: dict[str, int] = {}
+        self._parsed_dir: Path | None = None  # where parsed headers are cached, shared by processes
 
     # ------------------------------------------------------------ construction
 
@@ -77,10 +80,12 @@ class SdkHeaders:
         state, from_cache = load_state(dirs, Path(cache_dir) if cache_dir is not None else default_cache_dir())
         headers = cls(state)
         headers.loaded_from_cache = from_cache
+        headers._parsed_dir = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / (
+            f"sdk-prototypes-{state.digest[:24]}")
         return headers
 
     def __getstate__(self) -> dict[str, object]:
-        return {"state": self._state}
+        return {"state": self._state, "parsed_dir": self._parsed_dir}
 
     def __setstate__(self, data: dict[str, object]) -> None:
         state = data["state"]
@@ -88,6 +93,7 @@ class SdkHeaders:
         self._state = state
         self.loaded_from_cache = False
         self._setup()
+        self._parsed_dir = data.get("parsed_dir")  # type: ignore[assignment]
 
     def to_state(self) -> bytes:
         """The index as bytes, for :meth:`from_state` in another process."""
@@ -203,9 +209,24 @@ class SdkHeaders:
     # ------------------------------------------------------------ internals
 
     def _declarations(self, header_id: int, decide: bool) -> dict[str, Prototype]:
+        """A header's declarations, parsed once per set of headers.
+
+        Parsing one header takes tens of milliseconds; every ingest worker
+        meets the same few hundred headers, so parsed headers are cached on
+        disk next to the index (same digest: same headers, same code).
+        """
         parsed = self._parsed.get((header_id, decide))
         if parsed is not None:
             return parsed
+        cached = self._parsed_dir / f"{header_id}-{int(decide)}.pickle" if self._parsed_dir else None
+        if cached is not None:
+            try:
+                parsed = pickle.loads(cached.read_bytes())
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+                parsed = None
+            if isinstance(parsed, dict):
+                self._parsed[(header_id, decide)] = parsed
+                return parsed
         dir_index, relpath = self._state.headers[header_id]
         try:
             text = read_header(self._dirs[dir_index] / relpath)
@@ -223,6 +244,8 @@ class SdkHeaders:
             decide=decide,
         )
         self._parsed[(header_id, decide)] = parsed
+        if cached is not None:
+            _write_atomically(cached, pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
         return parsed
 
     def _decoration(self, name: str, prefer: tuple[int, ...]) -> tuple[tuple[str, ...] | None, str] | None:
@@ -231,3 +254,15 @@ class SdkHeaders:
             return None
         _, params, body = order_entries(entries, prefer, self._rank)[0]
         return (params, body)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write a cache file so that no process ever reads half of it; a failure only loses the cache."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass

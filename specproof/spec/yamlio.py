@@ -26,58 +26,63 @@ _STR, _INT, _BOOL, _NULL = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "bo
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
 
-class _Dumper(yaml.CSafeDumper):
-    """The C dumper with a memo on implicit-tag resolution.
-
-    The serializer asks twice per scalar whether its text would read back as
-    its tag; spec files repeat the same keys and words thousands of times,
-    and that question was a fifth of the time spent writing specs.
-    """
-
-    _resolved: dict[tuple, str] = {}
-
-    def resolve(self, kind, value, implicit):  # type: ignore[override]
-        if kind is not yaml.ScalarNode:
-            return super().resolve(kind, value, implicit)
-        key = (value, tuple(implicit))
-        found = self._resolved.get(key)
-        if found is None:
-            found = super().resolve(kind, value, implicit)
-            if len(self._resolved) > 200_000:
-                self._resolved.clear()
-            self._resolved[key] = found
-        return found
+_RESOLVER = yaml.resolver.Resolver()
+_PLAIN_IS_STR: dict[str, bool] = {}
+_START = (yaml.StreamStartEvent(), yaml.DocumentStartEvent(explicit=False))
+_END = (yaml.DocumentEndEvent(explicit=False), yaml.StreamEndEvent())
 
 
-def _str_node(text: str) -> yaml.ScalarNode:
+def _plain_is_str(text: str) -> bool:
+    """Whether `text` written plain reads back as a string (not as true, 1.9, null ...)."""
+    known = _PLAIN_IS_STR.get(text)
+    if known is None:
+        known = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR
+        if len(_PLAIN_IS_STR) > 200_000:
+            _PLAIN_IS_STR.clear()
+        _PLAIN_IS_STR[text] = known
+    return known
+
+
+def _str_event(text: str) -> yaml.ScalarEvent:
+    style = None
     if "\n" in text:
-        return yaml.ScalarNode(_STR, text, style="|")
-    if len(text) > _BLOCK_WIDTH and text == text.strip() and "  " not in text:
-        return yaml.ScalarNode(_STR, text, style=">")
-    return yaml.ScalarNode(_STR, text)
+        style = "|"
+    elif len(text) > _BLOCK_WIDTH and text == text.strip() and "  " not in text:
+        style = ">"
+    return yaml.ScalarEvent(None, _STR, (_plain_is_str(text), True), text, style=style)
 
 
-def _node(obj: Any, key: str | None = None) -> yaml.Node:
-    """Spec data as a YAML node tree, built directly: the generic representer is several times slower."""
+def _events(obj: Any, out: list, key: str | None = None) -> None:
+    """Spec data as YAML events for the C emitter.
+
+    Built directly rather than through the representer and serializer: those
+    ask Python twice per scalar how its text would resolve, which was most of
+    the time spent writing a spec.
+    """
     if isinstance(obj, str):
-        return _str_node(obj)
-    if isinstance(obj, bool):
-        return yaml.ScalarNode(_BOOL, "true" if obj else "false")
-    if isinstance(obj, int):
-        if key in _HEX_KEYS and obj >= 0:
-            return yaml.ScalarNode(_INT, f"0x{obj:08X}")
-        return yaml.ScalarNode(_INT, str(obj))
-    if isinstance(obj, dict):
-        return yaml.MappingNode(_MAP, [(yaml.ScalarNode(_STR, str(k)), _node(v, k)) for k, v in obj.items()])
-    if isinstance(obj, tuple):
-        return yaml.SequenceNode(_SEQ, [_node(v, key) for v in obj], flow_style=True)
-    if isinstance(obj, list):
-        return yaml.SequenceNode(_SEQ, [_node(v, key) for v in obj], flow_style=False)
-    if obj is None:
-        return yaml.ScalarNode(_NULL, "null")
-    if isinstance(obj, float):
-        return yaml.ScalarNode("tag:yaml.org,2002:float", repr(obj))
-    raise TypeError(f"cannot write {type(obj).__name__} into a spec file")
+        out.append(_str_event(obj))
+    elif isinstance(obj, bool):
+        out.append(yaml.ScalarEvent(None, _BOOL, (True, False), "true" if obj else "false"))
+    elif isinstance(obj, int):
+        text = f"0x{obj:08X}" if key in _HEX_KEYS and obj >= 0 else str(obj)
+        out.append(yaml.ScalarEvent(None, _INT, (True, False), text))
+    elif isinstance(obj, dict):
+        out.append(yaml.MappingStartEvent(None, _MAP, True, flow_style=False))
+        for k, v in obj.items():
+            out.append(_str_event(str(k)))
+            _events(v, out, k)
+        out.append(yaml.MappingEndEvent())
+    elif isinstance(obj, (list, tuple)):
+        out.append(yaml.SequenceStartEvent(None, _SEQ, True, flow_style=isinstance(obj, tuple)))
+        for v in obj:
+            _events(v, out, key)
+        out.append(yaml.SequenceEndEvent())
+    elif obj is None:
+        out.append(yaml.ScalarEvent(None, _NULL, (True, False), "null"))
+    elif isinstance(obj, float):
+        out.append(yaml.ScalarEvent(None, "tag:yaml.org,2002:float", (True, False), repr(obj)))
+    else:
+        raise TypeError(f"cannot write {type(obj).__name__} into a spec file")
 
 
 def spec_to_data(spec: Spec) -> dict[str, Any]:
@@ -88,9 +93,10 @@ def spec_to_data(spec: Spec) -> dict[str, Any]:
 
 
 def dump_spec(spec: Spec, schema_ref: str | None = f"../{SCHEMA_FILE}") -> str:
-    text = yaml.serialize(
-        _node(spec_to_data(spec)), Dumper=_Dumper, allow_unicode=True, width=_BLOCK_WIDTH,
-    )
+    events: list = list(_START)
+    _events(spec_to_data(spec), events)
+    events.extend(_END)
+    text = yaml.emit(events, Dumper=yaml.CSafeDumper, allow_unicode=True, width=_BLOCK_WIDTH)
     if schema_ref:
         return f"# yaml-language-server: $schema={schema_ref}\n{text}"
     return text
