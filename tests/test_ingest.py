@@ -152,3 +152,14 @@ def test_reingest_keeps_cases_and_editor_codes_and_reports_stale(tmp_path: Path)
     assert any(c.name == "E_HANDLE" and c.origin == "editor" for c in merged.returns.codes)
     assert merged.returns.codes[0].note == "checked by hand"
     assert len({c.id for c in merged.clauses}) == len(merged.clauses)
+
+
+def test_a_spec_that_cannot_be_written_is_reported(tmp_path: Path):
+    write(tmp_path / "in" / "nf-testhdr-ok.md", page(api="Ok"))
+    write(tmp_path / "in" / "nf-testhdr-blocked.md", page(api="Blocked"))
+    out = tmp_path / "specs"
+    (out / "testhdr" / "Blocked.yaml.tmp").mkdir(parents=True)  # a folder where the temporary file goes
+    report = ingest([tmp_path / "in"], out, workers=1, include_dirs=())
+    assert [p.name for p in report.written] == ["Ok.yaml"]
+    assert [file for file, _ in report.failed] == ["in/nf-testhdr-blocked.md"]
+    assert "cannot write" in report.failed[0][1]

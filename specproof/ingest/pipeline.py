@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -225,37 +225,59 @@ def ingest(
     progress = progress_factory(len(jobs)) if progress_factory else None
     out.mkdir(parents=True, exist_ok=True)
     write_schema(out)
+    # Specs are written as results arrive, by writer threads (file creation blocks on the disk,
+    # not on the CPU), so writing overlaps the workers' reading. When a better page of the same
+    # function comes later (rare), it waits for the first write and writes the file again.
     winners: dict[str, PageResult] = {}
-    for result in _read_all(jobs, workers or os.cpu_count() or 1, dirs, out, force, progress):
-        if result.status == "skipped":
-            report.skipped.append((result.file, result.reason))
-        elif result.status == "failed":
-            report.failed.append((result.file, result.reason))
-        elif result.status == "kept":
-            report.kept_newer.append((result.file, Path(result.target)))
-        else:
-            current = winners.get(result.target)
-            if current is None or result.rank > current.rank:
-                if current is not None:
-                    report.superseded.append((current.file, f"{result.file} is newer or the source format"))
-                winners[result.target] = result
+    writes: dict[str, Future[bool]] = {}
+    changed: dict[str, bool] = {}
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="specproof-write") as writer:
+        for result in _read_all(jobs, workers or os.cpu_count() or 1, dirs, out, force, progress):
+            if result.status == "skipped":
+                report.skipped.append((result.file, result.reason))
+            elif result.status == "failed":
+                report.failed.append((result.file, result.reason))
+            elif result.status == "kept":
+                report.kept_newer.append((result.file, Path(result.target)))
             else:
-                report.superseded.append((result.file, f"{current.file} is newer or the source format"))
+                current = winners.get(result.target)
+                if current is None or result.rank > current.rank:
+                    if current is not None:
+                        report.superseded.append((current.file, f"{result.file} is newer or the source format"))
+                        changed[result.target] = _written(writes[result.target], current, report)
+                    winners[result.target] = result
+                    writes[result.target] = writer.submit(_write, Path(result.target), result)
+                else:
+                    report.superseded.append((result.file, f"{current.file} is newer or the source format"))
     for target in sorted(winners):
-        _write(Path(target), winners[target], report)
+        for case_id, clause_ids in winners[target].stale:
+            report.stale.append((Path(target), case_id, clause_ids))
+        wrote = _written(writes[target], winners[target], report)
+        if wrote is None:
+            continue
+        if wrote or changed.get(target, False):
+            report.written.append(Path(target))
+        else:
+            report.unchanged += 1
     return report
 
 
-def _write(target: Path, result: PageResult, report: IngestReport) -> None:
-    """Write a spec whose bytes changed; count the unchanged ones."""
-    for case_id, clause_ids in result.stale:
-        report.stale.append((target, case_id, clause_ids))
+def _written(write: "Future[bool]", result: PageResult, report: IngestReport) -> bool | None:
+    """The outcome of a write; a failed write is reported against its page, never raised."""
+    try:
+        return write.result()
+    except OSError as exc:
+        report.failed.append((result.file, f"cannot write {result.target}: {exc.strerror or exc}"))
+        return None
+
+
+def _write(target: Path, result: PageResult) -> bool:
+    """Write a spec whose bytes changed; False when the file already held them."""
     if not result.existed:
         target.parent.mkdir(parents=True, exist_ok=True)
     elif target.read_text(encoding="utf-8") == result.text:
-        report.unchanged += 1
-        return
+        return False
     tmp = target.with_suffix(".yaml.tmp")
     tmp.write_text(result.text, encoding="utf-8")
     os.replace(tmp, target)
-    report.written.append(target)
+    return True
