@@ -19,7 +19,6 @@ and marked as coming from prose.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ..spec.model import ReturnCode
 
@@ -54,13 +53,7 @@ def parse_number(text: str) -> int | None:
     return value & 0xFFFFFFFF if -(1 << 31) <= value < (1 << 32) else value
 
 
-@dataclass
-class RowCodes:
-    codes: list[ReturnCode]
-    description: str
-
-
-def success_of(name: str | None, value: int | None, description: str, shape_hint: str | None = None) -> bool:
+def success_of(name: str | None, value: int | None, description: str) -> bool:
     """Whether a documented code reports success.
 
     Known success names win; then the code's own severity where it is a
@@ -104,7 +97,7 @@ def codes_in_cell(cell: str, description: str) -> list[ReturnCode]:
             names.append(f"{wrapped.group(1)}({wrapped.group(2)})")
             continue
         head = line.split()[0] if line.split() else line
-        if _IDENT.match(head) and head.isupper() and "_" in head or head in ("S_OK", "E_FAIL"):
+        if _IDENT.match(head) and head.isupper() and "_" in head:
             names.extend(n for n in re.findall(r"\b[A-Z][A-Z0-9_]*[A-Z0-9]\b", line) if "_" in n and n.isupper()
                          and (n == head or CODE_NAME.fullmatch(n)))
     wildcard = _WILDCARD.search(joined)
