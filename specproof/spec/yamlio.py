@@ -43,7 +43,22 @@ def _plain_is_str(text: str) -> bool:
     return known
 
 
+_SHORT_EVENTS: dict[str, yaml.ScalarEvent] = {}
+
+
 def _str_event(text: str) -> yaml.ScalarEvent:
+    """A string scalar's event; short ones (keys, ids, kinds) repeat across specs and are made once."""
+    if len(text) <= 32:
+        event = _SHORT_EVENTS.get(text)
+        if event is None:
+            event = _SHORT_EVENTS[text] = _new_str_event(text)
+            if len(_SHORT_EVENTS) > 100_000:
+                _SHORT_EVENTS.clear()
+        return event
+    return _new_str_event(text)
+
+
+def _new_str_event(text: str) -> yaml.ScalarEvent:
     style = None
     if "\n" in text:
         style = "|"
