@@ -20,9 +20,9 @@ def read_page(raw: bytes, file: str) -> PageParts:
 
     text = decode_page(raw)  # fails early, and alike for every format, on empty or binary input
     if text.lstrip().startswith("---"):
-        return read_markdown(raw, file)
+        return read_markdown(raw, file, text)
     if looks_like_learn_text(text):
-        return read_learn_text(raw, file)
+        return read_learn_text(raw, file, text)
     raise PageError(
         "unknown page format: neither markdown with front matter (sdk-api, wdk-ddi) "
         "nor a copied reference page starting with 'Name function (header.h)'"

@@ -261,9 +261,12 @@ def looks_like_learn_text(text: str) -> bool:
     return bool(match) and match.group("kind").lower() in (_FUNCTION_KINDS | _OTHER_KINDS)
 
 
-def read_learn_text(raw: bytes, file: str) -> PageParts:
-    """Read one learn-text page into PageParts; NotAFunction for other page kinds, PageError when unreadable."""
-    text = decode_page(raw)
+def read_learn_text(raw: bytes, file: str, text: str | None = None) -> PageParts:
+    """Read one learn-text page into PageParts; NotAFunction for other page kinds, PageError when unreadable.
+
+    `text` is the page already decoded, when the caller decoded it to tell the format.
+    """
+    text = decode_page(raw) if text is None else text
     lines = [line.rstrip() for line in text.split("\n")]
     start = next((i for i, line in enumerate(lines) if line.strip()), None)
     if start is None:

@@ -112,9 +112,9 @@ def _see_also(sections: list[Section]) -> list[str]:
     return [s for s in seen if s]
 
 
-def read_markdown(raw: bytes, file: str) -> PageParts:
-    """Read one sdk-api or wdk-ddi page into PageParts."""
-    text = decode_page(raw)
+def read_markdown(raw: bytes, file: str, text: str | None = None) -> PageParts:
+    """Read one sdk-api or wdk-ddi page into PageParts (`text`: the page already decoded, if it was)."""
+    text = decode_page(raw) if text is None else text
     front, body, _ = split_front_matter(text)
     if not front:
         raise PageError("no YAML front matter: a markdown source page starts with '---'")

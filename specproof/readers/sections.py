@@ -45,12 +45,10 @@ def canonical(raw: str) -> str:
 
 def split_sections(body: str) -> tuple[str, list[Section]]:
     """Return (text before the first section, sections in page order)."""
-    lines = body.split("\n")
     sections: list[Section] = []
-    preamble: list[str] = []
-    current: list[str] = preamble
+    bodies: list[list[str]] = [[]]  # bodies[0] is the preamble, bodies[i + 1] belongs to sections[i]
     fence: str | None = None
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(body.split("\n"), 1):
         fence_match = _FENCE.match(line)
         if fence_match:
             marker = fence_match.group(1)
@@ -58,24 +56,24 @@ def split_sections(body: str) -> tuple[str, list[Section]]:
                 fence = marker[0] * len(marker)
             elif marker.startswith(fence):
                 fence = None
-            current.append(line)
-            continue
-        if fence is None:
+        elif fence is None:
             heading = _HEADING.match(line)
-            if heading and heading.group(2):
-                after_dash = line.lstrip(" #\t")[1:]
-                if after_dash[:1] in (" ", "\t"):
-                    sections.append(Section("subfield", heading.group(2).strip(), "", number))
-                else:
-                    named = _NAME.match(heading.group(2))
-                    if named is None:
-                        current.append(line)
-                        continue
-                    sections.append(Section(canonical(named.group(1)), named.group(2).strip(), "", number))
-                current = []
-                sections[-1].text = current  # type: ignore[assignment]
+            section = _section_of(heading, line, number) if heading and heading.group(2) else None
+            if section is not None:
+                sections.append(section)
+                bodies.append([])
                 continue
-        current.append(line)
-    for section in sections:
-        section.text = "\n".join(section.text)  # type: ignore[arg-type]
-    return "\n".join(preamble), sections
+        bodies[-1].append(line)
+    for section, lines in zip(sections, bodies[1:]):
+        section.text = "\n".join(lines)
+    return "\n".join(bodies[0]), sections
+
+
+def _section_of(heading: re.Match[str], line: str, number: int) -> Section | None:
+    """The section a `#… -name` heading opens; None when the dash starts no name."""
+    if line.lstrip(" #\t")[1:2] in (" ", "\t"):  # "##### - Arg.X": a parameter's sub-field
+        return Section("subfield", heading.group(2).strip(), "", number)
+    named = _NAME.match(heading.group(2))
+    if named is None:
+        return None
+    return Section(canonical(named.group(1)), named.group(2).strip(), "", number)
