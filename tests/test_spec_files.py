@@ -97,8 +97,9 @@ def test_schema_errors_point_at_the_key(tmp_path: Path):
 
 def test_meaning_checks(tmp_path: Path):
     spec = make_spec(cases=[
-        {"id": "c1", "covers": ["R1", "R9"], "given": {"phThing": {}, "hOther": 1}, "expect": {"returns": "E_NOPE"}},
-        {"id": "c1", "covers": ["R1"], "expect": {"outcomes": "pass"}},
+        {"id": "c1", "covers": ["R1", "R9"], "given": {"phThing": {"handle": "null"}, "hOther": {"value": 1}},
+         "expect": {"returns": "E_NOPE", "completion": "SEC_E_OK"}},
+        {"id": "c1", "covers": ["R1"], "expect": {"success": True}},
     ])
     spec.clauses.append(spec.clauses[0].model_copy())
     spec.clauses[0].text = "Edited by hand."
@@ -114,10 +115,18 @@ def test_meaning_checks(tmp_path: Path):
     assert "unknown parameter 'hOther'" in joined
     assert "E_NOPE, which is not among" in joined
     assert "duplicate case id c1" in joined
-    assert "unknown expectation 'outcomes'" in joined
+    assert "expects completion SEC_E_OK, which is not a completion-phase code" in joined
     assert "SEC_E_MYSTERY has no value" in joined
     assert any("SEC_E_UNKNOWN_THING is not in the SDK headers" in w for w in warnings)
     assert all(p.line > 1 for p in result.problems if p.severity == "error")
+
+
+def test_unknown_expectation_is_a_schema_error(tmp_path: Path):
+    text = dump_spec(make_spec(cases=[{"id": "c1", "expect": {"success": True}}]))
+    text = text.replace("success: true", "outcomes: pass")
+    result, _ = lint_one(tmp_path, text)
+    problems = [p for p in result.problems if p.severity == "error"]
+    assert problems and "outcomes" in problems[0].message and problems[0].line > 1
 
 
 def test_misplaced_file_and_stale_schema(tmp_path: Path):

@@ -21,7 +21,6 @@ from .model import Spec, header_stem
 from .schema import schema_text
 from .yamlio import SCHEMA_FILE, Loaded, SpecFileError, iter_spec_files, load_file, locate
 
-EXPECT_KEYS = frozenset({"returns", "outcome", "success", "not_returns", "any_of", "note"})
 
 
 @dataclass(frozen=True)
@@ -73,9 +72,12 @@ def _meaning(loaded: Loaded, spec: Spec, root: Path) -> Iterator[Problem]:
         if param_counts[param.name] > 1:
             yield _at(loaded, ("signature", "params", index, "name"), "error", f"duplicate parameter {param.name}")
     documented = set()
+    completion = set()
     for index, code in enumerate(spec.returns.codes):
         loc = ("returns", "codes", index)
         documented.add(code.name or code.family or code.label)
+        if code.phase == "completion" and code.name:
+            completion.add(code.name)
         if code.clause and code.clause not in clause_ids:
             yield _at(loaded, loc + ("clause",), "error", f"code cites unknown clause {code.clause}")
         if code.name and code.value is None and not code.unresolved:
@@ -99,20 +101,21 @@ def _meaning(loaded: Loaded, spec: Spec, root: Path) -> Iterator[Problem]:
             if clause_id not in clause_ids:
                 yield _at(loaded, loc + ("covers", position), "error",
                           f"case {case.id} covers unknown clause {clause_id} (known: {', '.join(sorted(clause_ids))})")
-        for name in case.given:
-            if name not in params:
-                yield _at(loaded, loc + ("given", name), "error",
-                          f"case {case.id} gives unknown parameter {name!r} (parameters: {', '.join(sorted(params))})")
-        for key, value in case.expect.items():
-            if key not in EXPECT_KEYS:
-                yield _at(loaded, loc + ("expect", key), "error",
-                          f"unknown expectation {key!r} (one of: {', '.join(sorted(EXPECT_KEYS))})")
-            if key in ("returns", "not_returns"):
-                for name in value if isinstance(value, list) else [value]:
-                    if isinstance(name, str) and name not in documented:
-                        yield _at(loaded, loc + ("expect", key), "error",
-                                  f"case {case.id} expects {name}, which is not among the spec's return codes; "
-                                  "add it to returns.codes (origin: editor) or fix the name")
+        if case.call is None:
+            for name in case.given:
+                if name not in params:
+                    yield _at(loaded, loc + ("given", name), "error",
+                              f"case {case.id} gives unknown parameter {name!r} (parameters: {', '.join(sorted(params))})")
+            expected = case.expect.returns
+            for name in expected if isinstance(expected, list) else [expected] if expected else []:
+                if name not in documented:
+                    yield _at(loaded, loc + ("expect", "returns"), "error",
+                              f"case {case.id} expects {name}, which is not among the spec's return codes; "
+                              "add it to returns.codes (origin: editor) or fix the name")
+        if case.expect.completion and case.expect.completion not in completion:
+            yield _at(loaded, loc + ("expect", "completion"), "error",
+                      f"case {case.id} expects completion {case.expect.completion}, which is not a completion-phase "
+                      "code of this spec (`phase: completion`)")
         if case.stale:
             yield _at(loaded, loc + ("stale",), "warning",
                       f"case {case.id} covers clauses whose text changed ({', '.join(case.stale)}); "

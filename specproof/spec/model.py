@@ -120,15 +120,66 @@ class Clause(_Model):
     kind: ClauseKind
 
 
-class Case(_Model):
-    """A curated case: written by a spec editor where rules cannot see the intent."""
+class FixtureArg(_Model):
+    """An argument built by a fixture in `conformance/fixtures/` (a live or released object)."""
 
-    id: str
+    fixture: str = Field(description="Fixture name, e.g. security_context, deleted_security_context, engine")
+    attr: str | None = Field(default=None, description="Use this attribute of the fixture's value, e.g. `id`")
+
+
+class ValueArg(_Model):
+    """A literal integer argument; `name` says which constant it is, for readers."""
+
+    value: int = Field(ge=-(2**63), le=2**64 - 1)
+    name: str | None = None
+
+
+class HandleArg(_Model):
+    """A handle that is not valid: NULL pointer, zeroed, or garbage contents."""
+
+    handle: Literal["null", "zeroed", "garbage"]
+
+
+class BufferArg(_Model):
+    """A zeroed buffer of `buffer` bytes the function may write into."""
+
+    buffer: int = Field(ge=0, le=1 << 20)
+
+
+Arg = FixtureArg | ValueArg | HandleArg | BufferArg
+
+
+class Expect(_Model):
+    """What a case expects of the call; every key given must hold."""
+
+    returns: str | list[str] | None = Field(
+        default=None, description="A documented code name, or a list of acceptable names"
+    )
+    success: bool | None = Field(
+        default=None, description="true: any documented success code; false: any documented failure code"
+    )
+    completion: str | None = Field(
+        default=None,
+        description="For asynchronous calls: the completion-phase code, polled through the code's `reported_by` function",
+    )
+
+
+class Case(_Model):
+    """A case: curated by a spec editor where rules cannot see the intent, or derived by a rule.
+
+    `given` names the arguments of the call (parameters not given are NULL or
+    zero); `call` runs another function with them instead of the spec's own,
+    e.g. a query on a handle after the function under test released it.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    rule: str = Field(default="curated", description="The derivation rule, or `curated`")
     covers: list[str] = Field(default_factory=list)
     level: Literal["conformance", "robustness"] = "conformance"
     mode: Mode | None = None
-    given: dict[str, object] = Field(default_factory=dict)
-    expect: dict[str, object] = Field(default_factory=dict)
+    call: str | None = Field(default=None, description="Function to call instead of the spec's own")
+    given: dict[str, Arg] = Field(default_factory=dict)
+    expect: Expect = Field(default_factory=Expect)
     note: str | None = None
     stale: list[str] = Field(
         default_factory=list,
