@@ -132,7 +132,7 @@ def test_reingest_keeps_cases_and_editor_codes_and_reports_stale(tmp_path: Path)
     data.cases = [
         Case(id="delete-once", covers=[deleted_id], given={"hThing": {"fixture": "thing"}},
              expect={"returns": "S_OK"}),
-        Case(id="use-after-delete", covers=[invalid_id], given={"hThing": {"fixture": "thing", "state": "deleted"}},
+        Case(id="use-after-delete", covers=[invalid_id], given={"hThing": {"fixture": "deleted_thing"}},
              expect={"returns": "E_HANDLE"}),
     ]
     data.returns.codes.append(ReturnCode(name="E_HANDLE", value=0x80070006, origin="editor", note="seen on Windows"))

@@ -1,0 +1,8 @@
+"""Makes the hand-written fixtures in conformance/fixtures/ available to every generated suite.
+
+The `api` fixture itself, the options (--adapter, --impl, --results ...)
+and the outcomes come from the specproof pytest plugin.
+"""
+
+from fixtures.sspi import *  # noqa: F401,F403
+from fixtures.wfp import *  # noqa: F401,F403

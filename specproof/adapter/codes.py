@@ -1,0 +1,105 @@
+"""Judging returned values against a spec's documented codes.
+
+The documented set of a function is its return codes of one phase (what
+the call returns, or what a reporter such as SspiGetAsyncCallStatus says on
+completion): names with values, wildcard families with a range, and open
+families ("Other NTSTATUS codes") that admit any value. Values the spec
+does not name get a name from the SDK headers when they are at hand.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from ..spec.model import ReturnCode, Spec
+
+_WIDTH32 = {"status", "bool", "boolean"}
+
+
+class CodeBook:
+    """Names and verdicts for returned values; SDK headers load only if a value needs a name."""
+
+    def __init__(self, load_sdk: bool = True) -> None:
+        self._load_sdk = load_sdk
+
+    @cached_property
+    def _sdk(self):
+        if not self._load_sdk:
+            return None
+        try:
+            from ..sdk import SdkHeaders
+
+            return SdkHeaders.load()
+        except Exception:  # no headers on this machine: values keep their hex only
+            return None
+
+    @staticmethod
+    def width(spec: Spec, value: int | None) -> int | None:
+        """The return register cut to the function's return type (32-bit codes and BOOLs)."""
+        if value is None or spec.returns.shape == "void":
+            return None
+        if spec.returns.shape in _WIDTH32 or (spec.signature.returns or "").upper() in {
+                "DWORD", "HRESULT", "NTSTATUS", "SECURITY_STATUS", "LONG", "ULONG", "BOOL", "INT", "UINT"}:
+            return value & 0xFFFFFFFF
+        if spec.returns.shape == "boolean":
+            return value & 0xFF
+        return value
+
+    @staticmethod
+    def codes(spec: Spec, phase: str = "call") -> list[ReturnCode]:
+        return [c for c in spec.returns.codes if c.phase == phase]
+
+    def documented(self, spec: Spec, value: int, phase: str = "call") -> bool | None:
+        """Whether `value` is in the documented set; None when the spec documents no set to judge by."""
+        if spec.returns.shape not in ("status", "unknown"):
+            return None
+        codes = self.codes(spec, phase)
+        if not codes:
+            return None
+        for code in codes:
+            if code.open or code.label:
+                return True
+            if code.name and code.value == value:
+                return True
+            if code.range and code.range[0] <= value <= code.range[1]:
+                return True
+        return False
+
+    def is_success(self, spec: Spec, value: int, phase: str = "call") -> bool:
+        """A documented success code; with no success code documented, zero."""
+        successes = [c for c in self.codes(spec, phase) if c.success]
+        if not successes:
+            return value == 0
+        return any(c.value == value for c in successes if c.value is not None)
+
+    def value_of(self, spec: Spec, name: str) -> int | None:
+        for code in spec.returns.codes:
+            if code.name == name and code.value is not None:
+                return code.value
+        sdk = self._sdk
+        return sdk.value(name, spec.header) if sdk else None
+
+    def name(self, spec: Spec, value: int, phase: str = "call") -> str | None:
+        for code in self.codes(spec, phase) + spec.returns.codes:
+            if code.name and code.value == value:
+                return code.name
+        sdk = self._sdk
+        if sdk is None:
+            return None
+        prefixes = sorted({"_".join(c.name.split("_")[:2]) + "_" for c in spec.returns.codes
+                           if c.name and c.name.count("_") >= 2})
+        return sdk.name_of(value, prefixes)
+
+    def describe_set(self, spec: Spec, phase: str = "call") -> str:
+        """The documented set as a failing test's message shows it."""
+        parts = []
+        for code in self.codes(spec, phase):
+            if code.name:
+                parts.append(f"{code.name} (0x{code.value:08X})" if code.value is not None else code.name)
+            elif code.family and code.range:
+                parts.append(f"{code.family} (0x{code.range[0]:08X}-0x{code.range[1]:08X})")
+            elif code.family:
+                parts.append(f"{code.family} (open)")
+            elif code.label:
+                parts.append(code.label)
+        return ", ".join(parts) or "none"

@@ -1,0 +1,108 @@
+"""The adapter contract: what every implementation under test offers.
+
+The contract is deliberately low-level (exports, memory, calls), so an
+adapter knows nothing about any particular API: the marshalling layer
+(`specproof.adapter.marshal`) turns a spec's named, typed arguments into
+these operations, and the same suites then run on every implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+#: Exception codes a call may fault with (Windows' own values).
+ACCESS_VIOLATION = 0xC0000005
+UNIMPLEMENTED_STUB = 0x80000100
+
+
+@dataclass(frozen=True)
+class Info:
+    """Who the implementation is, for results and for deciding what can run."""
+
+    name: str
+    version: str
+    platform: str
+    architecture: str = "x86_64"
+    kernel_mode: bool = False
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Export:
+    """A resolved export; `stub` means the implementation ships it but does not implement it."""
+
+    address: int
+    stub: bool = False
+
+
+@dataclass(frozen=True)
+class Fault:
+    """The implementation faulted during a call (exception code and address)."""
+
+    code: int
+    address: int = 0
+
+    def describe(self) -> str:
+        what = {ACCESS_VIOLATION: "access violation", UNIMPLEMENTED_STUB: "unimplemented function"}.get(self.code)
+        text = f"exception 0x{self.code:08X}"
+        return f"{text} ({what}) at 0x{self.address:X}" if what else f"{text} at 0x{self.address:X}"
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """What one call did: exactly one of `value`, `fault` or `timed_out`, plus diagnostics."""
+
+    value: int | None = None
+    fault: Fault | None = None
+    timed_out: bool = False
+    diagnostics: tuple[str, ...] = ()
+    duration: float = 0.0
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether an adapter can run on this machine, and if not, why and how to fix it."""
+
+    usable: bool
+    reason: str = ""
+    fix: str = ""
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """One implementation of the API under test; one instance per test process.
+
+    Addresses and values are plain integers (64-bit, unsigned); `call`
+    passes up to 12 integer or pointer arguments, as the Win64 calling
+    convention allows for any export taking integers and pointers.
+    """
+
+    def info(self) -> Info: ...
+
+    def resolve(self, module: str | None, symbol: str) -> Export | None:
+        """The export's address, or None when it is missing; `module` None searches every module."""
+        ...
+
+    def alloc(self, size: int) -> int: ...
+
+    def write(self, address: int, data: bytes) -> None: ...
+
+    def read(self, address: int, size: int) -> bytes: ...
+
+    def free(self, address: int) -> None: ...
+
+    def call(self, address: int, args: list[int], timeout: float) -> CallResult: ...
+
+    def close(self) -> None:
+        """Release everything the adapter started (processes, prefixes, memory)."""
+        ...
+
+
+class AdapterFactory(Protocol):
+    """What an entry point in group `specproof.adapters` names: usually the adapter class."""
+
+    def __call__(self, **options: str) -> Adapter: ...
+
+    @staticmethod
+    def availability() -> Availability: ...

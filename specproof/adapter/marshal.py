@@ -1,0 +1,280 @@
+"""Calls by name: a spec's named, typed arguments turned into contract operations.
+
+Tests read `api.DeleteSecurityContext(phContext=ctx)`. The `Api` finds the
+function's spec (signature, module, documented codes), turns each argument
+into an integer (memory blocks and handles become addresses in the
+implementation's process), resolves and calls the export through the
+adapter, and records every value returned, so the documented-codes rule
+can judge each call to the function under test.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..outcomes import CallTimeout, Crash, NotImplementedByImplementation
+from . import layouts
+from .contract import Adapter, CallResult
+from .codes import CodeBook
+from .specindex import SpecIndex
+
+MASK64 = (1 << 64) - 1
+MAX_ARGS = 12
+
+#: Pointer types whose pointee has a known layout (used for bad-handle images and sizes).
+POINTEES: dict[str, type[layouts._Struct]] = {
+    "PCtxtHandle": layouts.SecHandle, "PCredHandle": layouts.SecHandle, "PSecHandle": layouts.SecHandle,
+    "CtxtHandle*": layouts.SecHandle, "CredHandle*": layouts.SecHandle, "SecHandle*": layouts.SecHandle,
+    "PTimeStamp": layouts.TimeStamp, "TimeStamp*": layouts.TimeStamp,
+    "PSecBufferDesc": layouts.SecBufferDesc, "SecBufferDesc*": layouts.SecBufferDesc,
+}
+#: Garbage that is not a valid handle in any implementation: a non-canonical, unaligned pattern.
+GARBAGE = 0xDEADBEEFBAADF00D
+
+
+def normalise_type(ctype: str | None) -> str:
+    """`const CtxtHandle *` -> `CtxtHandle*`: one spelling per type, for table look-ups."""
+    if not ctype:
+        return ""
+    text = ctype.replace("const ", "").replace("CONST ", "").replace(" ", "")
+    return text
+
+
+def is_pointer(ctype: str | None) -> bool:
+    text = normalise_type(ctype)
+    return text.endswith("*") or (text[:1] == "P" and text[1:2].isupper()) or text.startswith("LP")
+
+
+@dataclass
+class Block:
+    """Memory in the implementation's process, owned by the test that made it."""
+
+    api: "Api"
+    address: int
+    size: int
+
+    def read(self, size: int | None = None, offset: int = 0) -> bytes:
+        return self.api.adapter.read(self.address + offset, self.size if size is None else size)
+
+    def write(self, data: bytes, offset: int = 0) -> None:
+        self.api.adapter.write(self.address + offset, data)
+
+    def u32(self, offset: int = 0) -> int:
+        return int.from_bytes(self.read(4, offset), "little")
+
+    def u64(self, offset: int = 0) -> int:
+        return int.from_bytes(self.read(8, offset), "little")
+
+    def as_struct(self, layout: type[layouts._Struct]):
+        return layout.parse(self.read(layout.size()))
+
+
+@dataclass(frozen=True)
+class Handle:
+    """A handle passed by value (HANDLE, an engine session): an opaque integer."""
+
+    value: int
+    kind: str = "HANDLE"
+
+
+@dataclass(frozen=True)
+class BadHandle:
+    """A handle argument that is not valid: `null`, `zeroed` or `garbage`."""
+
+    how: str
+
+
+@dataclass
+class Observation:
+    """One value a call returned (or the way it ended), as results record it."""
+
+    function: str
+    value: int | None
+    name: str | None
+    documented: bool | None
+    phase: str = "call"
+    fault: str | None = None
+    timed_out: bool = False
+    diagnostics: tuple[str, ...] = ()
+
+    def as_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"function": self.function}
+        if self.value is not None:
+            record["value"] = f"0x{self.value:08X}"
+            record["name"] = self.name
+            if self.documented is not None:
+                record["documented"] = self.documented
+        if self.phase != "call":
+            record["phase"] = self.phase
+        if self.fault:
+            record["fault"] = self.fault
+        if self.timed_out:
+            record["timeout"] = True
+        if self.diagnostics:
+            record["diagnostics"] = list(self.diagnostics)
+        return record
+
+
+@dataclass
+class Returned:
+    """What a call through the Api gave back: the value, its name, and the arguments passed."""
+
+    function: str
+    value: int | None
+    name: str | None
+    args: dict[str, Any]
+    observation: Observation
+
+    @property
+    def hex(self) -> str:
+        return "void" if self.value is None else f"0x{self.value:08X}"
+
+    def describe(self) -> str:
+        return f"{self.hex} ({self.name})" if self.name else self.hex
+
+
+@dataclass
+class Api:
+    """Named calls into one implementation, on behalf of one test.
+
+    `under_test` is the function whose documented codes every call to it is
+    judged against; `header` picks the spec when two headers document one
+    name (a kernel page and its user-mode twin).
+    """
+
+    adapter: Adapter
+    specs: SpecIndex
+    codes: CodeBook
+    timeout: float = 10.0
+    under_test: str | None = None
+    header: str | None = None
+    observations: list[Observation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    _blocks: list[int] = field(default_factory=list)
+
+    # -- memory -----------------------------------------------------------------------------
+    def alloc(self, size: int, data: bytes = b"") -> Block:
+        address = self.adapter.alloc(max(size, 1))
+        self._blocks.append(address)
+        self.adapter.write(address, (data + bytes(size))[:size] if size else b"")
+        return Block(self, address, size)
+
+    def struct(self, value: layouts._Struct) -> Block:
+        image = value.image()
+        return self.alloc(len(image), image)
+
+    def wide(self, text: str) -> Block:
+        data = (text + "\0").encode("utf-16-le")
+        return self.alloc(len(data), data)
+
+    def release_memory(self) -> None:
+        """Free what this Api allocated; called when the test (or fixture scope) ends."""
+        while self._blocks:
+            address = self._blocks.pop()
+            try:
+                self.adapter.free(address)
+            except Exception:  # the implementation may have died; its memory went with it
+                pass
+
+    # -- calls ------------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Callable[..., Returned]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda **kwargs: self.call(name, **kwargs)
+
+    def resolve(self, function: str) -> int:
+        """The export's address; a missing export or a stub is the outcome `not-implemented`."""
+        spec = self.specs.get(function, self.header)
+        module = self.specs.module_of(spec)
+        export = self.adapter.resolve(module, function)
+        if export is None or export.stub:
+            raise NotImplementedByImplementation(function, module, stub=bool(export and export.stub))
+        return export.address
+
+    def call(self, function: str, **kwargs: Any) -> Returned:
+        spec = self.specs.get(function, self.header)
+        params = spec.signature.params
+        unknown = set(kwargs) - {p.name for p in params}
+        if unknown:
+            raise TypeError(f"{function} has no parameter {', '.join(sorted(unknown))} "
+                            f"(parameters: {', '.join(p.name for p in params)})")
+        if len(params) > MAX_ARGS:
+            raise TypeError(f"{function} takes {len(params)} arguments; the contract passes at most {MAX_ARGS}")
+        args = [self._to_int(kwargs.get(p.name), p.type) for p in params]
+        result = self.adapter.call(self.resolve(function), args, self.timeout)
+        return self._returned(spec, function, kwargs, result)
+
+    def _returned(self, spec, function: str, kwargs: dict[str, Any], result: CallResult,
+                  phase: str = "call", judged_by=None) -> Returned:
+        judge = judged_by or spec
+        if result.fault is not None:
+            self.observations.append(Observation(function, None, None, None, phase,
+                                                 fault=result.fault.describe(), diagnostics=result.diagnostics))
+            raise Crash(function, result.fault.describe())
+        if result.timed_out:
+            self.observations.append(Observation(function, None, None, None, phase, timed_out=True,
+                                                 diagnostics=result.diagnostics))
+            raise CallTimeout(function, self.timeout)
+        value = self.codes.width(spec, result.value)
+        name = self.codes.name(judge, value, phase) if value is not None else None
+        documented = None
+        if value is not None and (judge.api == self.under_test):
+            documented = self.codes.documented(judge, value, phase)
+        observation = Observation(function, value, name, documented, phase, diagnostics=result.diagnostics)
+        self.observations.append(observation)
+        return Returned(function, value, name, dict(kwargs), observation)
+
+    def poll_completion(self, returned: Returned, pending: str, limit: float | None = None) -> Returned:
+        """Poll the function that reports `returned`'s completion until it stops saying `pending`.
+
+        The reporter (for example SspiGetAsyncCallStatus) is named by the
+        completion-phase codes' `reported_by`; its arguments are taken by
+        name from the original call's. Each value it returns is judged
+        against the completion-phase codes of the function under test.
+        """
+        spec = self.specs.get(returned.function, self.header)
+        reporter = next((c.reported_by for c in spec.returns.codes if c.phase == "completion" and c.reported_by), None)
+        if reporter is None:
+            raise LookupError(f"{spec.api}'s spec names no completion-phase reporter (`reported_by:`)")
+        reporter_spec = self.specs.get(reporter, self.header)
+        kwargs = {p.name: returned.args[p.name] for p in reporter_spec.signature.params if p.name in returned.args}
+        deadline = time.monotonic() + (self.timeout if limit is None else limit)
+        address = self.resolve(reporter)
+        while True:
+            args = [self._to_int(kwargs.get(p.name), p.type) for p in reporter_spec.signature.params]
+            result = self.adapter.call(address, args, self.timeout)
+            status = self._returned(reporter_spec, reporter, kwargs, result, phase="completion", judged_by=spec)
+            if status.name != pending or time.monotonic() > deadline:
+                return status
+            time.sleep(0.001)
+
+    # -- arguments --------------------------------------------------------------------------
+    def _to_int(self, value: Any, ctype: str | None) -> int:
+        if value is None:
+            return 0
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int):
+            return value & MASK64
+        if isinstance(value, Block):
+            return value.address
+        if isinstance(value, Handle):
+            return value.value & MASK64
+        if isinstance(value, BadHandle):
+            return self._bad_handle(value.how, ctype)
+        address = getattr(value, "address", None)
+        if isinstance(address, int):
+            return address
+        raise TypeError(f"cannot pass {value!r} as {ctype or 'an argument'}")
+
+    def _bad_handle(self, how: str, ctype: str | None) -> int:
+        layout = POINTEES.get(normalise_type(ctype))
+        if how == "null":
+            return 0
+        if layout is None and not is_pointer(ctype):  # a handle by value
+            return 0 if how == "zeroed" else GARBAGE
+        size = layout.size() if layout else 16
+        pattern = bytes(size) if how == "zeroed" else (GARBAGE.to_bytes(8, "little") * ((size + 7) // 8))[:size]
+        return self.alloc(size, pattern).address

@@ -1,0 +1,60 @@
+"""Specs by function name, loaded on first use.
+
+A test touches a handful of functions; a spec set may hold ten thousand.
+The index lists file names once (a spec's file is named for its function)
+and loads a spec only when a call needs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..spec.model import Spec, header_stem
+from ..spec.yamlio import load_spec
+
+
+class SpecNotFound(LookupError):
+    """A call named a function that has no spec."""
+
+
+class SpecIndex:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._paths: dict[str, list[Path]] | None = None
+        self._loaded: dict[Path, Spec] = {}
+
+    def _index(self) -> dict[str, list[Path]]:
+        if self._paths is None:
+            paths: dict[str, list[Path]] = {}
+            for path in sorted(self.root.glob("*/*.yaml")):
+                paths.setdefault(path.stem, []).append(path)
+            self._paths = paths
+        return self._paths
+
+    def names(self) -> list[str]:
+        return sorted(self._index())
+
+    def get(self, function: str, header: str | None = None) -> Spec:
+        """The spec of `function`; with two specs of one name, the one under `header` wins."""
+        paths = self._index().get(function)
+        if not paths:
+            raise SpecNotFound(f"no spec for {function} under {self.root}; "
+                               f"ingest its page or add specs/<header>/{function}.yaml")
+        path = paths[0]
+        if header and len(paths) > 1:
+            stem = header_stem(header)
+            path = next((p for p in paths if p.parent.name == stem), paths[0])
+        spec = self._loaded.get(path)
+        if spec is None:
+            spec = self._loaded[path] = load_spec(path)
+        return spec
+
+    @staticmethod
+    def module_of(spec: Spec) -> str | None:
+        """The module that exports the function: the DLL, else the kernel module its library links to."""
+        if spec.dll:
+            return spec.dll.split()[0].strip(";,")
+        if spec.library and spec.mode == "kernel":
+            stem = spec.library.split()[0].strip(";,").rsplit(".", 1)[0]
+            return f"{stem}.sys"
+        return None

@@ -1,0 +1,79 @@
+"""What the fixtures can build: the catalog the derivation rules consult.
+
+The catalog is data (`conformance/fixtures/catalog.yaml`) kept beside the
+fixtures it describes, so adding a fixture for a new handle type makes the
+rules derive cases for every function taking it, without touching the kit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..adapter.marshal import normalise_type
+from ..spec.model import Arg, Param
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Use(_Model):
+    """A call that uses a handle, to show whether it is still valid."""
+
+    call: str
+    param: str
+    args: dict[str, Arg] = Field(default_factory=dict)
+
+
+class HandleKind(_Model):
+    types: list[str]
+    names: list[str] = Field(default_factory=list)
+    live: str
+    released: str | None = None
+    release: list[str] = Field(default_factory=list)
+    use: Use | None = None
+
+    def matches(self, param: Param) -> bool:
+        if normalise_type(param.type) not in {normalise_type(t) for t in self.types}:
+            return False
+        return not self.names or param.name in self.names
+
+
+class ValueSource(_Model):
+    types: list[str]
+    names: list[str]
+    functions: list[str] = Field(default_factory=list)
+    fixture: str
+    attr: str | None = None
+
+    def matches(self, function: str, param: Param) -> bool:
+        return (normalise_type(param.type) in {normalise_type(t) for t in self.types}
+                and param.name in self.names and (not self.functions or function in self.functions))
+
+
+class Catalog(_Model):
+    handles: list[HandleKind] = Field(default_factory=list)
+    values: list[ValueSource] = Field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> "Catalog":
+        if not path.exists():
+            return cls()
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
+            return cls.model_validate(data)
+        except (yaml.YAMLError, ValidationError) as error:
+            raise ValueError(f"{path}: {error}") from error
+
+    def handle(self, param: Param) -> HandleKind | None:
+        return next((h for h in self.handles if h.matches(param)), None)
+
+    def value(self, function: str, param: Param) -> ValueSource | None:
+        return next((v for v in self.values if v.matches(function, param)), None)
+
+    def fixture_names(self) -> set[str]:
+        names = {h.live for h in self.handles} | {h.released for h in self.handles if h.released}
+        return names | {v.fixture for v in self.values}

@@ -1,0 +1,220 @@
+"""The derivation rules: each a plain function from a spec to the cases it implies.
+
+Every rule quotes in its docstring what in the docs triggers it. Rules
+never invent expectations the docs do not give: where the docs are silent
+a case is `robustness` (the implementation must survive) rather than
+`conformance`. The set in force is the tuple RULES.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterable
+
+from ..adapter.marshal import POINTEES, is_pointer, normalise_type
+from ..spec.model import (Arg, BufferArg, Case, Clause, Expect, FixtureArg, HandleArg, Param, ReturnCode, Spec,
+                          ValueArg)
+from .catalog import Catalog, HandleKind
+
+Rule = Callable[[Spec, Catalog], Iterable[Case]]
+
+_HANDLE_TYPE = re.compile(r"^(P|LP)?(Ctxt|Cred|Sec)Handle\*?$|^HANDLE$|^H[A-Z0-9_]+$")
+_RELEASED = re.compile(r"already been (deleted|freed|closed|released)|has been (deleted|freed|closed|released)",
+                       re.I)
+_NO_LONGER_VALID = re.compile(r"no longer valid|not permitted", re.I)
+_OUT_SIZES = {"UINT64*": 8, "HANDLE*": 8, "ULONG*": 4, "unsignedlong*": 4, "DWORD*": 4, "UINT32*": 4}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def handle_params(spec: Spec, catalog: Catalog) -> list[Param]:
+    """Parameters that take a handle (by value or by pointer) the caller passes in."""
+    found = []
+    for param in spec.signature.params:
+        if param.direction == "out":
+            continue
+        kind = catalog.handle(param)
+        if (kind and kind.released) or _HANDLE_TYPE.match(normalise_type(param.type)):
+            found.append(param)
+    return found
+
+
+def _invalid_handle_code(spec: Spec) -> ReturnCode | None:
+    return next((c for c in spec.returns.codes if c.name and c.name.endswith("_INVALID_HANDLE")), None)
+
+
+def _clause_ids(*codes: ReturnCode | None) -> list[str]:
+    return [c.clause for c in codes if c is not None and c.clause]
+
+
+def _valid_args(spec: Spec, catalog: Catalog, skip: set[str] = frozenset(), strict: bool = False
+                ) -> dict[str, Arg] | None:
+    """Valid arguments from fixtures for every parameter not in `skip`.
+
+    Optional inputs are left NULL; outputs get a buffer of their size. With
+    `strict`, a required input no fixture can build makes the answer None
+    (the rule derives nothing); otherwise it is left NULL.
+    """
+    args: dict[str, Arg] = {}
+    for param in spec.signature.params:
+        if param.name in skip:
+            continue
+        handle = catalog.handle(param)
+        source = catalog.value(spec.api, param)
+        if handle and param.direction != "out":
+            args[param.name] = FixtureArg(fixture=handle.live)
+        elif source:
+            args[param.name] = FixtureArg(fixture=source.fixture, attr=source.attr)
+        elif param.direction == "out" and is_pointer(param.type):
+            args[param.name] = BufferArg(buffer=_out_size(param))
+        elif param.optional:
+            continue
+        elif strict:
+            return None
+    return args
+
+
+def _out_size(param: Param) -> int:
+    ctype = normalise_type(param.type)
+    if ctype in _OUT_SIZES:
+        return _OUT_SIZES[ctype]
+    layout = POINTEES.get(ctype)
+    return layout.size() if layout else 8
+
+
+def _mode(spec: Spec) -> str | None:
+    return "kernel" if spec.mode == "kernel" else None
+
+
+def export(spec: Spec, catalog: Catalog) -> Iterable[Case]:
+    """A user-mode function with a DLL (`dll:`, from the page's requirements) is exported by it."""
+    if spec.mode == "user" and spec.dll:
+        yield Case(id="export", rule="export", covers=[])
+
+
+def kernel_mode(spec: Spec, catalog: Catalog) -> Iterable[Case]:
+    """A kernel-mode function (`mode: kernel`) resolves in its kernel module; only kernel-capable adapters run it."""
+    if spec.mode == "kernel":
+        yield Case(id="kernel-export", rule="kernel-mode", mode="kernel", covers=[])
+
+
+def invalid_handle(spec: Spec, catalog: Catalog) -> Iterable[Case]:
+    """A documented `*_INVALID_HANDLE` code: NULL, zeroed, garbage and released handles must give it, not a crash."""
+    code = _invalid_handle_code(spec)
+    if code is None:
+        return
+    for param in handle_params(spec, catalog):
+        kind = catalog.handle(param)
+        others = _valid_args(spec, catalog, skip={param.name}) or {}
+        variants: list[tuple[str, Arg]] = [("null", HandleArg(handle="null"))]
+        if is_pointer(param.type):
+            variants.append(("zeroed", HandleArg(handle="zeroed")))
+        variants.append(("garbage", HandleArg(handle="garbage")))
+        # A release function whose docs say what releasing twice gives is the lifecycle rule's to test.
+        said_twice = spec.api in (kind.release if kind else []) and any(_RELEASED.search(c.text) for c in spec.clauses)
+        if kind and kind.released and not said_twice:
+            variants.append(("released", FixtureArg(fixture=kind.released)))
+        for label, arg in variants:
+            expect = (Expect(completion=code.name) if code.phase == "completion" else Expect(returns=code.name))
+            yield Case(id=f"invalid-handle-{_slug(param.name)}-{label}", rule="invalid-handle",
+                       covers=_clause_ids(code), mode=_mode(spec), given={**others, param.name: arg}, expect=expect)
+
+
+def null_pointer(spec: Spec, catalog: Catalog) -> Iterable[Case]:
+    """A required pointer parameter given NULL gives a documented failure code, not a crash.
+
+    Conformance when a clause says what NULL in that parameter does;
+    robustness when the docs are silent.
+    """
+    if spec.returns.shape != "status" or not any(not c.success for c in spec.returns.codes):
+        return
+    handled = {p.name for p in handle_params(spec, catalog)} if _invalid_handle_code(spec) else set()
+    for param in spec.signature.params:
+        if param.optional or param.name in handled or not is_pointer(param.type):
+            continue
+        others = _valid_args(spec, catalog, skip={param.name}) or {}
+        said = [c.id for c in spec.clauses if param.name in c.text and re.search(r"\bnull\b", c.text, re.I)]
+        yield Case(id=f"null-pointer-{_slug(param.name)}", rule="null-pointer", covers=said,
+                   level="conformance" if said else "robustness", mode=_mode(spec),
+                   given={**others, param.name: ValueArg(value=0, name="NULL")}, expect=Expect(success=False))
+
+
+def success(spec: Spec, catalog: Catalog) -> Iterable[Case]:
+    """With valid arguments from fixtures, the call gives a documented success code (and completes with one)."""
+    if spec.returns.shape != "status":
+        return
+    args = _valid_args(spec, catalog, strict=True)
+    if args is None or not any(isinstance(a, FixtureArg) for a in args.values()):
+        return
+    call_codes = [c for c in spec.returns.codes if c.success and c.phase == "call"]
+    done = [c for c in spec.returns.codes if c.success and c.phase == "completion" and c.name
+            and not c.name.endswith("_PENDING")]
+    expect = Expect(success=True, completion=done[0].name if done else None)
+    yield Case(id="success", rule="success", covers=_clause_ids(*call_codes, *done), mode=_mode(spec),
+               given=args, expect=expect)
+
+
+def _releases(spec: Spec, catalog: Catalog) -> list[tuple[Param, HandleKind]]:
+    found = []
+    for param in spec.signature.params:
+        kind = catalog.handle(param)
+        if kind and spec.api in kind.release and kind.released:
+            found.append((param, kind))
+    return found
+
+
+def lifecycle(spec: Spec, catalog: Catalog) -> Iterable[Case]:
+    """"Already been deleted" gives a double-release case; "no longer valid" a use-after-release case."""
+    released_clauses = [c for c in spec.clauses if _RELEASED.search(c.text)]
+    invalid_clauses = [c for c in spec.clauses if _NO_LONGER_VALID.search(c.text)]
+    for param, kind in _releases(spec, catalog):
+        others = _valid_args(spec, catalog, skip={param.name}) or {}
+        if released_clauses:
+            said = _code_named_in(spec, released_clauses[0])
+            code = said or _invalid_handle_code(spec)
+            expect = Expect(returns=code.name) if code else Expect(success=False)
+            if code is not None and code.phase == "completion":
+                expect = Expect(completion=code.name)
+            yield Case(id=f"release-twice-{_slug(param.name)}", rule="lifecycle", mode=_mode(spec),
+                       covers=[released_clauses[0].id] + ([code.clause] if code and code.clause and
+                                                          code.clause != released_clauses[0].id else []),
+                       given={**others, param.name: FixtureArg(fixture=kind.released)}, expect=expect)
+        if invalid_clauses and kind.use:
+            yield Case(id=f"use-after-release-{_slug(param.name)}", rule="lifecycle", mode=_mode(spec),
+                       covers=[c.id for c in invalid_clauses], call=kind.use.call,
+                       given={**kind.use.args, kind.use.param: FixtureArg(fixture=kind.released)},
+                       expect=Expect(success=False))
+
+
+def _code_named_in(spec: Spec, clause: Clause) -> ReturnCode | None:
+    return next((c for c in spec.returns.codes if c.name and re.search(rf"\b{re.escape(c.name)}\b", clause.text)),
+                None)
+
+
+RULES: tuple[Rule, ...] = (export, kernel_mode, success, invalid_handle, null_pointer, lifecycle)
+
+
+def _signature(case: Case) -> tuple:
+    return (case.call, tuple(sorted((k, v.model_dump_json()) for k, v in case.given.items())),
+            case.expect.model_dump_json())
+
+
+def derive(spec: Spec, catalog: Catalog) -> list[Case]:
+    """The spec's curated cases, then every rule's, minus rule cases a curated one already makes."""
+    cases = list(spec.cases)
+    seen = {_signature(c) for c in cases}
+    ids = {c.id for c in cases}
+    for rule in RULES:
+        for case in rule(spec, catalog):
+            if _signature(case) in seen:
+                continue
+            if case.id in ids:
+                case = case.model_copy(update={"id": f"{case.id}-{case.rule}"})
+            seen.add(_signature(case))
+            ids.add(case.id)
+            if spec.mode == "kernel" and case.mode is None:
+                case = case.model_copy(update={"mode": "kernel"})
+            cases.append(case)
+    return cases

@@ -1,0 +1,231 @@
+"""Rendering suites: specs and their derived cases into pytest modules, one per header.
+
+One module per header, not per function: collecting ten thousand small
+modules costs far more than collecting a few hundred larger ones (see
+benchmarks/collect), and a header is the unit a reader browses anyway.
+
+Text from the docs reaches the generated code only through `pylit` and
+`pydoc`, which write Python string literals whose value is exactly the
+text; names from specs that are not plain identifiers are passed as quoted
+strings, never spliced into code.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from .. import __version__
+from ..derive.catalog import Catalog
+from ..derive.rules import derive
+from ..spec.model import BufferArg, Case, FixtureArg, HandleArg, Spec, ValueArg, header_stem
+
+_TEMPLATES = Path(__file__).with_name("templates")
+
+
+def is_ident(name: str) -> bool:
+    return name.isidentifier() and name.isascii() and not keyword.iskeyword(name)
+
+
+def pylit(value: object) -> str:
+    """A Python literal for a str, int, None or tuple/list of them; the text is data, never code."""
+    if isinstance(value, str):
+        return _strlit(value)
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(pylit(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if value is None or isinstance(value, (bool, int)):
+        return repr(value)
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def _strlit(text: str) -> str:
+    out = []
+    for char in text:
+        code = ord(char)
+        if char == "\\":
+            out.append("\\\\")
+        elif char == '"':
+            out.append('\\"')
+        elif char == "\n":
+            out.append("\\n")
+        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF or char in "\u2028\u2029\x85":
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def pydoc(text: str, indent: int = 4) -> str:
+    """A triple-quoted docstring literal for `text`: backslashes, quotes and control characters escaped."""
+    pad = " " * indent
+    lines = []
+    for line in text.split("\n"):
+        body = _strlit(line)[1:-1].replace('\\"', '"')
+        body = body.replace('"""', '\\"\\"\\"')
+        lines.append(body)
+    joined = "\n".join((pad + line if line and i else line) for i, line in enumerate(lines))
+    if joined.endswith('"'):
+        joined = joined[:-1] + '\\"'
+    tail = ("\n" + pad) if len(lines) > 1 else ""
+    return f'"""{joined}{tail}"""'
+
+
+@dataclass
+class TestCode:
+    name: str
+    spec_key: str
+    case: Case
+    covers: tuple[str, ...]
+    expect_text: str
+    params: list[str]
+    doc: str
+    body: list[str]
+
+
+@dataclass
+class FunctionCode:
+    api_ident: str
+    file_ident: str
+    tests: list[TestCode] = field(default_factory=list)
+
+
+def _test_name(api: str, case_id: str) -> str:
+    base = re.sub(r"\W", "_", f"test_{api}__{case_id}".replace("-", "_"), flags=re.ASCII)
+    return base
+
+
+def _describe_expect(case: Case) -> str:
+    parts = []
+    if case.rule in ("export", "kernel-mode"):
+        return "exported"
+    if case.expect.returns:
+        names = case.expect.returns if isinstance(case.expect.returns, list) else [case.expect.returns]
+        parts.append("returns " + " or ".join(names))
+    if case.expect.success is True:
+        parts.append("a documented success code")
+    if case.expect.success is False:
+        parts.append("a failure code")
+    if case.expect.completion:
+        parts.append("completes with " + case.expect.completion)
+    return "; ".join(parts) or "returns a documented code"
+
+
+def _summary(spec: Spec, case: Case) -> str:
+    target = case.call or spec.api
+    if case.rule == "export":
+        return f"{spec.dll} exports {spec.api}."
+    if case.rule == "kernel-mode":
+        return f"{spec.api} is exported to kernel-mode callers."
+    args = ", ".join(f"{name}={_arg_words(arg)}" for name, arg in case.given.items()) or "no arguments"
+    return f"{target}({args}): {_describe_expect(case)}."
+
+
+def _arg_words(arg) -> str:
+    if isinstance(arg, FixtureArg):
+        return arg.fixture + (f".{arg.attr}" if arg.attr else "")
+    if isinstance(arg, HandleArg):
+        return f"{arg.handle} handle"
+    if isinstance(arg, BufferArg):
+        return f"{arg.buffer}-byte buffer"
+    return arg.name or str(arg.value)
+
+
+def _arg_code(arg, fixtures: list[str]) -> str:
+    if isinstance(arg, FixtureArg):
+        if not is_ident(arg.fixture):
+            raise ValueError(f"fixture name {arg.fixture!r} is not a Python identifier")
+        if arg.fixture not in fixtures:
+            fixtures.append(arg.fixture)
+        if arg.attr:
+            if not is_ident(arg.attr):
+                raise ValueError(f"fixture attribute {arg.attr!r} is not a Python identifier")
+            return f"{arg.fixture}.{arg.attr}"
+        return arg.fixture
+    if isinstance(arg, HandleArg):
+        return f"bad_handle({pylit(arg.handle)})"
+    if isinstance(arg, BufferArg):
+        return f"api.alloc({arg.buffer})"
+    assert isinstance(arg, ValueArg)
+    number = hex(arg.value) if arg.value >= 0 else str(arg.value)
+    return f"value({number}, {pylit(arg.name)})" if arg.name else number
+
+
+def _call_code(function: str, args: list[tuple[str, str]]) -> list[str]:
+    """`returned = api.F(a=..., b=...)`, one argument a line when the call is long."""
+    plain = is_ident(function) and all(is_ident(name) for name, _ in args)
+    items = [f"{name}={code}" if plain else f"{pylit(name)}: {code}" for name, code in args]
+    opening = f"returned = api.{function}(" if plain else f"returned = api.call({pylit(function)}, **{{"
+    closing = ")" if plain else "})"
+    one_line = opening + ", ".join(items) + closing
+    if len(one_line) <= 100 or not items:
+        return [one_line]
+    return [opening, *(f"    {item}," for item in items), closing]
+
+
+def render_test(spec: Spec, case: Case) -> TestCode:
+    fixtures: list[str] = []
+    body: list[str] = []
+    if case.rule in ("export", "kernel-mode"):
+        body.append(f"expect_exported(api, {pylit(spec.api)})")
+    else:
+        given = case.given
+        if case.call is None:  # arguments in the order of the signature
+            order = {p.name: i for i, p in enumerate(spec.signature.params)}
+            given = dict(sorted(given.items(), key=lambda item: order.get(item[0], len(order))))
+        args = [(name, _arg_code(arg, fixtures)) for name, arg in given.items()]
+        body.extend(_call_code(case.call or spec.api, args))
+        expect = case.expect
+        if expect.returns:
+            names = expect.returns if isinstance(expect.returns, list) else [expect.returns]
+            body.append(f"expect_returns(api, returned, {', '.join(pylit(n) for n in names)})")
+        if expect.success is True:
+            body.append("expect_success(api, returned)")
+        if expect.success is False:
+            body.append("expect_failure(api, returned)")
+        if expect.completion:
+            body.append(f"expect_completion(api, returned, {pylit(expect.completion)})")
+    doc_lines = [_summary(spec, case)]
+    quoted = [f"{c}: {clause.text}" for c in case.covers if (clause := spec.clause(c))]
+    if quoted:
+        doc_lines += [""] + quoted
+    if case.level == "robustness":
+        doc_lines += ["", "Robustness: the docs do not say what happens; the implementation must not fail hard."]
+    if case.note:
+        doc_lines += ["", case.note]
+    return TestCode(name=_test_name(spec.api, case.id), spec_key=f"{header_stem(spec.header)}/{spec.api}",
+                    case=case, covers=tuple(case.covers), expect_text=_describe_expect(case),
+                    params=["api", *fixtures], doc="\n".join(doc_lines), body=body)
+
+
+class Generator:
+    """Renders every header's module; deterministic for a given kit version, specs and catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)), autoescape=False,
+                                 keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                                 undefined=jinja2.StrictUndefined)
+        env.filters["pylit"] = pylit
+        env.filters["pydoc"] = pydoc
+        self.template = env.get_template("module.py.j2")
+
+    def render_header(self, stem: str, specs: list[Spec]) -> str:
+        functions = []
+        names: set[str] = set()
+        for spec in sorted(specs, key=lambda s: s.api):
+            code = FunctionCode(api_ident=re.sub(r"[^\w.-]", "_", spec.api, flags=re.ASCII),
+                                file_ident=re.sub(r"[^\w.-]", "_", spec.api, flags=re.ASCII))
+            for case in derive(spec, self.catalog):
+                test = render_test(spec, case)
+                while test.name in names:
+                    test.name += "_"
+                names.add(test.name)
+                code.tests.append(test)
+            functions.append(code)
+        header = specs[0].header if specs else stem
+        return self.template.render(version=__version__, stem=stem, header=header, functions=functions)

@@ -1,0 +1,316 @@
+"""The pytest plugin: adapters for the `api` fixture, outcomes, expectations and results.
+
+Registered through the `pytest11` entry point, so `pytest conformance
+--adapter model` works as well as `specproof run`. Tests without the
+`specproof` marker (the kit's own tests) are left alone.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from .. import __version__
+from ..adapter import registry
+from ..adapter.codes import CodeBook
+from ..adapter.contract import Adapter
+from ..adapter.marshal import Api
+from ..adapter.specindex import SpecIndex
+from ..outcomes import FAILING, NotApplicable, Outcome
+from .expectations import Expectations
+from .results import RunWriter, check_run_id, new_run_id, now, read_results, specs_digest
+
+MARK = "specproof"
+_STATE = pytest.StashKey["RunState"]()
+_API = pytest.StashKey[Api]()
+_RECORD = pytest.StashKey[dict]()
+
+_STATUS = {  # outcome -> (short letter, verbose word) in pytest's progress output
+    "undocumented": ("U", "UNDOCUMENTED"), "crash": ("C", "CRASH"), "timeout": ("T", "TIMEOUT"),
+    "not-implemented": ("N", "NOT-IMPLEMENTED"), "not-applicable": ("A", "NOT-APPLICABLE"),
+    "fail": ("F", "FAIL"), "error": ("E", "ERROR"), "xpass": ("X", "XPASS"), "xfail": ("x", "XFAIL"),
+    "pass": (".", "PASS"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("specproof", "specproof conformance runs")
+    group.addoption("--adapter", default=None,
+                    help="implementation to test: an installed adapter's name (see `specproof adapters`) "
+                         "or package.module:Class; default: a usable installed adapter, else the model")
+    group.addoption("--impl", default=None, help="label for the implementation in results (default: the adapter's)")
+    group.addoption("--results", default=None, metavar="DIR", help="folder for run folders (default: results/)")
+    group.addoption("--run-id", default=None, help="name of this run's folder (default: <impl>-<UTC time>)")
+    group.addoption("--resume", default=None, metavar="RUN-ID", help="run only the tests RUN-ID has no result for")
+    group.addoption("--expectations", default=None, metavar="FILE",
+                    help="known failures (default: expectations/<impl>.yaml when it exists)")
+    group.addoption("--call-timeout", type=float, default=10.0, metavar="SECONDS",
+                    help="time limit of one call into the implementation (default 10)")
+    group.addoption("--specs", default=None, metavar="DIR", help="spec folder (default: specs/ beside conformance/)")
+    group.addoption("--no-results", action="store_true", help="write no results folder")
+
+
+class RunState:
+    """What one pytest process knows about the run: options, specs, expectations, results."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        opt = config.option
+        self.adapter_name = opt.adapter or registry.choose_default()
+        self.impl = opt.impl or self.adapter_name.rsplit(":", 1)[-1].lower()
+        root = Path(config.rootpath)
+        self.specs = SpecIndex(Path(opt.specs) if opt.specs else root / "specs")
+        self.codes = CodeBook()
+        self.timeout = opt.call_timeout
+        exp_path = Path(opt.expectations) if opt.expectations else root / "expectations" / f"{self.impl}.yaml"
+        self.expectations = Expectations.load(exp_path)
+        self.expectations_file = str(exp_path) if exp_path.exists() else None
+        self._adapter: Adapter | None = None
+        self.is_worker = hasattr(config, "workerinput")
+        self.writer: RunWriter | None = None
+        self.counts: Counter[str] = Counter()
+        self.done: set[str] = set()
+        results_root = Path(opt.results) if opt.results else root / "results"
+        self.run_id = check_run_id(opt.resume or opt.run_id or new_run_id(self.impl))
+        self.folder = results_root / self.run_id
+        if opt.resume:
+            if not (self.folder / "results.jsonl").exists():
+                raise pytest.UsageError(f"--resume {opt.resume}: no {self.folder / 'results.jsonl'} to resume")
+            self.done = {r["id"] for r in read_results(self.folder / "results.jsonl")}
+
+    def adapter(self) -> Adapter:
+        if self._adapter is None:
+            try:
+                self._adapter = registry.create(self.adapter_name)
+            except (registry.AdapterNotFound, RuntimeError) as error:
+                raise pytest.UsageError(str(error)) from error
+        return self._adapter
+
+    def start_results(self) -> None:
+        info = self.adapter().info()
+        meta = {
+            "run_id": self.run_id, "adapter": self.adapter_name, "impl": self.impl,
+            "implementation": {"name": info.name, "version": info.version, "platform": info.platform,
+                               "architecture": info.architecture, "kernel_mode": info.kernel_mode,
+                               **({"details": info.details} if info.details else {})},
+            "kit_version": __version__, "specs_digest": specs_digest(self.specs.root),
+            "expectations": self.expectations_file, "started": now(), "finished": None,
+            "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        }
+        self.writer = RunWriter(self.folder, meta, resume=bool(self.config.option.resume))
+
+    def close(self) -> None:
+        if self._adapter is not None:
+            self._adapter.close()
+            self._adapter = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{MARK}(spec, case, rule, covers, level, mode, expect): "
+                                       "a conformance test derived from a spec")
+    config.stash[_STATE] = RunState(config)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = config.stash[_STATE]
+    return [f"specproof {__version__}: adapter {state.adapter_name}, implementation label {state.impl}"]
+
+
+def _is_conformance(items: list[pytest.Item]) -> bool:
+    return any(item.get_closest_marker(MARK) for item in items)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash[_STATE]
+    if state.done:
+        keep, drop = [], []
+        for item in items:
+            (drop if item.nodeid in state.done else keep).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+    if (not state.is_worker and not config.option.no_results and not config.option.collectonly
+            and state.writer is None and _is_conformance(items)):
+        state.start_results()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config: pytest.Config) -> None:  # the controller collects nothing itself
+    state = config.stash[_STATE]
+    if not config.option.no_results and state.writer is None:
+        state.start_results()
+
+
+@pytest.fixture(scope="session")
+def specproof_adapter(request: pytest.FixtureRequest) -> Iterator[Adapter]:
+    """This process's adapter instance (one per xdist worker)."""
+    state = request.config.stash[_STATE]
+    yield state.adapter()
+    state.close()
+
+
+@pytest.fixture
+def api(request: pytest.FixtureRequest, specproof_adapter: Adapter) -> Iterator[Api]:
+    """Named calls into the implementation, judged against the spec of the test's function."""
+    state = request.config.stash[_STATE]
+    mark = request.node.get_closest_marker(MARK)
+    stem, function = (mark.kwargs["spec"].split("/", 1) if mark else (None, None))
+    if mark and mark.kwargs.get("mode") == "kernel":
+        info = specproof_adapter.info()
+        if not info.kernel_mode:
+            raise NotApplicable(f"{info.name} cannot run kernel-mode code")
+    api = Api(specproof_adapter, state.specs, state.codes, state.timeout, under_test=function, header=stem)
+    request.node.stash[_API] = api
+    yield api
+    api.release_memory()
+
+
+def _outcome_of(excinfo: pytest.ExceptionInfo | None) -> tuple[str, str]:
+    if excinfo is None:
+        return "pass", ""
+    error = excinfo.value
+    if isinstance(error, Outcome):
+        return error.outcome, str(error)
+    if isinstance(error, AssertionError):
+        return "fail", str(error)
+    if excinfo.errisinstance(pytest.skip.Exception):
+        return "not-applicable", str(getattr(error, "msg", error))
+    return "error", f"{type(error).__name__}: {error}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    mark = item.get_closest_marker(MARK)
+    if mark is None:
+        return report
+    state = item.config.stash[_STATE]
+    record = item.stash.get(_RECORD, None)
+    if record is None:
+        record = item.stash[_RECORD] = _new_record(item, mark)
+        record["_start"] = 0
+    api = item.stash.get(_API, None)
+    if call.when == "setup":
+        if api is not None:
+            record["_start"] = len(api.observations)
+        if call.excinfo is not None:
+            outcome, message = _outcome_of(call.excinfo)
+            if outcome in ("fail", "pass"):
+                outcome = "error"
+            _decide(state, item, report, record, outcome, message, call)
+    elif call.when == "call":
+        outcome, message = _outcome_of(call.excinfo)
+        observed = api.observations[record["_start"]:] if api else []
+        record["observed"] = [o.as_record() for o in observed]
+        strays = [o for o in observed if o.documented is False]
+        if strays and outcome in ("pass", "fail"):
+            first = strays[0]
+            spec = state.specs.get(first.function, api.header)
+            message = (f"{first.function} returned 0x{first.value:08X} ({first.name or 'no SDK name'}), which its docs "
+                       f"do not list. Documented codes: {state.codes.describe_set(spec, first.phase)}")
+            outcome = "undocumented"
+        record["duration"] = round(call.duration, 6)
+        _decide(state, item, report, record, outcome, message, call)
+    else:
+        if call.excinfo is not None and record.get("outcome") == "pass":
+            _decide(state, item, report, record, "error", "teardown: " + _outcome_of(call.excinfo)[1], call)
+        if api is not None:
+            diagnostics = [d for o in api.observations for d in o.diagnostics] + api.notes
+            if diagnostics:
+                record["diagnostics"] = diagnostics[:50]
+        final = {k: v for k, v in record.items() if not k.startswith("_")}
+        report.user_properties.append((MARK, final))
+    return report
+
+
+def _new_record(item: pytest.Item, mark: pytest.Mark) -> dict[str, Any]:
+    kw = mark.kwargs
+    return {"id": item.nodeid, "spec": kw["spec"], "function": kw["spec"].split("/", 1)[-1], "case": kw["case"],
+            "rule": kw["rule"], "clauses": list(kw.get("covers", ())), "level": kw.get("level", "conformance"),
+            "mode": kw.get("mode") or "user", "expected": kw.get("expect", ""), "observed": [],
+            "outcome": None, "duration": 0.0}
+
+
+def _decide(state: RunState, item: pytest.Item, report: pytest.TestReport, record: dict[str, Any],
+            outcome: str, message: str, call: pytest.CallInfo) -> None:
+    """Set the test's outcome (after expectations) and shape pytest's report to match."""
+    expected = state.expectations.match(item.nodeid)
+    if expected is not None and outcome not in ("not-implemented", "not-applicable", "error"):
+        if outcome == "pass":
+            outcome, message = "xpass", f"expected to depart ({expected.reason}) but passed"
+        elif outcome in FAILING:
+            record["departure"] = outcome
+            outcome, message = "xfail", f"{expected.reason} [{record['departure']}: {message}]"
+    record["outcome"] = outcome
+    if message:
+        record["message"] = message[:2000]
+    if outcome == "pass":
+        report.outcome = "passed"
+    elif outcome in ("not-implemented", "not-applicable"):
+        report.outcome = "skipped"
+        path, line, _ = item.reportinfo()
+        report.longrepr = (str(path), (line or 0) + 1, f"{outcome}: {message}")
+    elif outcome == "xfail":
+        report.outcome = "skipped"
+        report.wasxfail = message
+    else:
+        report.outcome = "failed"
+        if outcome not in ("fail", "error") or report.longrepr is None:
+            report.longrepr = f"{outcome}: {message}"
+    report.specproof_outcome = outcome  # type: ignore[attr-defined]
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    outcome = getattr(report, "specproof_outcome", None)
+    if outcome is None or outcome == "pass" and report.when != "call":
+        return None
+    letter, word = _STATUS[outcome]
+    return outcome, letter, word
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "teardown":
+        return
+    record = next((value for key, value in report.user_properties if key == MARK), None)
+    if record is None:
+        return
+    config = _CONFIG[0] if _CONFIG else None
+    if config is None:
+        return
+    state = config.stash[_STATE]
+    state.counts[record["outcome"]] += 1
+    if state.writer is not None:
+        state.writer.add(record)
+
+
+_CONFIG: list[pytest.Config] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG[:] = [session.config]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash[_STATE]
+    if state.writer is not None:
+        state.writer.finish(state.counts, int(exitstatus))
+    state.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash[_STATE]
+    if state.is_worker or not state.counts:
+        return
+    parts = ", ".join(f"{state.counts[o]} {o}" for o in ("pass", "fail", "undocumented", "crash", "timeout",
+                                                          "not-implemented", "not-applicable", "xfail", "xpass",
+                                                          "error") if state.counts[o])
+    terminalreporter.write_sep("=", "specproof", bold=True)
+    terminalreporter.write_line(f"{state.impl} ({state.adapter_name}): {parts}")
+    if state.writer is not None:
+        terminalreporter.write_line(f"results: {state.folder}")
