@@ -12,6 +12,7 @@ from rich.table import Table
 
 from . import __version__
 
+DEFAULT_SUITES = Path("conformance")
 DEFAULT_SPECS = Path("specs")
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -159,11 +160,106 @@ def specs(root: Path) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.option("--specs", "root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=DEFAULT_SPECS,
+              show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SUITES, show_default=True)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the suites differ from what the specs give.")
+def generate(root: Path, out: Path, check: bool) -> None:
+    """Generate the pytest suites (one module per header) from the specs."""
+    if not _generate(root, out, check):
+        sys.exit(1)
+
+
+def _generate(root: Path, out: Path, check: bool) -> bool:
+    from .generate import GenerateError, plan, write
+
+    try:
+        result = plan(root, out)
+    except (GenerateError, ValueError) as error:
+        err.print(str(error), markup=False)
+        sys.exit(2)
+    summary = f"{result.functions} specs, {len(result.files)} modules, {result.tests} tests"
+    if check:
+        for path in result.changed:
+            err.print(f"{path}: out of date (or missing)", markup=False)
+        for path in result.removed:
+            err.print(f"{path}: generated from specs that no longer exist", markup=False)
+        if not result.clean:
+            err.print("the suites differ from what the specs give: run `specproof generate` and commit the result")
+            return False
+        console.print(f"suites up to date: {summary}")
+        return True
+    write(result)
+    console.print(f"{summary}: {len(result.changed)} written, {len(result.removed)} removed, "
+                  f"{len(result.files) - len(result.changed)} unchanged")
+    return True
+
+
+_RUN_OPTIONS = [
+    click.option("--adapter", "-a", default=None, help="Adapter name or package.module:Class (see `specproof adapters`)."),
+    click.option("--impl", default=None, help="Label of the implementation in results (default: the adapter's name)."),
+    click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+                 show_default=True, help="Folder of run folders."),
+    click.option("--expectations", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                 help="Known failures (default: expectations/<impl>.yaml)."),
+    click.option("--call-timeout", type=float, default=None, help="Seconds one call may take (default 10)."),
+    click.option("--workers", "-n", type=int, default=None, help="pytest-xdist workers."),
+]
+
+
+def _with(options):
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+    return decorate
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@_with(_RUN_OPTIONS)
+@click.option("--run-id", default=None, help="Name of the run's folder (default: <impl>-<UTC time>).")
+@click.option("--resume", default=None, metavar="RUN-ID", help="Run only the tests RUN-ID has no result for.")
+@click.option("--suites", type=click.Path(exists=True, path_type=Path), default=DEFAULT_SUITES, show_default=True)
+@click.option("--specs", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def run(adapter, impl, results, expectations, call_timeout, workers, run_id, resume, suites, specs,
+        pytest_args) -> None:
+    """Run the generated suites against an implementation; extra arguments go to pytest (-k, -x ...)."""
+    from .runner import run as run_suites
+
+    status, _ = run_suites(suites, adapter, impl, results, run_id, resume, expectations, call_timeout, workers,
+                           specs, pytest_args, console)
+    sys.exit(status)
+
+
+@main.command()
+def adapters() -> None:
+    """List installed adapters, whether each can run here, and how to fix one that cannot."""
+    from rich.table import Table
+
+    from .adapter.registry import installed
+
+    table = Table()
+    for column in ("adapter", "usable", "from", "why not / how to fix"):
+        table.add_column(column)
+    for found in installed():
+        usable = found.availability.usable
+        note = "" if usable else f"{found.availability.reason}; fix: {found.availability.fix}"
+        table.add_row(found.name, "yes" if usable else "no", f"{found.target} ({found.distribution})", note)
+    console.print(table)
+
+
 @main.command(name="all")
 @click.option("--specs", "root", type=click.Path(exists=True, path_type=Path), default=DEFAULT_SPECS,
               show_default=True)
-def all_steps(root: Path) -> None:
-    """The main job: check the committed specs and summarise them."""
+@click.option("--suites", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SUITES, show_default=True)
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+              show_default=True)
+def all_steps(root: Path, suites: Path, results: Path) -> None:
+    """The main job: check specs and suites, run the suites on every usable adapter, summarise."""
+    from .adapter.registry import installed
+    from .runner import run as run_suites
     from .spec.lint import lint as run_lint
 
     console.rule("lint")
@@ -172,10 +268,31 @@ def all_steps(root: Path) -> None:
         if problem.severity == "error":
             console.print(str(problem), markup=False)
     console.print(f"{result.files} spec files: {result.errors} errors, {result.warnings} warnings "
-              f"(details: specproof lint {root})")
-    console.rule("summary")
-    print_summary(result.specs)
+                  f"(details: specproof lint {root})")
     if result.errors:
+        sys.exit(1)
+    console.rule("specs")
+    print_summary(result.specs)
+    console.rule("generate --check")
+    if not _generate(root, suites, check=True):
+        sys.exit(1)
+    failed = []
+    folders = []
+    for found in installed():
+        if not found.availability.usable:
+            console.print(f"adapter {found.name}: not usable here ({found.availability.reason}); skipped")
+            continue
+        console.rule(f"run on {found.name}")
+        status, folder = run_suites(suites, found.name, None, results, None, None, None, None, None, root, (),
+                                    console)
+        folders.append(folder)
+        if status not in (0, 5):
+            failed.append(found.name)
+    console.rule("done")
+    for folder in folders:
+        console.print(f"results: {folder}")
+    if failed:
+        console.print(f"runs with unexpected outcomes: {', '.join(failed)} (see the tables above)")
         sys.exit(1)
 
 

@@ -12,6 +12,45 @@ from specproof.testing import (bad_handle, case, expect_completion, expect_expor
 # --- IPsecSaContextExpire0: specs/fwpmk/IPsecSaContextExpire0.yaml ---------------------------------------
 
 
+@case("fwpmk/IPsecSaContextExpire0", "expire-sa-context", rule="curated", covers=("R1",), level="conformance", mode="kernel",
+      expect="returns ERROR_SUCCESS")
+def test_IPsecSaContextExpire0__expire_sa_context(api, engine, sa_context):
+    """IPsecSaContextExpire0(engineHandle=engine, id=sa_context.id): returns ERROR_SUCCESS.
+
+    R1: ERROR_SUCCESS 0: The IPsec SA context was successfully expired.
+    """
+    returned = api.IPsecSaContextExpire0(engineHandle=engine, id=sa_context.id)
+    expect_returns(api, returned, "ERROR_SUCCESS")
+
+
+@case("fwpmk/IPsecSaContextExpire0", "unknown-id", rule="curated", covers=("R2",), level="conformance", mode="kernel",
+      expect="a failure code")
+def test_IPsecSaContextExpire0__unknown_id(api, engine):
+    """IPsecSaContextExpire0(engineHandle=engine, id=an id never issued): a failure code.
+
+    R2: FWP_E_* error code 0x80320001—0x80320039: A Windows Filtering Platform (WFP) specific error. See WFP Error Codes for details.
+    """
+    returned = api.IPsecSaContextExpire0(
+        engineHandle=engine,
+        id=value(0x5ec0ffffffff0001, "an id never issued"),
+    )
+    expect_failure(api, returned)
+
+
+@case("fwpmk/IPsecSaContextExpire0", "closed-engine", rule="curated", covers=("R2", "R3"), level="conformance", mode="kernel",
+      expect="a failure code")
+def test_IPsecSaContextExpire0__closed_engine(api, closed_engine):
+    """IPsecSaContextExpire0(engineHandle=closed_engine, id=1): a failure code.
+
+    R2: FWP_E_* error code 0x80320001—0x80320039: A Windows Filtering Platform (WFP) specific error. See WFP Error Codes for details.
+    R3: RPC_* error code 0x80010001—0x80010122: Failure to communicate with the remote or local firewall engine.
+
+    The session was opened and closed with FwpmEngineOpen0 and FwpmEngineClose0.
+    """
+    returned = api.IPsecSaContextExpire0(engineHandle=closed_engine, id=0x1)
+    expect_failure(api, returned)
+
+
 @case("fwpmk/IPsecSaContextExpire0", "kernel-export", rule="kernel-mode", covers=(), level="conformance", mode="kernel",
       expect="exported")
 def test_IPsecSaContextExpire0__kernel_export(api):

@@ -506,6 +506,95 @@ def test_DecryptMessage__null_pointer_pfqop(api, security_context):
 # --- DeleteSecurityContext: specs/sspi/DeleteSecurityContext.yaml ---------------------------------------
 
 
+@case("sspi/DeleteSecurityContext", "partial-context", rule="curated", covers=("R1", "M3"), level="conformance",
+      expect="returns SEC_E_OK")
+def test_DeleteSecurityContext__partial_context(api, security_context):
+    """DeleteSecurityContext(phContext=security_context): returns SEC_E_OK.
+
+    R1: If the function succeeds or the handle has already been deleted, the return value is SEC_E_OK.
+    M3: This is true if the security context is partial, incomplete, rejected, or failed.
+
+    The fixture's context is partial: only the first InitializeSecurityContextW leg ran.
+    """
+    returned = api.DeleteSecurityContext(phContext=security_context)
+    expect_returns(api, returned, "SEC_E_OK")
+
+
+@case("sspi/DeleteSecurityContext", "ntlm-context", rule="curated", covers=("R1", "M3"), level="conformance",
+      expect="returns SEC_E_OK")
+def test_DeleteSecurityContext__ntlm_context(api, ntlm_context):
+    """DeleteSecurityContext(phContext=ntlm_context): returns SEC_E_OK.
+
+    R1: If the function succeeds or the handle has already been deleted, the return value is SEC_E_OK.
+    M3: This is true if the security context is partial, incomplete, rejected, or failed.
+    """
+    returned = api.DeleteSecurityContext(phContext=ntlm_context)
+    expect_returns(api, returned, "SEC_E_OK")
+
+
+@case("sspi/DeleteSecurityContext", "delete-twice", rule="curated", covers=("R1",), level="conformance",
+      expect="returns SEC_E_OK")
+def test_DeleteSecurityContext__delete_twice(api, deleted_security_context):
+    """DeleteSecurityContext(phContext=deleted_security_context): returns SEC_E_OK.
+
+    R1: If the function succeeds or the handle has already been deleted, the return value is SEC_E_OK.
+
+    The fixture deleted the handle once and checked SEC_E_OK; this is the second deletion of the same handle.
+    """
+    returned = api.DeleteSecurityContext(phContext=deleted_security_context)
+    expect_returns(api, returned, "SEC_E_OK")
+
+
+@case("sspi/DeleteSecurityContext", "use-after-delete", rule="curated", covers=("M4",), level="conformance",
+      expect="a failure code")
+def test_DeleteSecurityContext__use_after_delete(api, deleted_security_context):
+    """QueryContextAttributesW(phContext=deleted_security_context, ulAttribute=SECPKG_ATTR_SIZES, pBuffer=16-byte buffer): a failure code.
+
+    M4: After the security context is successfully deleted, further use of that security context is not permitted and the handle is no longer valid.
+
+    QueryContextAttributesW's own page gives SEC_E_INVALID_HANDLE as 0x80100003, so only failure is asked for.
+    """
+    returned = api.QueryContextAttributesW(
+        phContext=deleted_security_context,
+        ulAttribute=value(0x0, "SECPKG_ATTR_SIZES"),
+        pBuffer=api.alloc(16),
+    )
+    expect_failure(api, returned)
+
+
+@case("sspi/DeleteSecurityContext", "null-handle", rule="curated", covers=("R3",), level="conformance",
+      expect="returns SEC_E_INVALID_HANDLE")
+def test_DeleteSecurityContext__null_handle(api):
+    """DeleteSecurityContext(phContext=null handle): returns SEC_E_INVALID_HANDLE.
+
+    R3: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
+    """
+    returned = api.DeleteSecurityContext(phContext=bad_handle("null"))
+    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
+
+
+@case("sspi/DeleteSecurityContext", "zeroed-handle", rule="curated", covers=("R3",), level="conformance",
+      expect="returns SEC_E_INVALID_HANDLE")
+def test_DeleteSecurityContext__zeroed_handle(api):
+    """DeleteSecurityContext(phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
+
+    R3: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
+    """
+    returned = api.DeleteSecurityContext(phContext=bad_handle("zeroed"))
+    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
+
+
+@case("sspi/DeleteSecurityContext", "garbage-handle", rule="curated", covers=("R3",), level="conformance",
+      expect="returns SEC_E_INVALID_HANDLE")
+def test_DeleteSecurityContext__garbage_handle(api):
+    """DeleteSecurityContext(phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
+
+    R3: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
+    """
+    returned = api.DeleteSecurityContext(phContext=bad_handle("garbage"))
+    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
+
+
 @case("sspi/DeleteSecurityContext", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_DeleteSecurityContext__export(api):
@@ -522,65 +611,6 @@ def test_DeleteSecurityContext__success(api, security_context):
     """
     returned = api.DeleteSecurityContext(phContext=security_context)
     expect_success(api, returned)
-
-
-@case("sspi/DeleteSecurityContext", "invalid-handle-phcontext-null", rule="invalid-handle", covers=("R3",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_DeleteSecurityContext__invalid_handle_phcontext_null(api):
-    """DeleteSecurityContext(phContext=null handle): returns SEC_E_INVALID_HANDLE.
-
-    R3: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
-    """
-    returned = api.DeleteSecurityContext(phContext=bad_handle("null"))
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/DeleteSecurityContext", "invalid-handle-phcontext-zeroed", rule="invalid-handle", covers=("R3",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_DeleteSecurityContext__invalid_handle_phcontext_zeroed(api):
-    """DeleteSecurityContext(phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
-
-    R3: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
-    """
-    returned = api.DeleteSecurityContext(phContext=bad_handle("zeroed"))
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/DeleteSecurityContext", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R3",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_DeleteSecurityContext__invalid_handle_phcontext_garbage(api):
-    """DeleteSecurityContext(phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
-
-    R3: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
-    """
-    returned = api.DeleteSecurityContext(phContext=bad_handle("garbage"))
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/DeleteSecurityContext", "release-twice-phcontext", rule="lifecycle", covers=("R1",), level="conformance",
-      expect="returns SEC_E_OK")
-def test_DeleteSecurityContext__release_twice_phcontext(api, deleted_security_context):
-    """DeleteSecurityContext(phContext=deleted_security_context): returns SEC_E_OK.
-
-    R1: If the function succeeds or the handle has already been deleted, the return value is SEC_E_OK.
-    """
-    returned = api.DeleteSecurityContext(phContext=deleted_security_context)
-    expect_returns(api, returned, "SEC_E_OK")
-
-
-@case("sspi/DeleteSecurityContext", "use-after-release-phcontext", rule="lifecycle", covers=("M4",), level="conformance",
-      expect="a failure code")
-def test_DeleteSecurityContext__use_after_release_phcontext(api, deleted_security_context):
-    """QueryContextAttributesW(ulAttribute=SECPKG_ATTR_SIZES, pBuffer=16-byte buffer, phContext=deleted_security_context): a failure code.
-
-    M4: After the security context is successfully deleted, further use of that security context is not permitted and the handle is no longer valid.
-    """
-    returned = api.QueryContextAttributesW(
-        ulAttribute=value(0x0, "SECPKG_ATTR_SIZES"),
-        pBuffer=api.alloc(16),
-        phContext=deleted_security_context,
-    )
-    expect_failure(api, returned)
 
 
 # --- DeleteSecurityPackageW: specs/sspi/DeleteSecurityPackageW.yaml --------------------------------------
@@ -1935,6 +1965,39 @@ def test_SspiDecryptAuthIdentity__null_pointer_encryptedauthdata(api):
 # --- SspiDeleteSecurityContextAsync: specs/sspi/SspiDeleteSecurityContextAsync.yaml ------------------------------
 
 
+@case("sspi/SspiDeleteSecurityContextAsync", "delete-through-async-context", rule="curated", covers=("R1", "R4", "M3"), level="conformance", mode="kernel",
+      expect="returns SEC_E_OK; completes with SEC_E_OK")
+def test_SspiDeleteSecurityContextAsync__delete_through_async_context(api, async_context, security_context):
+    """SspiDeleteSecurityContextAsync(AsyncContext=async_context, phContext=security_context): returns SEC_E_OK; completes with SEC_E_OK.
+
+    R1: Returns SEC_E_OK if the async request to delete the security context was successfully queued for execution.
+    R4: SspiGetAsyncCallStatus returns SEC_E_OK on completion.
+    M3: The SspiDeleteSecurityContextAsync function terminates a security context and frees associated resources.
+
+    SspiGetAsyncCallStatus is polled until it stops answering SEC_I_ASYNC_CALL_PENDING.
+    """
+    returned = api.SspiDeleteSecurityContextAsync(
+        AsyncContext=async_context,
+        phContext=security_context,
+    )
+    expect_returns(api, returned, "SEC_E_OK")
+    expect_completion(api, returned, "SEC_E_OK")
+
+
+@case("sspi/SspiDeleteSecurityContextAsync", "garbage-handle-completes-invalid", rule="curated", covers=("R6",), level="conformance", mode="kernel",
+      expect="completes with SEC_E_INVALID_HANDLE")
+def test_SspiDeleteSecurityContextAsync__garbage_handle_completes_invalid(api, async_context):
+    """SspiDeleteSecurityContextAsync(AsyncContext=async_context, phContext=garbage handle): completes with SEC_E_INVALID_HANDLE.
+
+    R6: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
+    """
+    returned = api.SspiDeleteSecurityContextAsync(
+        AsyncContext=async_context,
+        phContext=bad_handle("garbage"),
+    )
+    expect_completion(api, returned, "SEC_E_INVALID_HANDLE")
+
+
 @case("sspi/SspiDeleteSecurityContextAsync", "kernel-export", rule="kernel-mode", covers=(), level="conformance", mode="kernel",
       expect="exported")
 def test_SspiDeleteSecurityContextAsync__kernel_export(api):
@@ -1982,20 +2045,6 @@ def test_SspiDeleteSecurityContextAsync__invalid_handle_phcontext_zeroed(api, as
     returned = api.SspiDeleteSecurityContextAsync(
         AsyncContext=async_context,
         phContext=bad_handle("zeroed"),
-    )
-    expect_completion(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/SspiDeleteSecurityContextAsync", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R6",), level="conformance", mode="kernel",
-      expect="completes with SEC_E_INVALID_HANDLE")
-def test_SspiDeleteSecurityContextAsync__invalid_handle_phcontext_garbage(api, async_context):
-    """SspiDeleteSecurityContextAsync(AsyncContext=async_context, phContext=garbage handle): completes with SEC_E_INVALID_HANDLE.
-
-    R6: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
-    """
-    returned = api.SspiDeleteSecurityContextAsync(
-        AsyncContext=async_context,
-        phContext=bad_handle("garbage"),
     )
     expect_completion(api, returned, "SEC_E_INVALID_HANDLE")
 

@@ -197,13 +197,14 @@ RULES: tuple[Rule, ...] = (export, kernel_mode, success, invalid_handle, null_po
 
 
 def _signature(case: Case) -> tuple:
-    return (case.call, tuple(sorted((k, v.model_dump_json()) for k, v in case.given.items())),
+    return (case.call, case.mode if case.mode == "kernel" else None, tuple(sorted((k, v.model_dump_json()) for k, v in case.given.items())),
             case.expect.model_dump_json())
 
 
 def derive(spec: Spec, catalog: Catalog) -> list[Case]:
     """The spec's curated cases, then every rule's, minus rule cases a curated one already makes."""
-    cases = list(spec.cases)
+    cases = [c.model_copy(update={"mode": "kernel"}) if spec.mode == "kernel" and c.mode is None else c
+             for c in spec.cases]
     seen = {_signature(c) for c in cases}
     ids = {c.id for c in cases}
     for rule in RULES:

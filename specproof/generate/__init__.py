@@ -38,9 +38,13 @@ def module_path(out: Path, stem: str) -> Path:
     return out / stem / f"test_{stem.replace('.', '_')}.py"
 
 
-def plan(specs_root: Path, out: Path, catalog_path: Path | None = None) -> Plan:
-    """Render every header's module and compare with `out`; nothing is written."""
-    catalog = Catalog.load(catalog_path or out / "fixtures" / "catalog.yaml")
+def plan(specs_root: Path, out: Path, catalog: Catalog | Path | None = None) -> Plan:
+    """Render every header's module and compare with `out`; nothing is written.
+
+    The fixture catalog defaults to `<out>/fixtures/catalog.yaml`, beside the fixtures it describes.
+    """
+    if not isinstance(catalog, Catalog):
+        catalog = Catalog.load(catalog or out / "fixtures" / "catalog.yaml")
     groups: dict[str, list[Spec]] = {}
     problems = []
     for path in iter_spec_files(specs_root):

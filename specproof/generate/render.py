@@ -61,17 +61,17 @@ def _strlit(text: str) -> str:
 
 
 def pydoc(text: str, indent: int = 4) -> str:
-    """A triple-quoted docstring literal for `text`: backslashes, quotes and control characters escaped."""
+    """A triple-quoted docstring literal for `text`, continuation lines indented by `indent`.
+
+    Backslashes and control characters are escaped, and any quote that
+    could close the literal (one followed by another, or the last one) is
+    escaped, so `inspect.cleandoc` of the value gives back the text.
+    """
     pad = " " * indent
-    lines = []
-    for line in text.split("\n"):
-        body = _strlit(line)[1:-1].replace('\\"', '"')
-        body = body.replace('"""', '\\"\\"\\"')
-        lines.append(body)
+    lines = [_strlit(line)[1:-1].replace('\\"', '"') for line in text.split("\n")]
     joined = "\n".join((pad + line if line and i else line) for i, line in enumerate(lines))
-    if joined.endswith('"'):
-        joined = joined[:-1] + '\\"'
     tail = ("\n" + pad) if len(lines) > 1 else ""
+    joined = re.sub(r'"(?=")|"$', r'\\"', joined)
     return f'"""{joined}{tail}"""'
 
 
