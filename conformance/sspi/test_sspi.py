@@ -19,23 +19,6 @@ def test_AcceptSecurityContext__export(api):
     expect_exported(api, "AcceptSecurityContext")
 
 
-@case("sspi/AcceptSecurityContext", "invalid-handle-phcredential-null", rule="invalid-handle", covers=("R5",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_AcceptSecurityContext__invalid_handle_phcredential_null(api, security_context):
-    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=null handle): returns SEC_E_INVALID_HANDLE.
-
-    R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
-    """
-    returned = api.AcceptSecurityContext(
-        phCredential=bad_handle("null"),
-        phContext=security_context,
-        phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcredential-zeroed", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcredential_zeroed(api, security_context):
@@ -80,23 +63,6 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_released(api, freed_
     returned = api.AcceptSecurityContext(
         phCredential=freed_credentials,
         phContext=security_context,
-        phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/AcceptSecurityContext", "invalid-handle-phcontext-null", rule="invalid-handle", covers=("R5",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_AcceptSecurityContext__invalid_handle_phcontext_null(api, credentials, security_context):
-    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
-
-    R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
-    """
-    returned = api.AcceptSecurityContext(
-        phCredential=credentials,
-        phContext=bad_handle("null"),
         phNewContext=security_context,
         pfContextAttr=api.alloc(4),
         ptsExpiry=api.alloc(8),
@@ -155,74 +121,6 @@ def test_AcceptSecurityContext__invalid_handle_phcontext_released(api, credentia
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
-@case("sspi/AcceptSecurityContext", "invalid-handle-phnewcontext-null", rule="invalid-handle", covers=("R5",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_AcceptSecurityContext__invalid_handle_phnewcontext_null(api, credentials, security_context):
-    """AcceptSecurityContext(phCredential=credentials, phContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phNewContext=null handle): returns SEC_E_INVALID_HANDLE.
-
-    R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
-    """
-    returned = api.AcceptSecurityContext(
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=bad_handle("null"),
-        pfContextAttr=api.alloc(4),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/AcceptSecurityContext", "invalid-handle-phnewcontext-zeroed", rule="invalid-handle", covers=("R5",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_AcceptSecurityContext__invalid_handle_phnewcontext_zeroed(api, credentials, security_context):
-    """AcceptSecurityContext(phCredential=credentials, phContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phNewContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
-
-    R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
-    """
-    returned = api.AcceptSecurityContext(
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=bad_handle("zeroed"),
-        pfContextAttr=api.alloc(4),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/AcceptSecurityContext", "invalid-handle-phnewcontext-garbage", rule="invalid-handle", covers=("R5",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_AcceptSecurityContext__invalid_handle_phnewcontext_garbage(api, credentials, security_context):
-    """AcceptSecurityContext(phCredential=credentials, phContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phNewContext=garbage handle): returns SEC_E_INVALID_HANDLE.
-
-    R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
-    """
-    returned = api.AcceptSecurityContext(
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=bad_handle("garbage"),
-        pfContextAttr=api.alloc(4),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/AcceptSecurityContext", "invalid-handle-phnewcontext-released", rule="invalid-handle", covers=("R5",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_AcceptSecurityContext__invalid_handle_phnewcontext_released(api, credentials, security_context, deleted_security_context):
-    """AcceptSecurityContext(phCredential=credentials, phContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phNewContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
-
-    R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
-    """
-    returned = api.AcceptSecurityContext(
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=deleted_security_context,
-        pfContextAttr=api.alloc(4),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
 @case("sspi/AcceptSecurityContext", "null-pointer-pfcontextattr", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_AcceptSecurityContext__null_pointer_pfcontextattr(api, credentials, security_context):
@@ -248,36 +146,6 @@ def test_AcceptSecurityContext__null_pointer_pfcontextattr(api, credentials, sec
 def test_AcquireCredentialsHandleW__export(api):
     """Secur32.dll exports AcquireCredentialsHandleW."""
     expect_exported(api, "AcquireCredentialsHandleW")
-
-
-@case("sspi/AcquireCredentialsHandleW", "null-pointer-pprincipal", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
-def test_AcquireCredentialsHandleW__null_pointer_pprincipal(api):
-    """AcquireCredentialsHandleW(phCredential=16-byte buffer, ptsExpiry=8-byte buffer, pPrincipal=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.AcquireCredentialsHandleW(
-        pPrincipal=value(0x0, "NULL"),
-        phCredential=api.alloc(16),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/AcquireCredentialsHandleW", "null-pointer-ppackage", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
-def test_AcquireCredentialsHandleW__null_pointer_ppackage(api):
-    """AcquireCredentialsHandleW(phCredential=16-byte buffer, ptsExpiry=8-byte buffer, pPackage=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.AcquireCredentialsHandleW(
-        pPackage=value(0x0, "NULL"),
-        phCredential=api.alloc(16),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_failure(api, returned)
 
 
 @case("sspi/AcquireCredentialsHandleW", "null-pointer-phcredential", rule="null-pointer", covers=(), level="robustness",
@@ -955,23 +823,6 @@ def test_InitializeSecurityContextW__export(api):
     expect_exported(api, "InitializeSecurityContextW")
 
 
-@case("sspi/InitializeSecurityContextW", "invalid-handle-phcredential-null", rule="invalid-handle", covers=("R11",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_InitializeSecurityContextW__invalid_handle_phcredential_null(api, security_context):
-    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=null handle): returns SEC_E_INVALID_HANDLE.
-
-    R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
-    """
-    returned = api.InitializeSecurityContextW(
-        phCredential=bad_handle("null"),
-        phContext=security_context,
-        phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcredential-zeroed", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcredential_zeroed(api, security_context):
@@ -1016,23 +867,6 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_released(api, f
     returned = api.InitializeSecurityContextW(
         phCredential=freed_credentials,
         phContext=security_context,
-        phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/InitializeSecurityContextW", "invalid-handle-phcontext-null", rule="invalid-handle", covers=("R11",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_InitializeSecurityContextW__invalid_handle_phcontext_null(api, credentials, security_context):
-    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
-
-    R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
-    """
-    returned = api.InitializeSecurityContextW(
-        phCredential=credentials,
-        phContext=bad_handle("null"),
         phNewContext=security_context,
         pfContextAttr=api.alloc(4),
         ptsExpiry=api.alloc(8),
@@ -1085,74 +919,6 @@ def test_InitializeSecurityContextW__invalid_handle_phcontext_released(api, cred
         phCredential=credentials,
         phContext=deleted_security_context,
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/InitializeSecurityContextW", "invalid-handle-phnewcontext-null", rule="invalid-handle", covers=("R11",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_InitializeSecurityContextW__invalid_handle_phnewcontext_null(api, credentials, security_context):
-    """InitializeSecurityContextW(phCredential=credentials, phContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phNewContext=null handle): returns SEC_E_INVALID_HANDLE.
-
-    R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
-    """
-    returned = api.InitializeSecurityContextW(
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=bad_handle("null"),
-        pfContextAttr=api.alloc(4),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/InitializeSecurityContextW", "invalid-handle-phnewcontext-zeroed", rule="invalid-handle", covers=("R11",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_InitializeSecurityContextW__invalid_handle_phnewcontext_zeroed(api, credentials, security_context):
-    """InitializeSecurityContextW(phCredential=credentials, phContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phNewContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
-
-    R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
-    """
-    returned = api.InitializeSecurityContextW(
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=bad_handle("zeroed"),
-        pfContextAttr=api.alloc(4),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/InitializeSecurityContextW", "invalid-handle-phnewcontext-garbage", rule="invalid-handle", covers=("R11",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_InitializeSecurityContextW__invalid_handle_phnewcontext_garbage(api, credentials, security_context):
-    """InitializeSecurityContextW(phCredential=credentials, phContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phNewContext=garbage handle): returns SEC_E_INVALID_HANDLE.
-
-    R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
-    """
-    returned = api.InitializeSecurityContextW(
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=bad_handle("garbage"),
-        pfContextAttr=api.alloc(4),
-        ptsExpiry=api.alloc(8),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/InitializeSecurityContextW", "invalid-handle-phnewcontext-released", rule="invalid-handle", covers=("R11",), level="conformance",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_InitializeSecurityContextW__invalid_handle_phnewcontext_released(api, credentials, security_context, deleted_security_context):
-    """InitializeSecurityContextW(phCredential=credentials, phContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phNewContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
-
-    R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
-    """
-    returned = api.InitializeSecurityContextW(
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=deleted_security_context,
         pfContextAttr=api.alloc(4),
         ptsExpiry=api.alloc(8),
     )
@@ -1703,124 +1469,6 @@ def test_SspiAcquireCredentialsHandleAsyncW__kernel_export(api):
     expect_exported(api, "SspiAcquireCredentialsHandleAsyncW")
 
 
-@case("sspi/SspiAcquireCredentialsHandleAsyncW", "null-pointer-asynccontext", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiAcquireCredentialsHandleAsyncW__null_pointer_asynccontext(api, credentials):
-    """SspiAcquireCredentialsHandleAsyncW(phCredential=credentials, AsyncContext=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiAcquireCredentialsHandleAsyncW(
-        AsyncContext=value(0x0, "NULL"),
-        phCredential=credentials,
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/SspiAcquireCredentialsHandleAsyncW", "null-pointer-pszprincipal", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiAcquireCredentialsHandleAsyncW__null_pointer_pszprincipal(api, async_context, credentials):
-    """SspiAcquireCredentialsHandleAsyncW(AsyncContext=async_context, phCredential=credentials, pszPrincipal=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiAcquireCredentialsHandleAsyncW(
-        AsyncContext=async_context,
-        pszPrincipal=value(0x0, "NULL"),
-        phCredential=credentials,
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/SspiAcquireCredentialsHandleAsyncW", "null-pointer-pszpackage", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiAcquireCredentialsHandleAsyncW__null_pointer_pszpackage(api, async_context, credentials):
-    """SspiAcquireCredentialsHandleAsyncW(AsyncContext=async_context, phCredential=credentials, pszPackage=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiAcquireCredentialsHandleAsyncW(
-        AsyncContext=async_context,
-        pszPackage=value(0x0, "NULL"),
-        phCredential=credentials,
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/SspiAcquireCredentialsHandleAsyncW", "null-pointer-pvlogonid", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiAcquireCredentialsHandleAsyncW__null_pointer_pvlogonid(api, async_context, credentials):
-    """SspiAcquireCredentialsHandleAsyncW(AsyncContext=async_context, phCredential=credentials, pvLogonId=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiAcquireCredentialsHandleAsyncW(
-        AsyncContext=async_context,
-        pvLogonId=value(0x0, "NULL"),
-        phCredential=credentials,
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/SspiAcquireCredentialsHandleAsyncW", "null-pointer-pauthdata", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiAcquireCredentialsHandleAsyncW__null_pointer_pauthdata(api, async_context, credentials):
-    """SspiAcquireCredentialsHandleAsyncW(AsyncContext=async_context, phCredential=credentials, pAuthData=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiAcquireCredentialsHandleAsyncW(
-        AsyncContext=async_context,
-        pAuthData=value(0x0, "NULL"),
-        phCredential=credentials,
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/SspiAcquireCredentialsHandleAsyncW", "null-pointer-pvgetkeyargument", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiAcquireCredentialsHandleAsyncW__null_pointer_pvgetkeyargument(api, async_context, credentials):
-    """SspiAcquireCredentialsHandleAsyncW(AsyncContext=async_context, phCredential=credentials, pvGetKeyArgument=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiAcquireCredentialsHandleAsyncW(
-        AsyncContext=async_context,
-        pvGetKeyArgument=value(0x0, "NULL"),
-        phCredential=credentials,
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/SspiAcquireCredentialsHandleAsyncW", "null-pointer-phcredential", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiAcquireCredentialsHandleAsyncW__null_pointer_phcredential(api, async_context):
-    """SspiAcquireCredentialsHandleAsyncW(AsyncContext=async_context, phCredential=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiAcquireCredentialsHandleAsyncW(
-        AsyncContext=async_context,
-        phCredential=value(0x0, "NULL"),
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/SspiAcquireCredentialsHandleAsyncW", "null-pointer-ptsexpiry", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiAcquireCredentialsHandleAsyncW__null_pointer_ptsexpiry(api, async_context, credentials):
-    """SspiAcquireCredentialsHandleAsyncW(AsyncContext=async_context, phCredential=credentials, ptsExpiry=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiAcquireCredentialsHandleAsyncW(
-        AsyncContext=async_context,
-        phCredential=credentials,
-        ptsExpiry=value(0x0, "NULL"),
-    )
-    expect_failure(api, returned)
-
-
 # --- SspiAsyncContextRequiresNotify: specs/sspi/SspiAsyncContextRequiresNotify.yaml ------------------------------
 
 
@@ -2061,20 +1709,6 @@ def test_SspiDeleteSecurityContextAsync__invalid_handle_phcontext_released(api, 
         phContext=deleted_security_context,
     )
     expect_completion(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/SspiDeleteSecurityContextAsync", "null-pointer-asynccontext", rule="null-pointer", covers=("M1",), level="conformance", mode="kernel",
-      expect="a failure code")
-def test_SspiDeleteSecurityContextAsync__null_pointer_asynccontext(api, security_context):
-    """SspiDeleteSecurityContextAsync(phContext=security_context, AsyncContext=NULL): a failure code.
-
-    M1: On async call completion, callers can choose to opt out of receiving a notification by avoiding setting a callback for a new SspiAsyncContext or by removing the callback using SspiSetAsyncNotifyCallback with a null parameter.
-    """
-    returned = api.SspiDeleteSecurityContextAsync(
-        AsyncContext=value(0x0, "NULL"),
-        phContext=security_context,
-    )
-    expect_failure(api, returned)
 
 
 @case("sspi/SspiDeleteSecurityContextAsync", "use-after-release-phcontext", rule="lifecycle", covers=("M6",), level="conformance", mode="kernel",
@@ -2400,7 +2034,7 @@ def test_SspiInitializeSecurityContextAsyncW__kernel_export(api):
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcredential-null", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_null(api, async_context, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=security_context, phCredential=null handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=null handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2408,7 +2042,10 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_null(a
         AsyncContext=async_context,
         phCredential=bad_handle("null"),
         phContext=security_context,
-        phNewContext=security_context,
+        phNewContext=api.alloc(16),
+        pOutput=api.alloc(16),
+        pfContextAttr=api.alloc(4),
+        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -2416,7 +2053,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_null(a
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcredential-zeroed", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_zeroed(api, async_context, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=security_context, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2424,7 +2061,10 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_zeroed
         AsyncContext=async_context,
         phCredential=bad_handle("zeroed"),
         phContext=security_context,
-        phNewContext=security_context,
+        phNewContext=api.alloc(16),
+        pOutput=api.alloc(16),
+        pfContextAttr=api.alloc(4),
+        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -2432,7 +2072,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_zeroed
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcredential-garbage", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_garbage(api, async_context, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=security_context, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2440,7 +2080,10 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_garbag
         AsyncContext=async_context,
         phCredential=bad_handle("garbage"),
         phContext=security_context,
-        phNewContext=security_context,
+        phNewContext=api.alloc(16),
+        pOutput=api.alloc(16),
+        pfContextAttr=api.alloc(4),
+        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -2448,7 +2091,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_garbag
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcredential-released", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_released(api, async_context, freed_credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=security_context, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2456,15 +2099,18 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_releas
         AsyncContext=async_context,
         phCredential=freed_credentials,
         phContext=security_context,
-        phNewContext=security_context,
+        phNewContext=api.alloc(16),
+        pOutput=api.alloc(16),
+        pfContextAttr=api.alloc(4),
+        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcontext-null", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
-def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_null(api, async_context, credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=security_context, phContext=null handle): returns SEC_E_INVALID_HANDLE.
+def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_null(api, async_context, credentials):
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2472,15 +2118,18 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_null(api,
         AsyncContext=async_context,
         phCredential=credentials,
         phContext=bad_handle("null"),
-        phNewContext=security_context,
+        phNewContext=api.alloc(16),
+        pOutput=api.alloc(16),
+        pfContextAttr=api.alloc(4),
+        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcontext-zeroed", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
-def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_zeroed(api, async_context, credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=security_context, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
+def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_zeroed(api, async_context, credentials):
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2488,15 +2137,18 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_zeroed(ap
         AsyncContext=async_context,
         phCredential=credentials,
         phContext=bad_handle("zeroed"),
-        phNewContext=security_context,
+        phNewContext=api.alloc(16),
+        pOutput=api.alloc(16),
+        pfContextAttr=api.alloc(4),
+        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
-def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_garbage(api, async_context, credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=security_context, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
+def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_garbage(api, async_context, credentials):
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2504,15 +2156,18 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_garbage(a
         AsyncContext=async_context,
         phCredential=credentials,
         phContext=bad_handle("garbage"),
-        phNewContext=security_context,
+        phNewContext=api.alloc(16),
+        pOutput=api.alloc(16),
+        pfContextAttr=api.alloc(4),
+        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcontext-released", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
-def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_released(api, async_context, credentials, deleted_security_context, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=security_context, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
+def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_released(api, async_context, credentials, deleted_security_context):
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2520,174 +2175,12 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_released(
         AsyncContext=async_context,
         phCredential=credentials,
         phContext=deleted_security_context,
-        phNewContext=security_context,
+        phNewContext=api.alloc(16),
+        pOutput=api.alloc(16),
+        pfContextAttr=api.alloc(4),
+        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phnewcontext-null", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phnewcontext_null(api, async_context, credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phContext=security_context, phNewContext=null handle): returns SEC_E_INVALID_HANDLE.
-
-    R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
-    """
-    returned = api.SspiInitializeSecurityContextAsyncW(
-        AsyncContext=async_context,
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=bad_handle("null"),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phnewcontext-zeroed", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phnewcontext_zeroed(api, async_context, credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phContext=security_context, phNewContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
-
-    R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
-    """
-    returned = api.SspiInitializeSecurityContextAsyncW(
-        AsyncContext=async_context,
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=bad_handle("zeroed"),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phnewcontext-garbage", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phnewcontext_garbage(api, async_context, credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phContext=security_context, phNewContext=garbage handle): returns SEC_E_INVALID_HANDLE.
-
-    R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
-    """
-    returned = api.SspiInitializeSecurityContextAsyncW(
-        AsyncContext=async_context,
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=bad_handle("garbage"),
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phnewcontext-released", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
-      expect="returns SEC_E_INVALID_HANDLE")
-def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phnewcontext_released(api, async_context, credentials, security_context, deleted_security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phContext=security_context, phNewContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
-
-    R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
-    """
-    returned = api.SspiInitializeSecurityContextAsyncW(
-        AsyncContext=async_context,
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=deleted_security_context,
-    )
-    expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
-
-
-@case("sspi/SspiInitializeSecurityContextAsyncW", "null-pointer-asynccontext", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiInitializeSecurityContextAsyncW__null_pointer_asynccontext(api, credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(phCredential=credentials, phContext=security_context, phNewContext=security_context, AsyncContext=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiInitializeSecurityContextAsyncW(
-        AsyncContext=value(0x0, "NULL"),
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=security_context,
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/SspiInitializeSecurityContextAsyncW", "null-pointer-psztargetname", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiInitializeSecurityContextAsyncW__null_pointer_psztargetname(api, async_context, credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phContext=security_context, phNewContext=security_context, pszTargetName=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiInitializeSecurityContextAsyncW(
-        AsyncContext=async_context,
-        phCredential=credentials,
-        phContext=security_context,
-        pszTargetName=value(0x0, "NULL"),
-        phNewContext=security_context,
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/SspiInitializeSecurityContextAsyncW", "null-pointer-pinput", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiInitializeSecurityContextAsyncW__null_pointer_pinput(api, async_context, credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phContext=security_context, phNewContext=security_context, pInput=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiInitializeSecurityContextAsyncW(
-        AsyncContext=async_context,
-        phCredential=credentials,
-        phContext=security_context,
-        pInput=value(0x0, "NULL"),
-        phNewContext=security_context,
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/SspiInitializeSecurityContextAsyncW", "null-pointer-poutput", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiInitializeSecurityContextAsyncW__null_pointer_poutput(api, async_context, credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phContext=security_context, phNewContext=security_context, pOutput=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiInitializeSecurityContextAsyncW(
-        AsyncContext=async_context,
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=security_context,
-        pOutput=value(0x0, "NULL"),
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/SspiInitializeSecurityContextAsyncW", "null-pointer-pfcontextattr", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiInitializeSecurityContextAsyncW__null_pointer_pfcontextattr(api, async_context, credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phContext=security_context, phNewContext=security_context, pfContextAttr=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiInitializeSecurityContextAsyncW(
-        AsyncContext=async_context,
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=security_context,
-        pfContextAttr=value(0x0, "NULL"),
-    )
-    expect_failure(api, returned)
-
-
-@case("sspi/SspiInitializeSecurityContextAsyncW", "null-pointer-ptsexpiry", rule="null-pointer", covers=(), level="robustness", mode="kernel",
-      expect="a failure code")
-def test_SspiInitializeSecurityContextAsyncW__null_pointer_ptsexpiry(api, async_context, credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phContext=security_context, phNewContext=security_context, ptsExpiry=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.SspiInitializeSecurityContextAsyncW(
-        AsyncContext=async_context,
-        phCredential=credentials,
-        phContext=security_context,
-        phNewContext=security_context,
-        ptsExpiry=value(0x0, "NULL"),
-    )
-    expect_failure(api, returned)
 
 
 # --- SspiIsAuthIdentityEncrypted: specs/sspi/SspiIsAuthIdentityEncrypted.yaml ---------------------------------

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from ..spec.model import ReturnCode, Spec
 
-_WIDTH32 = {"status", "bool", "boolean"}
+_WIDTH32 = {"status", "bool"}
 
 
 class CodeBook:
@@ -38,11 +38,11 @@ class CodeBook:
         """The return register cut to the function's return type (32-bit codes and BOOLs)."""
         if value is None or spec.returns.shape == "void":
             return None
+        if spec.returns.shape == "boolean":
+            return value & 0xFF
         if spec.returns.shape in _WIDTH32 or (spec.signature.returns or "").upper() in {
                 "DWORD", "HRESULT", "NTSTATUS", "SECURITY_STATUS", "LONG", "ULONG", "BOOL", "INT", "UINT"}:
             return value & 0xFFFFFFFF
-        if spec.returns.shape == "boolean":
-            return value & 0xFF
         return value
 
     @staticmethod
@@ -80,6 +80,10 @@ class CodeBook:
         return sdk.value(name, spec.header) if sdk else None
 
     def name(self, spec: Spec, value: int, phase: str = "call") -> str | None:
+        if spec.returns.shape in ("bool", "boolean"):
+            return "FALSE" if value == 0 else "TRUE"
+        if spec.returns.shape not in ("status", "unknown"):
+            return None
         for code in self.codes(spec, phase) + spec.returns.codes:
             if code.name and code.value == value:
                 return code.name

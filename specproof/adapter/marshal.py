@@ -21,7 +21,6 @@ from .codes import CodeBook
 from .specindex import SpecIndex
 
 MASK64 = (1 << 64) - 1
-MAX_ARGS = 12
 
 #: Pointer types whose pointee has a known layout (used for bad-handle images and sizes).
 POINTEES: dict[str, type[layouts._Struct]] = {
@@ -45,6 +44,18 @@ def normalise_type(ctype: str | None) -> str:
 def is_pointer(ctype: str | None) -> bool:
     text = normalise_type(ctype)
     return text.endswith("*") or (text[:1] == "P" and text[1:2].isupper()) or text.startswith("LP")
+
+
+def _reporter_args(spec, reporter_spec, args: dict[str, Any]) -> dict[str, Any]:
+    """The reporter's arguments from the original call's: by name, else by type (Handle <- AsyncContext)."""
+    by_type = {normalise_type(p.type): args[p.name] for p in spec.signature.params if p.name in args}
+    found = {}
+    for param in reporter_spec.signature.params:
+        if param.name in args:
+            found[param.name] = args[param.name]
+        elif normalise_type(param.type) in by_type:
+            found[param.name] = by_type[normalise_type(param.type)]
+    return found
 
 
 @dataclass
@@ -200,8 +211,6 @@ class Api:
         if unknown:
             raise TypeError(f"{function} has no parameter {', '.join(sorted(unknown))} "
                             f"(parameters: {', '.join(p.name for p in params)})")
-        if len(params) > MAX_ARGS:
-            raise TypeError(f"{function} takes {len(params)} arguments; the contract passes at most {MAX_ARGS}")
         args = [self._to_int(kwargs.get(p.name), p.type) for p in params]
         result = self.adapter.call(self.resolve(function), args, self.timeout)
         return self._returned(spec, function, kwargs, result)
@@ -239,7 +248,7 @@ class Api:
         if reporter is None:
             raise LookupError(f"{spec.api}'s spec names no completion-phase reporter (`reported_by:`)")
         reporter_spec = self.specs.get(reporter, self.header)
-        kwargs = {p.name: returned.args[p.name] for p in reporter_spec.signature.params if p.name in returned.args}
+        kwargs = _reporter_args(spec, reporter_spec, returned.args)
         deadline = time.monotonic() + (self.timeout if limit is None else limit)
         address = self.resolve(reporter)
         while True:

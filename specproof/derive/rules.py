@@ -29,11 +29,34 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+_RECEIVES = re.compile(r"\breceives?\b", re.I)
+_OPTIONAL = re.compile(r"^\W*optional\b", re.I)
+
+
+_NEW_HANDLE = re.compile(r"^p?hNew[A-Z]")
+
+
+def direction(param: Param) -> str | None:
+    """The page's direction; without an annotation, "... that receives ..." in its doc marks an output.
+
+    So does the Windows naming convention `phNewContext` (the handle a call
+    creates), which pages without annotations still follow.
+    """
+    if param.direction:
+        return param.direction
+    return "out" if _RECEIVES.search(param.doc) or _NEW_HANDLE.match(param.name) else None
+
+
+def optional(param: Param) -> bool:
+    """The page's flag; without an annotation, a doc that starts with "Optional" marks it."""
+    return param.optional or (param.direction is None and bool(_OPTIONAL.match(param.doc)))
+
+
 def handle_params(spec: Spec, catalog: Catalog) -> list[Param]:
     """Parameters that take a handle (by value or by pointer) the caller passes in."""
     found = []
     for param in spec.signature.params:
-        if param.direction == "out":
+        if direction(param) in ("out", "inout"):  # an output slot, not a handle the caller passes in
             continue
         kind = catalog.handle(param)
         if (kind and kind.released) or _HANDLE_TYPE.match(normalise_type(param.type)):
@@ -63,13 +86,13 @@ def _valid_args(spec: Spec, catalog: Catalog, skip: set[str] = frozenset(), stri
             continue
         handle = catalog.handle(param)
         source = catalog.value(spec.api, param)
-        if handle and param.direction != "out":
+        if handle and direction(param) != "out":
             args[param.name] = FixtureArg(fixture=handle.live)
         elif source:
             args[param.name] = FixtureArg(fixture=source.fixture, attr=source.attr)
-        elif param.direction == "out" and is_pointer(param.type):
+        elif direction(param) == "out" and is_pointer(param.type):
             args[param.name] = BufferArg(buffer=_out_size(param))
-        elif param.optional:
+        elif optional(param):
             continue
         elif strict:
             return None
@@ -108,7 +131,8 @@ def invalid_handle(spec: Spec, catalog: Catalog) -> Iterable[Case]:
     for param in handle_params(spec, catalog):
         kind = catalog.handle(param)
         others = _valid_args(spec, catalog, skip={param.name}) or {}
-        variants: list[tuple[str, Arg]] = [("null", HandleArg(handle="null"))]
+        # NULL in an optional handle parameter has a meaning of its own (e.g. "first call").
+        variants: list[tuple[str, Arg]] = [] if optional(param) else [("null", HandleArg(handle="null"))]
         if is_pointer(param.type):
             variants.append(("zeroed", HandleArg(handle="zeroed")))
         variants.append(("garbage", HandleArg(handle="garbage")))
@@ -132,7 +156,8 @@ def null_pointer(spec: Spec, catalog: Catalog) -> Iterable[Case]:
         return
     handled = {p.name for p in handle_params(spec, catalog)} if _invalid_handle_code(spec) else set()
     for param in spec.signature.params:
-        if param.optional or param.name in handled or not is_pointer(param.type):
+        # Without the page's annotation NULL may well be allowed: no case rather than a guess.
+        if param.direction is None or optional(param) or param.name in handled or not is_pointer(param.type):
             continue
         others = _valid_args(spec, catalog, skip={param.name}) or {}
         said = [c.id for c in spec.clauses if param.name in c.text and re.search(r"\bnull\b", c.text, re.I)]

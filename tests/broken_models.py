@@ -1,0 +1,66 @@
+"""Deliberately broken variants of the model, to prove the suites can fail, and how.
+
+Each departs from the docs in one way, on one input: the garbage handle the
+kit's `bad_handle("garbage")` passes to DeleteSecurityContext.
+"""
+
+from __future__ import annotations
+
+import time
+
+from specproof.adapter.marshal import GARBAGE
+from specproof_adapters.model import INFINITE, ModelAdapter
+
+SEC_E_OK = 0x00000000
+SEC_E_UNSUPPORTED_FUNCTION = 0x80090302  # a real SSPI code, but not one DeleteSecurityContext documents
+
+
+class _OnGarbage(ModelAdapter):
+    def is_garbage(self, phContext: int) -> bool:
+        return phContext != 0 and self.read_handle(phContext) == (GARBAGE, GARBAGE)
+
+
+class GarbageOk(_OnGarbage):
+    """Returns SEC_E_OK for a garbage handle."""
+
+    def DeleteSecurityContext(self, phContext: int) -> int:
+        return SEC_E_OK if self.is_garbage(phContext) else super().DeleteSecurityContext(phContext)
+
+
+class FaultsOnGarbage(_OnGarbage):
+    """Dereferences the garbage as a pointer, as a careless implementation would."""
+
+    def DeleteSecurityContext(self, phContext: int) -> int:
+        if self.is_garbage(phContext):
+            self.fault(GARBAGE, what="DeleteSecurityContext followed the handle's contents")
+        return super().DeleteSecurityContext(phContext)
+
+
+class UndocumentedOnGarbage(_OnGarbage):
+    """Returns a code DeleteSecurityContext's page does not list."""
+
+    def DeleteSecurityContext(self, phContext: int) -> int:
+        return SEC_E_UNSUPPORTED_FUNCTION if self.is_garbage(phContext) else super().DeleteSecurityContext(phContext)
+
+
+class HangsOnGarbage(_OnGarbage):
+    """Waits forever on a garbage handle."""
+
+    def DeleteSecurityContext(self, phContext: int) -> int:
+        if self.is_garbage(phContext):
+            self.wait(INFINITE)
+        return super().DeleteSecurityContext(phContext)
+
+
+class LacksDelete(ModelAdapter):
+    """Does not export DeleteSecurityContext at all."""
+
+    missing = frozenset({"DeleteSecurityContext"})
+
+
+class Slow(ModelAdapter):
+    """The correct model, 20 ms a call: long enough to kill a run in the middle."""
+
+    def call(self, address, args, timeout=None):
+        time.sleep(0.02)
+        return super().call(address, args, timeout)
