@@ -70,7 +70,7 @@ class RunState:
         self.timeout = opt.call_timeout
         exp_path = Path(opt.expectations) if opt.expectations else root / "expectations" / f"{self.impl}.yaml"
         self.expectations = Expectations.load(exp_path)
-        self.expectations_file = str(exp_path) if exp_path.exists() else None
+        self.expectations_file = _relative(exp_path, root) if exp_path.exists() else None
         self._adapter: Adapter | None = None
         self.is_worker = hasattr(config, "workerinput")
         self.writer: RunWriter | None = None
@@ -102,7 +102,8 @@ class RunState:
                                **({"details": info.details} if info.details else {})},
             "kit_version": __version__, "specs_digest": specs_digest(self.specs.root),
             "expectations": self.expectations_file, "started": now(), "finished": None,
-            "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+            "command": ["pytest" if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name,
+                        *sys.argv[1:]],
         }
         self.writer = RunWriter(self.folder, meta, resume=bool(self.config.option.resume))
 
@@ -110,6 +111,13 @@ class RunState:
         if self._adapter is not None:
             self._adapter.close()
             self._adapter = None
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def pytest_configure(config: pytest.Config) -> None:
