@@ -345,7 +345,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.write_sep("=", "specproof", bold=True)
     limit = None if config.option.verbose > 0 else 30
     for record in sorted(state.departures, key=lambda r: (_SHOWN.index(r["outcome"]), r["id"]))[:limit]:
-        terminalreporter.write_line(f"{record['outcome'].upper()} {record['id']} - "
+        level = " (robustness)" if record["level"] == "robustness" else ""
+        terminalreporter.write_line(f"{record['outcome'].upper()}{level} {record['id']} - "
                                     f"{record.get('message', '').splitlines()[0][:160] if record.get('message') else ''}")
     if limit is not None and len(state.departures) > limit:
         terminalreporter.write_line(f"... and {len(state.departures) - limit} more (-v shows all; see the results)")
