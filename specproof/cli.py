@@ -179,7 +179,7 @@ def _generate(root: Path, out: Path, check: bool) -> bool:
     except (GenerateError, ValueError) as error:
         err.print(str(error), markup=False)
         sys.exit(2)
-    summary = f"{result.functions} specs, {len(result.files)} modules, {result.tests} tests"
+    summary = f"{result.functions} specs, {len(result.files) // 2} headers ({len(result.files)} files), {result.tests} tests"
     if check:
         for path in result.changed:
             err.print(f"{path}: out of date (or missing)", markup=False)

@@ -7,14 +7,28 @@ implementation did. This module is public: hand-written suites may use it.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
 from .adapter.marshal import Api, BadHandle, Returned
 
-__all__ = ["case", "bad_handle", "value", "expect_returns", "expect_success", "expect_failure",
+__all__ = ["load_cases", "case", "bad_handle", "value", "expect_returns", "expect_success", "expect_failure",
            "expect_completion", "expect_exported"]
+
+
+def load_cases(test_module: str, namespace: dict[str, Any]) -> None:
+    """Run a header's generated cases module (`cases_<stem>.py` beside `test_<stem>.py`) in the test module.
+
+    The tests then belong to the test module (node ids, markers, fixtures as
+    if written there) while their code lives in a file pytest's
+    assertion-rewriting hook does not parse on every collection.
+    """
+    folder, name = os.path.split(test_module)
+    path = os.path.join(folder, "cases_" + name[len("test_"):])
+    with open(path, "rb") as handle:
+        exec(compile(handle.read(), path, "exec", dont_inherit=True), namespace)
 
 
 def case(spec: str, case_id: str, *, rule: str, covers: tuple[str, ...] = (), level: str = "conformance",

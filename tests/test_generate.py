@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from specproof.cli import main
 from specproof.derive.catalog import Catalog
 from specproof.derive.rules import derive
-from specproof.generate import module_path, plan, write
+from specproof.generate import cases_path, module_path, plan, write
 from specproof.generate.render import pydoc, pylit
 from specproof.spec import Clause, ReturnCode, Source, Spec, dump_spec, load_spec
 from specproof.readers.text import digest_text
@@ -69,7 +69,7 @@ def test_adversarial_doc_text_compiles_and_stays_data(tmp_path: Path, monkeypatc
     write_specs(specs, odd)
     result = plan(specs, out, CATALOG)
     write(result)
-    source = module_path(out, "thing").read_text(encoding="utf-8")
+    source = cases_path(out, "thing").read_text(encoding="utf-8")
     tree = ast.parse(source)  # compiles
     compile(source, "test_thing.py", "exec")
     docstrings = [ast.get_docstring(node) for node in ast.walk(tree)
@@ -99,7 +99,7 @@ def test_generation_is_deterministic_and_check_finds_drift(tmp_path: Path):
     spec = load_spec(spec_path)
     spec.clauses[0].text = "The handle passed is not valid."
     spec_path.write_text(dump_spec(spec), encoding="utf-8")
-    assert plan(specs, out, CATALOG).changed == [module_path(out, "thing")]
+    assert plan(specs, out, CATALOG).changed == [cases_path(out, "thing")]
     (out / "gone").mkdir()
     stale = out / "gone" / "test_gone.py"
     stale.write_text(module_path(out, "thing").read_text())

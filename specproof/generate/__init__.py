@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import __version__
 from ..derive.catalog import Catalog
 from ..spec.model import Spec
 from ..spec.yamlio import SpecFileError, iter_spec_files, load_spec
@@ -35,7 +36,27 @@ class Plan:
 
 
 def module_path(out: Path, stem: str) -> Path:
+    """The module pytest collects: a stub that loads the header's cases module."""
     return out / stem / f"test_{stem.replace('.', '_')}.py"
+
+
+def cases_path(out: Path, stem: str) -> Path:
+    """The header's tests. Not named test_*.py, so pytest's assertion-rewriting
+    import hook never parses it (it would parse every test_*.py on every run,
+    before seeing PYTEST_DONT_REWRITE, with no bytecode cache to help)."""
+    return out / stem / f"cases_{stem.replace('.', '_')}.py"
+
+
+STUB = '''{mark}{version} from specs/{stem}/: do not edit.
+"""Conformance tests for {stem}: the tests are in {cases}, loaded here.
+
+PYTEST_DONT_REWRITE
+"""
+
+from specproof.testing import load_cases
+
+load_cases(__file__, globals())
+'''
 
 
 def plan(specs_root: Path, out: Path, catalog: Catalog | Path | None = None) -> Plan:
@@ -69,13 +90,15 @@ def plan(specs_root: Path, out: Path, catalog: Catalog | Path | None = None) -> 
             text = generator.render_header(stem, groups[stem])
         except ValueError as error:
             raise GenerateError(f"{specs_root / stem}: {error}") from error
-        path = module_path(out, stem)
-        result.files[path] = text
+        body = cases_path(out, stem)
+        stub = STUB.format(mark=GENERATED_MARK, version=__version__, stem=stem, cases=body.name)
+        for path, content in ((module_path(out, stem), stub), (body, text)):
+            result.files[path] = content
+            if not path.exists() or path.read_text(encoding="utf-8") != content:
+                result.changed.append(path)
         result.functions += len(groups[stem])
         result.tests += text.count("\ndef test_")
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            result.changed.append(path)
-    for existing in sorted(out.glob("*/test_*.py")):
+    for existing in sorted([*out.glob("*/test_*.py"), *out.glob("*/cases_*.py")]):
         if existing not in result.files and _is_generated(existing):
             result.removed.append(existing)
     return result
