@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -101,9 +101,10 @@ def collect(paths: Sequence[Path]) -> list[PageJob]:
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             relative = os.path.relpath(folder, root)
             shown = prefix if relative == "." else f"{prefix}/{Path(relative).as_posix()}"
+            here = Path(folder)
             for name in sorted(files):
                 if name.lower().endswith(PAGE_SUFFIXES) and not name.startswith("."):
-                    jobs.append(PageJob(Path(folder) / name, _display_path(f"{shown}/{name}", base), False))
+                    jobs.append(PageJob(here / name, _display_path(f"{shown}/{name}", base), False))
     return jobs
 
 
@@ -111,13 +112,20 @@ def collect(paths: Sequence[Path]) -> list[PageJob]:
 
 _SDK = None
 _OUT: Path = Path("specs")
+_OUT_TEXT = "specs/"
 _FORCE = False
+# the index the main process loaded and for which folders: workers started by fork have it
+# already, where loading it again takes each of them a quarter of a second
+_LOADED: tuple[tuple[str, ...] | None, object] | None = None
 
 
 def _init_worker(include_dirs: tuple[str, ...] | None, out: Path, force: bool) -> None:
-    global _SDK, _OUT, _FORCE
-    _SDK = _load_sdk(include_dirs)[0]
-    _OUT, _FORCE = out, force
+    global _SDK, _OUT, _OUT_TEXT, _FORCE
+    if _LOADED is not None and _LOADED[0] == include_dirs:
+        _SDK = _LOADED[1]
+    else:
+        _SDK = _load_sdk(include_dirs)[0]
+    _OUT, _OUT_TEXT, _FORCE = out, str(out / "x")[:-1], force  # "specs/", or "" for "."
 
 
 def _load_sdk(include_dirs: tuple[str, ...] | None):
@@ -136,31 +144,41 @@ def _load_sdk(include_dirs: tuple[str, ...] | None):
 
 def read_one(job: PageJob) -> PageResult:
     """Read and build one page; never raises for a bad page."""
+    return _read(str(job.path), job.display, job.explicit)
+
+
+def _read_task(task: tuple[str, str, bool]) -> PageResult:
+    """`read_one` for a worker: the job as plain strings, which pickle far faster than a Path."""
+    return _read(*task)
+
+
+def _read(path: str, display: str, explicit: bool) -> PageResult:
     try:
-        size = job.path.stat().st_size
-        if size > MAX_PAGE_BYTES:
-            return PageResult(job.display, "failed",
-                              f"{size / 1048576:.1f} MB is too large for a reference page (limit "
-                              f"{MAX_PAGE_BYTES // 1048576} MB); check that this is the page you meant")
-        raw = job.path.read_bytes()
-        spec = build_spec(read_page(raw, job.display), _SDK)
-        return _render(job.display, spec)
+        with open(path, "rb") as page:
+            size = os.fstat(page.fileno()).st_size
+            if size > MAX_PAGE_BYTES:
+                return PageResult(display, "failed",
+                                  f"{size / 1048576:.1f} MB is too large for a reference page (limit "
+                                  f"{MAX_PAGE_BYTES // 1048576} MB); check that this is the page you meant")
+            raw = page.read()
+        spec = build_spec(read_page(raw, display), _SDK)
+        return _render(display, spec)
     except NotAFunction as exc:
-        return PageResult(job.display, "skipped", str(exc))
+        return PageResult(display, "skipped", str(exc))
     except PageError as exc:
-        if not job.explicit and str(exc).startswith("unknown page format"):
-            return PageResult(job.display, "skipped", "not an API reference page")
-        return PageResult(job.display, "failed", str(exc))
+        if not explicit and str(exc).startswith("unknown page format"):
+            return PageResult(display, "skipped", "not an API reference page")
+        return PageResult(display, "failed", str(exc))
     except OSError as exc:
-        return PageResult(job.display, "failed", f"cannot read the file: {exc.strerror or exc}")
+        return PageResult(display, "failed", f"cannot read the file: {exc.strerror or exc}")
     except Exception as exc:  # a reader bug must not stop the other pages
-        return PageResult(job.display, "failed", f"internal error while reading ({type(exc).__name__}: {exc}); "
-                                                 "please report it with this page")
+        return PageResult(display, "failed", f"internal error while reading ({type(exc).__name__}: {exc}); "
+                                             "please report it with this page")
 
 
 def _render(display: str, spec: Spec) -> PageResult:
     """Merge with the spec on disk (if any) and render; the main process only compares and writes."""
-    target = spec_path(_OUT, spec)
+    target = _spec_file(spec)
     old: Spec | None = None
     if target.exists():
         try:
@@ -184,10 +202,13 @@ def _read_all(jobs: list[PageJob], workers: int, include_dirs, out: Path, force:
             if progress:
                 progress(1)
         return
-    chunk = max(8, min(256, len(jobs) // (workers * 8) or 1))
+    # chunks of at most 64 pages: few enough messages, and a short tail at the end where one
+    # worker finishes its last chunk alone and the main process writes its results
+    chunk = max(8, min(64, len(jobs) // (workers * 8) or 1))
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                              initargs=(include_dirs, out, force)) as pool:
-        for result in pool.map(read_one, jobs, chunksize=chunk):
+        tasks = ((str(job.path), job.display, job.explicit) for job in jobs)
+        for result in pool.map(_read_task, tasks, chunksize=chunk):
             yield result
             if progress:
                 progress(1)
@@ -201,10 +222,20 @@ def _rank(spec: Spec) -> tuple[str, int]:
     return (spec.source.date or "", _FORMAT_RANK.get(spec.source.format, 0))
 
 
+_UNSAFE = re.compile(r"[^\w.~+-]")
+
+
 def spec_path(out: Path, spec: Spec) -> Path:
     folder, name = spec.path_key
-    safe = re.sub(r"[^\w.~+-]", "_", name)
-    return out / folder / f"{safe}.yaml"
+    return out / folder / f"{_UNSAFE.sub('_', name)}.yaml"
+
+
+def _spec_file(spec: Spec) -> Path:
+    """spec_path under the output folder, made from one string when the folder name is plain."""
+    folder, name = spec.path_key
+    if "/" in folder or folder in ("", "."):  # Path normalises these
+        return spec_path(_OUT, spec)
+    return Path(f"{_OUT_TEXT}{folder}/{_UNSAFE.sub('_', name)}.yaml")
 
 
 def ingest(
@@ -217,38 +248,40 @@ def ingest(
     progress_factory: Callable[[int], Callable[[int], None] | None] | None = None,
 ) -> IngestReport:
     """Read `paths`, write specs under `out`; see the module docstring."""
+    global _LOADED
     report = IngestReport()
     jobs = collect(paths)
     report.read = len(jobs)
     dirs = tuple(include_dirs) if include_dirs is not None else None
-    _, report.sdk_note = _load_sdk(dirs)  # builds the header index once, before the workers load it
+    sdk, report.sdk_note = _load_sdk(dirs)  # builds the header index once, before the workers use it
+    _LOADED = (dirs, sdk)
     progress = progress_factory(len(jobs)) if progress_factory else None
     out.mkdir(parents=True, exist_ok=True)
     write_schema(out)
-    # Specs are written as results arrive, by writer threads (file creation blocks on the disk,
-    # not on the CPU), so writing overlaps the workers' reading. When a better page of the same
-    # function comes later (rare), it waits for the first write and writes the file again.
+    # Specs are written as results arrive, so writing overlaps the workers' reading (the pool
+    # feeds them from its own thread meanwhile). When a better page of the same function comes
+    # later (rare), it writes the file again.
     winners: dict[str, PageResult] = {}
-    writes: dict[str, Future[bool]] = {}
+    writes: dict[str, bool | OSError] = {}
     changed: dict[str, bool] = {}
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="specproof-write") as writer:
-        for result in _read_all(jobs, workers or os.cpu_count() or 1, dirs, out, force, progress):
-            if result.status == "skipped":
-                report.skipped.append((result.file, result.reason))
-            elif result.status == "failed":
-                report.failed.append((result.file, result.reason))
-            elif result.status == "kept":
-                report.kept_newer.append((result.file, Path(result.target)))
+    folders: set[str] = set()
+    for result in _read_all(jobs, workers or os.cpu_count() or 1, dirs, out, force, progress):
+        if result.status == "skipped":
+            report.skipped.append((result.file, result.reason))
+        elif result.status == "failed":
+            report.failed.append((result.file, result.reason))
+        elif result.status == "kept":
+            report.kept_newer.append((result.file, Path(result.target)))
+        else:
+            current = winners.get(result.target)
+            if current is None or result.rank > current.rank:
+                if current is not None:
+                    report.superseded.append((current.file, f"{result.file} is newer or the source format"))
+                    changed[result.target] = _written(writes[result.target], current, report)
+                winners[result.target] = result
+                writes[result.target] = _write(result, folders)
             else:
-                current = winners.get(result.target)
-                if current is None or result.rank > current.rank:
-                    if current is not None:
-                        report.superseded.append((current.file, f"{result.file} is newer or the source format"))
-                        changed[result.target] = _written(writes[result.target], current, report)
-                    winners[result.target] = result
-                    writes[result.target] = writer.submit(_write, Path(result.target), result)
-                else:
-                    report.superseded.append((result.file, f"{current.file} is newer or the source format"))
+                report.superseded.append((result.file, f"{current.file} is newer or the source format"))
     for target in sorted(winners):
         for case_id, clause_ids in winners[target].stale:
             report.stale.append((Path(target), case_id, clause_ids))
@@ -262,22 +295,38 @@ def ingest(
     return report
 
 
-def _written(write: "Future[bool]", result: PageResult, report: IngestReport) -> bool | None:
+def _written(write: bool | OSError, result: PageResult, report: IngestReport) -> bool | None:
     """The outcome of a write; a failed write is reported against its page, never raised."""
-    try:
-        return write.result()
-    except OSError as exc:
-        report.failed.append((result.file, f"cannot write {result.target}: {exc.strerror or exc}"))
+    if isinstance(write, OSError):
+        report.failed.append((result.file, f"cannot write {result.target}: {write.strerror or write}"))
         return None
+    return write
 
 
-def _write(target: Path, result: PageResult) -> bool:
-    """Write a spec whose bytes changed; False when the file already held them."""
-    if not result.existed:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    elif target.read_text(encoding="utf-8") == result.text:
-        return False
-    tmp = target.with_suffix(".yaml.tmp")
-    tmp.write_text(result.text, encoding="utf-8")
-    os.replace(tmp, target)
+def _write(result: PageResult, folders: set[str]) -> bool | OSError:
+    """Write a spec whose bytes changed (True), or leave a file that holds them already (False).
+
+    The text goes to a temporary file renamed over the target, so a spec file is
+    never seen half written; each folder is made once per run.
+    """
+    target = result.target
+    try:
+        if not result.existed:
+            folder = os.path.dirname(target) or "."
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
+        elif Path(target).read_text(encoding="utf-8") == result.text:
+            return False
+        tmp = target + ".tmp"
+        data = memoryview(result.text.encode("utf-8"))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            while data:
+                data = data[os.write(fd, data):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except OSError as exc:
+        return exc
     return True

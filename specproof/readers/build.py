@@ -34,6 +34,12 @@ _VOID_SENTENCE = re.compile(r"\b(?:does not|doesn't) return a value\b|^none\.?$"
 _POINTS_AHEAD = re.compile(r"\b(?:below|following)\b", re.I)
 _REPORT_VERBS = re.compile(r"\b(?:return(?:s|ed)?|fail(?:s|ed)? with|complete(?:s|d)? with)\b", re.I)
 _NUMBER_CELL = re.compile(r"^(?:0[xX][0-9A-Fa-f]+|-?\d+)[uUlL]*$")
+_LIB_SEPARATORS = re.compile(r"[;,\s]+")
+_DRIVER_FILE = re.compile(r"\.sys\b")
+_ANNOTATION_SEPARATORS = re.compile(r"[,\s]+")
+_FAIL = re.compile(r"\bfail", re.I)
+_SUCCEED = re.compile(r"\bsucce", re.I)
+_CONST = re.compile(r"\bconst\b")
 _DIRECTIONS = {"in": "in", "out": "out", "inout": "inout", "in/out": "inout", "_in_": "in", "_out_": "out",
                "_inout_": "inout", "_in_opt_": "in", "_out_opt_": "out", "_inout_opt_": "inout"}
 
@@ -51,12 +57,12 @@ def _kernel_reason(parts: PageParts) -> str | None:
     if irql:
         return f"IRQL requirement {irql!r}"
     lib = (parts.req.get("lib") or "").lower()
-    for name in re.split(r"[;,\s]+", lib):
+    for name in _LIB_SEPARATORS.split(lib):
         if name in KERNEL_LIBS:
             return f"kernel library {name}"
     for key in ("dll", "lib"):
         value = (parts.req.get(key) or "").lower()
-        if re.search(r"\.sys\b", value):
+        if _DRIVER_FILE.search(value):
             return f"{key} {parts.req[key]!r} is a kernel driver"
     header = (parts.header or "").lower()
     if header in _KERNEL_HEADERS:
@@ -81,7 +87,7 @@ def _direction(annotation: str | None) -> tuple[str | None, bool]:
     if not annotation:
         return None, False
     inner = annotation.strip().strip("[]").strip().lower()
-    tokens = [t.strip() for t in re.split(r"[,\s]+", inner) if t.strip()]
+    tokens = [t.strip() for t in _ANNOTATION_SEPARATORS.split(inner) if t.strip()]
     optional = any("opt" in t for t in tokens)
     if inner.replace(" ", "") in _DIRECTIONS:
         return _DIRECTIONS[inner.replace(" ", "")], optional
@@ -156,6 +162,7 @@ class _Numbering:
 
 
 _FUNCTION_LIKE = r"(?:[A-Z][a-z]+[A-Z]\w*|[A-Z]\w*\d\w*)"
+_FUNCTION_NAME = re.compile(_FUNCTION_LIKE)
 _OTHER_REPORTER = re.compile(
     rf"^(?:[Tt]he\s+)?\**({_FUNCTION_LIKE})\**(?:\s+function)?\s+(?:returns|may return|will return|can return)\b"
     rf"|\b[Cc]all(?:ing)?\s+\**({_FUNCTION_LIKE})\**[^.]*?\b(?:returns|will return|may return)\b"
@@ -173,7 +180,7 @@ def _reporter(sentence: str, api: str) -> str | None:
     if not match:
         return None
     name = match.group(1) or match.group(2)
-    if name.lower() == _declared_name(api).lower() or not re.search(_FUNCTION_LIKE, name):
+    if name.lower() == _declared_name(api).lower() or not _FUNCTION_NAME.search(name):
         return None
     return name
 
@@ -252,8 +259,8 @@ def _returns(parts: PageParts, numbering: _Numbering) -> list[ReturnCode]:
                 ))
             for match in _BOOL_SENTENCE.finditer(sentence):
                 label = match.group(1).lower().replace("non-zero", "nonzero")
-                failing = re.search(r"\bfail", sentence, re.I)
-                succeeded = re.search(r"\bsucce", sentence, re.I) and not failing
+                failing = _FAIL.search(sentence)
+                succeeded = _SUCCEED.search(sentence) and not failing
                 codes.append(ReturnCode(label=label, origin="prose", clause=clause.id,
                                         success=bool(succeeded or (label in ("nonzero", "true", "non-null")
                                                                    and not failing))))
@@ -302,7 +309,7 @@ def _resolve(codes: list[ReturnCode], header: str | None, sdk: "SdkHeaders | Non
 
 def _shape(return_type: str | None, codes: list[ReturnCode], parts: PageParts) -> str:
     """What kind of result the function gives: a status code, a BOOL, nothing, a handle ..."""
-    base = re.sub(r"\bconst\b", "", return_type or "").strip()
+    base = _CONST.sub("", return_type or "").strip()
     if base in ("BOOL", "WINBOOL"):
         return "bool"
     if base == "BOOLEAN":

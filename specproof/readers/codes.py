@@ -38,6 +38,10 @@ _CONDITION = re.compile(
     r"^(?:[<>]=?\s*)?(?:zero|nonzero|non-zero|true|false|null|non-null|a handle|a pointer|a value|0|1|-1)\b.*$", re.I
 )
 
+_SUCCESS_NAME = re.compile(r"_[IS]_|_(?:OK|SUCCESS)$")
+_FAILURE_NAME = re.compile(r"_[EW]_|^E_|^ERROR_|^STATUS_")
+_UPPER_WORD = re.compile(r"\b[A-Z][A-Z0-9_]*[A-Z0-9]\b")
+_CODE_TITLE = re.compile(r"return|code|status|result|value|error|constant")
 SUCCESS_NAMES = frozenset({"S_OK", "S_FALSE", "NO_ERROR", "NOERROR", "ERROR_SUCCESS", "STATUS_SUCCESS", "SEC_E_OK"})
 _SUCCESS_WORDS = re.compile(r"\b(succe(?:ss|eded|eds|ssful|ssfully)|completed successfully)\b", re.I)
 _FAILURE_WORDS = re.compile(r"\b(fail(?:s|ed|ure)?|error|not valid|invalid|unsuccessful)\b", re.I)
@@ -62,9 +66,9 @@ def success_of(name: str | None, value: int | None, description: str) -> bool:
     """
     if name in SUCCESS_NAMES:
         return True
-    if name and re.search(r"_[IS]_|_(?:OK|SUCCESS)$", name):
+    if name and _SUCCESS_NAME.search(name):
         return True
-    if name and re.search(r"_[EW]_|^E_|^ERROR_|^STATUS_", name):
+    if name and _FAILURE_NAME.search(name):
         if name.startswith("STATUS_") and value is not None:
             return value < 0x80000000 and not (0x40000000 <= value < 0x80000000 and _FAILURE_WORDS.search(description))
         return False
@@ -98,7 +102,7 @@ def codes_in_cell(cell: str, description: str) -> list[ReturnCode]:
             continue
         head = line.split()[0] if line.split() else line
         if _IDENT.match(head) and head.isupper() and "_" in head:
-            names.extend(n for n in re.findall(r"\b[A-Z][A-Z0-9_]*[A-Z0-9]\b", line) if "_" in n and n.isupper()
+            names.extend(n for n in _UPPER_WORD.findall(line) if "_" in n and n.isupper()
                          and (n == head or CODE_NAME.fullmatch(n)))
     wildcard = _WILDCARD.search(joined)
     prefixed = _PREFIXED.search(joined)
@@ -124,7 +128,7 @@ def code_column(header: list[str] | None, rows: list[list[str]]) -> int | None:
     if header:
         lowered = [h.lower() for h in header]
         for index, title in enumerate(lowered):
-            if re.search(r"return|code|status|result|value|error|constant", title):
+            if _CODE_TITLE.search(title):
                 if "description" in title or "meaning" in title:
                     continue
                 return index

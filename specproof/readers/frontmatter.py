@@ -20,6 +20,24 @@ _OPEN = re.compile(r"\A---[ \t]*\n")
 _CLOSE = re.compile(r"^---[ \t]*$", re.M)
 
 
+class _Loader(yaml.CBaseLoader):
+    """PyYAML's C parser and composer, without tag resolution.
+
+    The composer asks the resolver for every node's tag, three Python calls a
+    node; `_plain` never looks at tags (every scalar stays a string), so the
+    calls do nothing here.
+    """
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> None:
+        return None
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+
 def _plain(node: yaml.Node | None) -> Any:
     """Nodes to plain strings, lists and dicts.
 
@@ -32,8 +50,12 @@ def _plain(node: yaml.Node | None) -> Any:
     if isinstance(node, yaml.ScalarNode):
         return node.value
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(item) for item in node.value]
-    return {str(_plain(key)): _plain(value) for key, value in node.value}
+        return [item.value if type(item) is yaml.ScalarNode else _plain(item) for item in node.value]
+    return {
+        key.value if type(key) is yaml.ScalarNode else str(_plain(key)):
+            value.value if type(value) is yaml.ScalarNode else _plain(value)
+        for key, value in node.value
+    }
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
@@ -49,9 +71,10 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     if close is None:
         raise PageError("front matter is opened with '---' but never closed; the page looks truncated")
     block = text[4 : close.start()]
-    block = _TAB_AFTER_DASH.sub(r"\1- ", block)
+    if "\t" in block:
+        block = _TAB_AFTER_DASH.sub(r"\1- ", block)
     try:
-        data = _plain(yaml.compose(block, Loader=yaml.CBaseLoader))
+        data = _plain(yaml.compose(block, Loader=_Loader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""

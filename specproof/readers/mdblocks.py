@@ -17,27 +17,57 @@ from __future__ import annotations
 
 import re
 
-import cmarkgfm
+from cmarkgfm import cmark
 from cmarkgfm.cmark import Options
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .parts import Block
 from .text import fold
 
-_OPTIONS = Options.CMARK_OPT_UNSAFE
+_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_GITHUB_PRE_LANG  # as github_flavored_markdown_to_html
+_EXTENSION_NAMES = ("table", "autolink", "tagfilter", "strikethrough", "tasklist")
 _HTML_TABLE = re.compile(r"<table\b.*?</table\s*>", re.I | re.S)
 _FENCE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,}).*?^ {0,3}\1[ \t]*$", re.M | re.S)
 _PLACEHOLDER = "SPECPROOFTABLE{}X"
 _PLACEHOLDER_RE = re.compile(r"^SPECPROOFTABLE(\d+)X$")
 _BREAK = "\x1e"  # stands for a line break inside a cell until the cell is folded
 _HTML_BREAKS = re.compile(r"<br\s*/?>|</(?:dt|dd|p|li|div)\s*>|<(?:p|li|div|dt)\b[^>]*>", re.I)
+# The same tags found by their "<" alone, so the marker goes in from C without a Python call per
+# tag; the two differ only where an opening tag holds another "<", which _NESTED_TAG finds first.
+_BREAK_TAG_START = re.compile(r"<(?=br\s*/?>|/(?:dt|dd|p|li|div)\s*>|(?:p|li|div|dt)\b[^>]*>)", re.I)
+_NESTED_TAG = re.compile(r"<(?:p|li|div|dt)\b[^>]*<", re.I)
 _ALERT = re.compile(r"^(?:\[!(?:NOTE|TIP|IMPORTANT|CAUTION|WARNING)\]|(?:Note|Tip|Important|Caution|Warning)\b:?)\s*", re.I)
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LISTS = frozenset({"ul", "ol"})
 
 
+cmark.core_extensions_ensure_registered()
+_EXTENSIONS = tuple(cmark.find_syntax_extension(name) for name in _EXTENSION_NAMES)
+
+
+def _html(markdown: str) -> str:
+    """GitHub-flavoured markdown to HTML, as cmarkgfm.github_flavored_markdown_to_html renders it.
+
+    The extensions are looked up once per process, where the wrapper looks up
+    all five and checks their registration again for every section.
+    """
+    parser = cmark.parser_new(_OPTIONS)
+    try:
+        for extension in _EXTENSIONS:
+            cmark.parser_attach_syntax_extension(parser, extension)
+        cmark.parser_feed(parser, markdown)
+        root = cmark.parser_finish(parser)
+        return cmark.render_html(root, _OPTIONS, cmark.parser_get_syntax_extensions(parser))
+    finally:
+        cmark.parser_free(parser)
+
+
 def _parse(html: str) -> LexborNode | None:
-    return LexborHTMLParser(_HTML_BREAKS.sub(lambda m: _BREAK + m.group(0), html)).body
+    if _NESTED_TAG.search(html):
+        marked = _HTML_BREAKS.sub(lambda m: _BREAK + m.group(0), html)
+    else:
+        marked = _BREAK_TAG_START.sub(_BREAK + "<", html)
+    return LexborHTMLParser(marked).body
 
 
 def _text(node: LexborNode) -> str:
@@ -95,9 +125,11 @@ def _walk(node: LexborNode, blocks: list[Block], tables: list[str], quoted: bool
     run: list[str] = []
 
     def flush() -> None:
+        if not run:
+            return
         text = fold(" ".join(run))
         run.clear()
-        placeholder = _PLACEHOLDER_RE.match(text)
+        placeholder = _PLACEHOLDER_RE.match(text) if text.startswith("SPECPROOFTABLE") else None
         if placeholder:
             rows, header = html_table_rows(tables[int(placeholder.group(1))])
             if rows:
@@ -116,7 +148,9 @@ def _walk(node: LexborNode, blocks: list[Block], tables: list[str], quoted: bool
             run.append(child.text(deep=True).replace(_BREAK, " "))
             continue
         if tag == "-text":
-            run.append((child.text_content or "").replace(_BREAK, " "))
+            text = child.text_content or ""
+            if run or not text.isspace():  # white space before a paragraph starts adds nothing to it
+                run.append(text.replace(_BREAK, " "))
             continue
         if tag not in _BLOCK_TAGS:
             run.append(child.text(deep=True).replace(_BREAK, " "))
@@ -160,7 +194,7 @@ def to_blocks(markdown: str) -> list[Block]:
             return f"\n\n{_PLACEHOLDER.format(len(tables) - 1)}\n\n"
 
         markdown = _HTML_TABLE.sub(lift, markdown)
-    html = cmarkgfm.github_flavored_markdown_to_html(markdown, options=_OPTIONS)
+    html = _html(markdown)
     body = _parse(html)
     blocks: list[Block] = []
     if body is not None:
@@ -170,13 +204,18 @@ def to_blocks(markdown: str) -> list[Block]:
 
 def link_texts(markdown: str) -> list[str]:
     """Texts of a section's links in order; the plain lines when it has no links (a see-also list)."""
-    body = _parse(cmarkgfm.github_flavored_markdown_to_html(markdown, options=_OPTIONS))
+    body = _parse(_html(markdown))
     if body is None:
         return []
     links = [_text(a) for a in body.css("a")]
     if links:
         return [link for link in links if link]
-    return [b.text for b in to_blocks(markdown) if b.kind in ("para", "item") and b.text]
+    if "<table" in markdown or "<TABLE" in markdown:
+        blocks = to_blocks(markdown)  # tables are read apart
+    else:
+        blocks = []
+        _walk(body, blocks, [])
+    return [b.text for b in blocks if b.kind in ("para", "item") and b.text]
 
 
 def blocks_text(blocks: list[Block]) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]*-[ \t]*(.*?)[ \t#]*$")
 _NAME = re.compile(r"^([A-Za-z][A-Za-z-]*)(.*)$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CANDIDATE = re.compile(r"\n {0,3}(?:#|```|~~~)")  # after a "\n": found by a fast scan for it
 
 KNOWN = (
     "description", "parameters", "param", "syntax", "prototype", "returns", "remarks",
@@ -46,9 +47,15 @@ def canonical(raw: str) -> str:
 def split_sections(body: str) -> tuple[str, list[Section]]:
     """Return (text before the first section, sections in page order)."""
     sections: list[Section] = []
-    bodies: list[list[str]] = [[]]  # bodies[0] is the preamble, bodies[i + 1] belongs to sections[i]
+    starts: list[tuple[int, int]] = []  # (offset of a section heading's line, offset of the line after it)
     fence: str | None = None
-    for number, line in enumerate(body.split("\n"), 1):
+    number, counted = 1, 0
+    # only a line that starts with "#", "```" or "~~~" can be a heading or a fence
+    for candidate in _CANDIDATE.finditer("\n" + body):
+        begin = candidate.start()  # in `body`, where the line starts
+        end = body.find("\n", begin)
+        end = len(body) if end < 0 else end
+        line = body[begin:end]
         fence_match = _FENCE.match(line)
         if fence_match:
             marker = fence_match.group(1)
@@ -58,15 +65,21 @@ def split_sections(body: str) -> tuple[str, list[Section]]:
                 fence = None
         elif fence is None:
             heading = _HEADING.match(line)
-            section = _section_of(heading, line, number) if heading and heading.group(2) else None
-            if section is not None:
-                sections.append(section)
-                bodies.append([])
-                continue
-        bodies[-1].append(line)
-    for section, lines in zip(sections, bodies[1:]):
-        section.text = "\n".join(lines)
-    return "\n".join(bodies[0]), sections
+            if heading and heading.group(2):
+                number += body.count("\n", counted, begin)
+                counted = begin
+                section = _section_of(heading, line, number)
+                if section is not None:
+                    sections.append(section)
+                    starts.append((begin, end + 1))
+    if not starts:
+        return body, sections
+    # a section's text runs from the line after its heading to the end of the line before the next
+    ends = [start - 1 for start, _ in starts[1:]] + [len(body)]
+    for section, (_, text_start), text_end in zip(sections, starts, ends):
+        section.text = body[text_start:text_end]
+    first = starts[0][0]
+    return body[: first - 1] if first else "", sections
 
 
 def _section_of(heading: re.Match[str], line: str, number: int) -> Section | None:

@@ -17,9 +17,24 @@ _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 
+_CONTROL_BYTES = bytes(range(0x09)) + bytes(range(0x0E, 0x20))
+_OTHER_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+
+
+def _control_count(raw: bytes, text: str) -> int:
+    """How many control characters the first 8 KiB characters of the page hold.
+
+    An ASCII page's characters are its bytes, and bytes.translate counts them
+    in one pass where the regular expression takes many times longer.
+    """
+    if raw.isascii():
+        return len(raw[:8192].translate(None, _OTHER_BYTES))
+    return len(_CONTROL.findall(text[:8192]))
+
+
 def decode_page(raw: bytes) -> str:
     """Bytes of a page to normalised text; raises PageError for input that is not a text page."""
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise PageError("empty file: there is nothing to read")
     if b"\x00" in raw[:8192]:
         raise PageError("binary data (NUL bytes): not a text page")
@@ -27,10 +42,12 @@ def decode_page(raw: bytes) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PageError(f"not UTF-8 text (byte {exc.start}: {exc.reason}); pages are read as UTF-8") from exc
-    if len(_CONTROL.findall(text[:8192])) > 8:
+    if _control_count(raw, text) > 8:
         raise PageError("binary data (control characters): not a text page")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.isascii():  # the characters below are all outside ASCII
+        return text
     for odd, plain in _SPACES:  # str.replace is many times faster than str.translate on long text
         if odd in text:
             text = text.replace(odd, plain)

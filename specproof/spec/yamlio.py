@@ -4,11 +4,13 @@ Specs are hand-edited and reviewed in diffs, so the output must be stable
 (same spec, same bytes), readable (block scalars for prose, hex for code
 values) and fast to load for thousands of files (PyYAML's C loader and
 dumper). Loading keeps the node tree so that errors can name a line and
-column.
+column. Writing gives libyaml's bytes: the shapes spec files use are written
+as text directly (`block_text`), anything else by the C emitter.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -34,6 +36,9 @@ _END = (yaml.DocumentEndEvent(explicit=False), yaml.StreamEndEvent())
 
 def _plain_is_str(text: str) -> bool:
     """Whether `text` written plain reads back as a string (not as true, 1.9, null ...)."""
+    resolvers = _RESOLVER.yaml_implicit_resolvers
+    if text and text[0] not in resolvers and None not in resolvers:  # resolvers are looked up by first character
+        return True
     known = _PLAIN_IS_STR.get(text)
     if known is None:
         known = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR
@@ -58,13 +63,17 @@ def _str_event(text: str) -> yaml.ScalarEvent:
     return _new_str_event(text)
 
 
-def _new_str_event(text: str) -> yaml.ScalarEvent:
-    style = None
+def _block_style(text: str) -> str | None:
+    """The block style a string asks for: literal when it has lines, folded when it is long prose."""
     if "\n" in text:
-        style = "|"
-    elif len(text) > _BLOCK_WIDTH and text == text.strip() and "  " not in text:
-        style = ">"
-    return yaml.ScalarEvent(None, _STR, (_plain_is_str(text), True), text, style=style)
+        return "|"
+    if len(text) > _BLOCK_WIDTH and text == text.strip() and "  " not in text:
+        return ">"
+    return None
+
+
+def _new_str_event(text: str) -> yaml.ScalarEvent:
+    return yaml.ScalarEvent(None, _STR, (_plain_is_str(text), True), text, style=_block_style(text))
 
 
 def _events(obj: Any, out: list, key: str | None = None) -> None:
@@ -100,6 +109,196 @@ def _events(obj: Any, out: list, key: str | None = None) -> None:
         raise TypeError(f"cannot write {type(obj).__name__} into a spec file")
 
 
+# -- writing the text directly --------------------------------------------------------
+#
+# Building an event per scalar for the C emitter is most of the cost of a spec file. Spec
+# files use a small part of YAML (block mappings and sequences of plain, single-quoted,
+# literal and folded scalars), so `block_text` writes that part itself, rule by rule as
+# libyaml's emitter does (emitter.c: analyze_scalar, select_scalar_style, write_*), and
+# gives up on anything else, which dump_spec then hands to libyaml.
+
+
+class _Unwritable(Exception):
+    """The data needs a form `block_text` leaves to libyaml."""
+
+
+# What libyaml writes unescaped with allow_unicode: LF, printable ASCII and the BMP without
+# NEL, LS, PS (line breaks), surrogates, the BOM and U+FFFE/U+FFFF. Anything else makes it
+# double-quote the scalar.
+_UNESCAPED = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*\\Z")
+# first characters that rule plain style out in block context ("?", ":" and "-" only before white space)
+_INDICATORS = frozenset("#,[]{}&*!|>'\"%@` \n")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_KEYS: set[str] = set()  # keys already known to be written plain
+_STYLES: dict[str, str] = {}  # the style of short strings (ids, kinds, names), which repeat
+
+
+def _plain_allowed(text: str) -> bool:
+    """analyze_scalar's block_plain_allowed for text without special characters."""
+    first = text[0]
+    if first in _INDICATORS or text.startswith(("---", "...")) or "\n" in text:
+        return False
+    if first in "?:-" and (len(text) == 1 or text[1] == " "):
+        return False
+    return not (text[-1] == " " or text[-1] == ":" or ": " in text or " #" in text)
+
+
+def _str_style(text: str) -> str:
+    """The style libyaml gives a string in block context: "plain", "'", "|" or ">"."""
+    if not _UNESCAPED.match(text):
+        raise _Unwritable
+    requested = _block_style(text)
+    if requested:
+        if text[0] in " \n" or text[-1] in " \n" or " \n" in text:
+            raise _Unwritable  # double-quoted, or block hints (indentation, keep) not written here
+        return requested
+    if text and _plain_allowed(text) and _plain_is_str(text):
+        return "plain"
+    if "\n " in text or " \n" in text:
+        raise _Unwritable
+    return "'"
+
+
+def _fold(text: str, column: int, indent: int, out: list[str], after_space: bool = False) -> None:
+    """Write `text` from `column`, starting a new line at `indent` where libyaml does.
+
+    libyaml replaces a space by a line break when the column is past the width
+    and the next character is not a space; in plain and quoted scalars the
+    previous one must not be a space either (folded ones, `after_space`, drop
+    that rule).
+    """
+    start = 0
+    while True:
+        at = text.find(" ", max(start + 1, start + _BLOCK_WIDTH + 1 - column))
+        while at > 0 and ((text[at - 1] == " " and not after_space) or text[at + 1 : at + 2] in (" ", "")):
+            at = text.find(" ", at + 1)
+        if at < 0:
+            out.append(text[start:] if start else text)
+            return
+        out.append(text[start:at])
+        out.append("\n" + " " * indent)
+        start, column = at + 1, indent
+
+
+def _string(text: str, column: int, indent: int, out: list[str]) -> None:
+    """A string after an indicator ("key:", "-") that ends at `column`; further lines at `indent`."""
+    style = _STYLES.get(text)
+    if style is None:
+        style = _str_style(text)
+        if len(text) <= 32:
+            if len(_STYLES) > 100_000:
+                _STYLES.clear()
+            _STYLES[text] = style
+    if style == "plain":
+        if column + len(text) < _BLOCK_WIDTH:  # no space can be past the width
+            out.append(" " + text)
+        else:
+            out.append(" ")
+            _fold(text, column + 1, indent, out)
+    elif style == "'":
+        out.append(" '")
+        _fold(text.replace("'", "''"), column + 2, indent, out)
+        out.append("'")
+    elif style == "|":
+        pad = "\n" + " " * indent
+        out.append(" |-" + "".join(pad + line if line else "\n" for line in text.split("\n")))
+    else:
+        out.append(" >-\n" + " " * indent)
+        _fold(text, indent, indent, out, after_space=True)
+
+
+def _number(value: int, key: str | None) -> str:
+    return f"0x{value:08X}" if key in _HEX_KEYS and value >= 0 else str(value)
+
+
+def _scalar(obj: Any, key: str | None, column: int, indent: int, out: list[str]) -> None:
+    """A scalar after an indicator that ends at `column` (see `_string`)."""
+    kind = type(obj)
+    if kind is str:
+        _string(obj, column, indent, out)
+    elif kind is bool:
+        out.append(" true" if obj else " false")
+    elif kind is int:
+        out.append(" " + _number(obj, key))
+    elif obj is None:
+        out.append(" null")
+    elif kind is float:
+        out.append(f" {obj!r}")
+    else:
+        raise _Unwritable
+
+
+def _flow_numbers(items: tuple, key: str, column: int, out: list[str]) -> None:
+    """A tuple of integers as a flow sequence on the line (`[0x80320001, 0x80320039]`)."""
+    if not all(type(item) is int for item in items):
+        raise _Unwritable
+    texts = [_number(item, key) for item in items]
+    column += 2  # " ["
+    for index, text in enumerate(texts):
+        if index:
+            column += 1  # ","
+        if column > _BLOCK_WIDTH:
+            raise _Unwritable  # libyaml would start a new line before this item
+        column += len(text) + (1 if index else 0)  # " " before all but the first
+    out.append(" [" + ", ".join(texts) + "]")
+
+
+def _mapping(data: dict, indent: int, out: list[str], inline: bool) -> None:
+    """A block mapping at `indent`; `inline`: its first key goes on the current line."""
+    pad = "\n" + " " * indent
+    for key, value in data.items():
+        if key not in _KEYS:
+            if type(key) is not str or not _KEY.match(key) or not _plain_is_str(key):
+                raise _Unwritable
+            _KEYS.add(key)
+        head = key + ":" if inline else pad + key + ":"
+        inline = False
+        kind = type(value)
+        if kind is str:
+            column = indent + len(key) + 1
+            if column + len(value) < _BLOCK_WIDTH and _STYLES.get(value) == "plain":  # a short id, kind, name
+                out.append(f"{head} {value}")
+            else:
+                out.append(head)
+                _string(value, column, indent + 2, out)
+            continue
+        out.append(head)
+        if kind is dict:
+            if value:
+                _mapping(value, indent + 2, out, inline=False)
+            else:
+                out.append(" {}")
+        elif kind is list:
+            if not value:
+                out.append(" []")
+            for item in value:  # a sequence in a mapping is not indented further
+                out.append(pad + "-")
+                if type(item) is dict and item:
+                    out.append(" ")
+                    _mapping(item, indent + 2, out, inline=True)
+                elif type(item) is dict:
+                    out.append(" {}")
+                else:
+                    _scalar(item, key, indent + 1, indent + 2, out)
+        elif kind is tuple:
+            _flow_numbers(value, key, indent + len(key) + 1, out)
+        else:
+            _scalar(value, key, indent + len(key) + 1, indent + 2, out)
+
+
+def block_text(data: dict[str, Any]) -> str | None:
+    """`data` as libyaml writes it (block style, width 88, unicode); None for what it leaves to libyaml."""
+    if not data:
+        return None
+    out: list[str] = []
+    try:
+        _mapping(data, 0, out, inline=True)
+    except _Unwritable:
+        return None
+    out.append("\n")
+    return "".join(out)
+
+
 def spec_to_data(spec: Spec) -> dict[str, Any]:
     """The spec as plain data in the model's field order, leaving out defaults so files stay short."""
     data = spec.model_dump(mode="python", exclude_defaults=True)
@@ -108,10 +307,13 @@ def spec_to_data(spec: Spec) -> dict[str, Any]:
 
 
 def dump_spec(spec: Spec, schema_ref: str | None = f"../{SCHEMA_FILE}") -> str:
-    events: list = list(_START)
-    _events(spec_to_data(spec), events)
-    events.extend(_END)
-    text = yaml.emit(events, Dumper=yaml.CSafeDumper, allow_unicode=True, width=_BLOCK_WIDTH)
+    data = spec_to_data(spec)
+    text = block_text(data)
+    if text is None:  # something only libyaml writes (a double-quoted scalar, a nested list ...)
+        events: list = list(_START)
+        _events(data, events)
+        events.extend(_END)
+        text = yaml.emit(events, Dumper=yaml.CSafeDumper, allow_unicode=True, width=_BLOCK_WIDTH)
     if schema_ref:
         return f"# yaml-language-server: $schema={schema_ref}\n{text}"
     return text
