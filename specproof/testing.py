@@ -49,13 +49,13 @@ def value(number: int, name: str | None = None) -> int:
 
 
 def _codes(api: Api, returned: Returned, phase: str = "call") -> str:
-    spec = api.specs.get(returned.function, api.header)
+    spec = api.spec_of(returned.function)
     return api.codes.describe_set(spec, phase)
 
 
 def expect_returns(api: Api, returned: Returned, *names: str) -> None:
     """The call returned one of the named codes (compared by value, as the spec gives it)."""
-    spec = api.specs.get(returned.function, api.header)
+    spec = api.spec_of(returned.function)
     wanted = {api.codes.value_of(spec, name): name for name in names}
     if returned.value in wanted:
         return
@@ -66,7 +66,7 @@ def expect_returns(api: Api, returned: Returned, *names: str) -> None:
 
 def expect_success(api: Api, returned: Returned) -> None:
     """The call returned a documented success code."""
-    spec = api.specs.get(returned.function, api.header)
+    spec = api.spec_of(returned.function)
     if returned.value is not None and api.codes.is_success(spec, returned.value):
         return
     raise AssertionError(f"{returned.function} returned {returned.describe()}; expected a documented success code. "
@@ -75,7 +75,7 @@ def expect_success(api: Api, returned: Returned) -> None:
 
 def expect_failure(api: Api, returned: Returned) -> None:
     """The call failed (returned a value that is not a documented success code) rather than succeeding."""
-    spec = api.specs.get(returned.function, api.header)
+    spec = api.spec_of(returned.function)
     if returned.value is not None and not api.codes.is_success(spec, returned.value):
         return
     raise AssertionError(f"{returned.function} returned {returned.describe()}; expected a failure code. "
@@ -84,7 +84,7 @@ def expect_failure(api: Api, returned: Returned) -> None:
 
 def expect_completion(api: Api, returned: Returned, name: str) -> None:
     """The asynchronous call completes with `name`, as its completion-phase reporter says."""
-    spec = api.specs.get(returned.function, api.header)
+    spec = api.spec_of(returned.function)
     pending = next((c.name for c in spec.returns.codes if c.phase == "completion" and c.name
                     and c.name.endswith("_PENDING")), "")
     status = api.poll_completion(returned, pending)

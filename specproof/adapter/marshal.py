@@ -195,9 +195,13 @@ class Api:
             raise AttributeError(name)
         return lambda **kwargs: self.call(name, **kwargs)
 
+    def spec_of(self, function: str):
+        """The spec a call to `function` is judged by (the test's header wins for twins)."""
+        return self.specs.get(function, self.header)
+
     def resolve(self, function: str) -> int:
         """The export's address; a missing export or a stub is the outcome `not-implemented`."""
-        spec = self.specs.get(function, self.header)
+        spec = self.spec_of(function)
         module = self.specs.module_of(spec)
         export = self.adapter.resolve(module, function)
         if export is None or export.stub:
@@ -205,7 +209,7 @@ class Api:
         return export.address
 
     def call(self, function: str, **kwargs: Any) -> Returned:
-        spec = self.specs.get(function, self.header)
+        spec = self.spec_of(function)
         params = spec.signature.params
         unknown = set(kwargs) - {p.name for p in params}
         if unknown:
@@ -243,11 +247,11 @@ class Api:
         name from the original call's. Each value it returns is judged
         against the completion-phase codes of the function under test.
         """
-        spec = self.specs.get(returned.function, self.header)
+        spec = self.spec_of(returned.function)
         reporter = next((c.reported_by for c in spec.returns.codes if c.phase == "completion" and c.reported_by), None)
         if reporter is None:
             raise LookupError(f"{spec.api}'s spec names no completion-phase reporter (`reported_by:`)")
-        reporter_spec = self.specs.get(reporter, self.header)
+        reporter_spec = self.spec_of(reporter)
         kwargs = _reporter_args(spec, reporter_spec, returned.args)
         deadline = time.monotonic() + (self.timeout if limit is None else limit)
         address = self.resolve(reporter)

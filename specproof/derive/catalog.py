@@ -73,7 +73,3 @@ class Catalog(_Model):
 
     def value(self, function: str, param: Param) -> ValueSource | None:
         return next((v for v in self.values if v.matches(function, param)), None)
-
-    def fixture_names(self) -> set[str]:
-        names = {h.live for h in self.handles} | {h.released for h in self.handles if h.released}
-        return names | {v.fixture for v in self.values}

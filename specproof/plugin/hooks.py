@@ -8,7 +8,6 @@ Registered through the `pytest11` entry point, so `pytest conformance
 from __future__ import annotations
 
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,7 +18,7 @@ from pytest import TestReport
 from .. import __version__
 from ..adapter import registry
 from ..adapter.codes import CodeBook
-from ..adapter.contract import Adapter
+from ..adapter.contract import Adapter, Info
 from ..adapter.marshal import Api
 from ..adapter.specindex import SpecIndex
 from ..outcomes import FAILING, NotApplicable, Outcome
@@ -72,6 +71,7 @@ class RunState:
         self.expectations = Expectations.load(exp_path)
         self.expectations_file = _relative(exp_path, root) if exp_path.exists() else None
         self._adapter: Adapter | None = None
+        self._info: Info | None = None
         self.is_worker = hasattr(config, "workerinput")
         self.writer: RunWriter | None = None
         self.counts: Counter[str] = Counter()
@@ -93,8 +93,14 @@ class RunState:
                 raise pytest.UsageError(str(error)) from error
         return self._adapter
 
+    def info(self) -> Info:
+        """The implementation's info, asked once per process (it does not change during a run)."""
+        if self._info is None:
+            self._info = self.adapter().info()
+        return self._info
+
     def start_results(self) -> None:
-        info = self.adapter().info()
+        info = self.info()
         meta = {
             "run_id": self.run_id, "adapter": self.adapter_name, "impl": self.impl,
             "implementation": {"name": info.name, "version": info.version, "platform": info.platform,
@@ -171,7 +177,7 @@ def api(request: pytest.FixtureRequest, specproof_adapter: Adapter) -> Iterator[
     mark = request.node.get_closest_marker(MARK)
     stem, function = (mark.kwargs["spec"].split("/", 1) if mark else (None, None))
     if mark and mark.kwargs.get("mode") == "kernel":
-        info = specproof_adapter.info()
+        info = state.info()
         if not info.kernel_mode:
             raise NotApplicable(f"{info.name} cannot run kernel-mode code")
     api = Api(specproof_adapter, state.specs, state.codes, state.timeout, under_test=function, header=stem)
@@ -224,7 +230,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> TestR
         strays = [o for o in observed if o.documented is False]
         if strays and outcome in ("pass", "fail"):
             first = strays[0]
-            spec = state.specs.get(first.function, api.header)
+            spec = api.spec_of(first.function)
             message = (f"{first.function} returned 0x{first.value:08X} ({first.name or 'no SDK name'}), which its docs "
                        f"do not list. Documented codes: {state.codes.describe_set(spec, first.phase)}")
             outcome = "undocumented"
