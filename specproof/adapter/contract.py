@@ -58,6 +58,9 @@ class CallResult:
     timed_out: bool = False
     diagnostics: tuple[str, ...] = ()
     duration: float = 0.0
+    #: Set when the implementation said, while running, that the export is only a stub (the
+    #: diagnostic that says so, e.g. Wine's `fixme:...:FwpmEngineOpen0 (...) stub`).
+    stub: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,10 @@ class Adapter(Protocol):
     def close(self) -> None:
         """Release everything the adapter started (processes, prefixes, memory)."""
         ...
+
+    # Optional: `next_test()`, called before each test, lets an adapter recover
+    # from what the previous test left (the wine adapter replaces a helper
+    # that faulted). Adapters without it need no such step.
 
 
 class AdapterFactory(Protocol):

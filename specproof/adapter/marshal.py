@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from ..outcomes import CallTimeout, Crash, NotImplementedByImplementation
 from . import layouts
-from .contract import Adapter, CallResult
+from .contract import UNIMPLEMENTED_STUB, Adapter, CallResult
 from .codes import CodeBook
 from .specindex import SpecIndex
 
@@ -109,6 +109,7 @@ class Observation:
     fault: str | None = None
     timed_out: bool = False
     diagnostics: tuple[str, ...] = ()
+    stub: str = ""  # the implementation's own word that this export is a stub
 
     def as_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {"function": self.function}
@@ -125,6 +126,8 @@ class Observation:
             record["timeout"] = True
         if self.diagnostics:
             record["diagnostics"] = list(self.diagnostics)
+        if self.stub:
+            record["stub"] = self.stub
         return record
 
 
@@ -225,6 +228,8 @@ class Api:
         if result.fault is not None:
             self.observations.append(Observation(function, None, None, None, phase,
                                                  fault=result.fault.describe(), diagnostics=result.diagnostics))
+            if result.fault.code == UNIMPLEMENTED_STUB:  # the implementation ships it as a stub
+                raise NotImplementedByImplementation(function, self.specs.module_of(spec), stub=True)
             raise Crash(function, result.fault.describe())
         if result.timed_out:
             self.observations.append(Observation(function, None, None, None, phase, timed_out=True,
@@ -235,7 +240,8 @@ class Api:
         documented = None
         if value is not None and (judge.api == self.under_test):
             documented = self.codes.documented(judge, value, phase)
-        observation = Observation(function, value, name, documented, phase, diagnostics=result.diagnostics)
+        observation = Observation(function, value, name, documented, phase, diagnostics=result.diagnostics,
+                                  stub=result.stub)
         self.observations.append(observation)
         return Returned(function, value, name, dict(kwargs), observation)
 

@@ -180,6 +180,9 @@ def api(request: pytest.FixtureRequest, specproof_adapter: Adapter) -> Iterator[
         info = state.info()
         if not info.kernel_mode:
             raise NotApplicable(f"{info.name} cannot run kernel-mode code")
+    next_test = getattr(specproof_adapter, "next_test", None)
+    if next_test is not None:
+        next_test()
     api = Api(specproof_adapter, state.specs, state.codes, state.timeout, under_test=function, header=stem)
     request.node.stash[_API] = api
     yield api
@@ -234,6 +237,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> TestR
             message = (f"{first.function} returned 0x{first.value:08X} ({first.name or 'no SDK name'}), which its docs "
                        f"do not list. Documented codes: {state.codes.describe_set(spec, first.phase)}")
             outcome = "undocumented"
+        stubbed = next((o for o in observed if o.stub), None)
+        if stubbed is not None and outcome in ("fail", "undocumented"):  # it said it is only a stub
+            outcome, message = "not-implemented", f"{stubbed.function} is a stub ({stubbed.stub})"
         record["duration"] = round(call.duration, 6)
         _decide(state, item, report, record, outcome, message)
     else:

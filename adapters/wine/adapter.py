@@ -1,0 +1,248 @@
+"""The wine adapter: the adapter contract over a helper process running under Wine.
+
+Everything runs lazily: the first operation that needs Wine builds the
+helper (cached), makes this instance's prefix copy, starts its wineserver
+and services, and starts the helper. A fault leaves the helper running but
+marks it damaged; `next_test()` (called by the plugin before each test)
+then replaces it, so no test inherits another's broken state. A timeout or
+a helper that dies is replaced on the next operation. Memory blocks belong
+to the helper that allocated them: freeing a block of a replaced helper is
+a no-op.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import time
+from typing import ClassVar
+
+from specproof.adapter.contract import Availability, CallResult, Export, Fault, Info
+
+from .helper import Answer, Helper, HelperGone, HelperTimeout
+from .prefix import Prefix
+from .stubs import StubIndex
+from .toolchain import INSTALL_COMMAND, ToolMissing, build_helper, find_compiler, find_wine
+
+#: WINEDEBUG for the helper: Wine's own errors and its fixme: lines, which mark partial stubs.
+DEBUG_CHANNELS = "err+all,fixme+all"
+#: Arguments the helper's single function-pointer type passes (Win64: any integer/pointer export).
+MAX_ARGS = 12
+#: Time allowed for helper bookkeeping commands (not calls), which never run implementation code.
+COMMAND_TIMEOUT = 60.0
+
+
+class WineMemoryFault(RuntimeError):
+    """Reading or writing the helper's memory faulted: the address is not mapped."""
+
+
+class WineAdapter:
+    """Wine, driven through one persistent helper per instance (one instance per xdist worker).
+
+    Options (keyword strings): `debug` sets WINEDEBUG for the helper
+    (default `err+all,fixme+all`); `pin=no` leaves CPU affinity alone.
+    """
+
+    name: ClassVar[str] = "wine"
+
+    def __init__(self, **options: str) -> None:
+        self.options = options
+        self.debug = options.get("debug", DEBUG_CHANNELS)
+        self.wine = find_wine()
+        self.stubs = StubIndex(self.wine.dlls)
+        self._exe = None
+        self._prefix: Prefix | None = None
+        self._helper: Helper | None = None
+        self._damaged = False
+        self._blocks: set[int] = set()
+        self._info: Info | None = None
+        self._affinity: set[int] | None = None
+        self._names: dict[int, str] = {}
+        self.restarts = 0
+        atexit.register(self.close)
+
+    @staticmethod
+    def availability() -> Availability:
+        try:
+            find_wine()
+            find_compiler()
+        except ToolMissing as missing:
+            return Availability(False, str(missing).split(";")[0], INSTALL_COMMAND)
+        return Availability(True)
+
+    # -- the helper's life -----------------------------------------------------------------
+    @property
+    def prefix(self) -> Prefix:
+        if self._prefix is None:
+            self._exe = build_helper()
+            prefix = Prefix.create(self.wine)
+            try:
+                prefix.start(self._exe)
+            except BaseException:
+                prefix.remove()
+                raise
+            self._prefix = prefix
+        return self._prefix
+
+    def _running(self) -> Helper:
+        helper = self._helper
+        if helper is None or not helper.alive():
+            if helper is not None:
+                helper.kill()
+            prefix = self.prefix
+            self._pin()
+            helper = self._helper = Helper([str(self.wine.loader), str(self._exe)], prefix.env(self.debug), prefix.path)
+            self._blocks.clear()
+            self._damaged = False
+            self.restarts += 1
+        return helper
+
+    def _pin(self) -> None:
+        """Run this thread and the helper (which inherits it) on one CPU.
+
+        Each call is a ping-pong over a pipe. Measured here, when the two
+        sides sit on different CPUs every wake-up crosses CPUs and a round
+        trip takes 70-130 us; on one CPU it takes about 15 us, close to a
+        native program's. xdist workers take different CPUs. `pin=no` turns
+        this off; `close()` restores the original affinity.
+        """
+        if self._affinity is not None or self.options.get("pin", "yes").lower() in ("no", "0", "false"):
+            return
+        allowed = sorted(os.sched_getaffinity(0))
+        if len(allowed) < 2:
+            return
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:]
+        index = int(worker) if worker.isdigit() else 0
+        self._affinity = set(allowed)
+        os.sched_setaffinity(0, {allowed[index % len(allowed)]})
+
+    def _drop(self) -> None:
+        """Forget the current helper (killed after a timeout, or gone); the next operation starts another."""
+        if self._helper is not None:
+            self._helper.kill()
+            self._helper = None
+
+    def _command(self, line: str) -> Answer:
+        try:
+            answer = self._running().request(line, COMMAND_TIMEOUT)
+        except (HelperGone, HelperTimeout) as error:
+            self._drop()
+            raise RuntimeError(f"Wine helper failed on {line.split()[0]!r}: {error}; "
+                               f"Wine printed: {' | '.join(error.diagnostics[-5:]) or 'nothing'}") from None
+        if answer.text.startswith("err "):
+            raise RuntimeError(f"Wine helper refused {line.split()[0]!r}: {answer.text[4:]}")
+        return answer
+
+    def next_test(self) -> None:
+        """A test begins: replace a helper that faulted during the previous one."""
+        if self._damaged:
+            self._drop()
+            self._damaged = False
+
+    def close(self) -> None:
+        """Stop the helper, kill every process of this instance's prefix, remove the copy."""
+        if self._helper is not None:
+            self._helper.stop()
+            self._helper = None
+        if self._prefix is not None:
+            self._prefix.remove()
+            self._prefix = None
+        self._blocks.clear()
+        if self._affinity is not None:
+            os.sched_setaffinity(0, self._affinity)
+            self._affinity = None
+
+    # -- contract ------------------------------------------------------------------------------
+    def info(self) -> Info:
+        if self._info is None:
+            _, wine, windows, arch = self._command("info").text.split(" ", 3)
+            self._info = Info(name=self.name, version=wine, platform=f"Wine {wine} (Windows {windows})",
+                              architecture=arch, kernel_mode=False,
+                              details={"windows": windows, "wine": self.wine.version(),
+                                       "kernel_mode": "no: Wine runs user-mode code only"})
+        return self._info
+
+    def resolve(self, module: str | None, symbol: str) -> Export | None:
+        """The export's address; Wine's own DLLs are first read with pefile, so stubs are known without a call."""
+        status = None
+        if module and self.stubs.knows(module):
+            status = self.stubs.status(module, symbol)
+            if status == "missing":
+                return None
+        answer = self._command(f"resolve {module or '*'} {symbol}")
+        if answer.text == "missing":
+            return None
+        address = int(answer.text.split()[1], 16)
+        self._names[address] = symbol
+        return Export(address, stub=status == "stub")
+
+    def survey(self, module: str | None, symbol: str) -> str | None:
+        """present / stub / missing from Wine's DLL files alone, or None when only a running Wine can tell."""
+        if module and self.stubs.knows(module):
+            return self.stubs.status(module, symbol)
+        return None
+
+    def _stub_note(self, address: int, diagnostics: list[str]) -> str:
+        """Wine's own word that the export just called is a stub: `fixme:<channel>:<name> ... stub`.
+
+        Such exports exist, so pefile cannot tell; they print this and fail.
+        """
+        name = self._names.get(address)
+        if not name:
+            return ""
+        pattern = re.compile(rf"fixme:[^:\s]+:{re.escape(name)}\b.*\bstub\b")
+        return next((line for line in diagnostics if pattern.search(line)), "")
+
+    def alloc(self, size: int) -> int:
+        address = int(self._command(f"alloc {size:x}").text.split()[1], 16)
+        self._blocks.add(address)
+        return address
+
+    def write(self, address: int, data: bytes) -> None:
+        answer = self._command(f"write {address:x} {data.hex()}")
+        if answer.text.startswith("fault"):
+            self._damaged = True
+            raise WineMemoryFault(f"writing {len(data)} bytes at 0x{address:X} faulted ({answer.text})")
+
+    def read(self, address: int, size: int) -> bytes:
+        answer = self._command(f"read {address:x} {size:x}")
+        if answer.text.startswith("fault"):
+            self._damaged = True
+            raise WineMemoryFault(f"reading {size} bytes at 0x{address:X} faulted ({answer.text})")
+        return bytes.fromhex(answer.text[3:])
+
+    def free(self, address: int) -> None:
+        if address in self._blocks and self._helper is not None:
+            self._blocks.discard(address)
+            self._command(f"free {address:x}")
+
+    def call(self, address: int, args: list[int], timeout: float | None = None) -> CallResult:
+        if len(args) > MAX_ARGS:
+            raise ValueError(f"the Wine helper passes at most {MAX_ARGS} arguments, not {len(args)}")
+        line = "call " + " ".join(f"{value & 0xFFFF_FFFF_FFFF_FFFF:x}" for value in [address, *args])
+        helper = self._running()
+        started = time.monotonic()
+        try:
+            answer = helper.request(line, timeout)
+        except HelperTimeout as error:
+            self._helper = None  # killed by request()
+            return CallResult(timed_out=True, diagnostics=tuple(error.diagnostics),
+                              duration=time.monotonic() - started)
+        except HelperGone as error:
+            self._drop()
+            note = f"wine: the helper process exited during the call (status {error.status})"
+            return CallResult(fault=Fault(0, address), diagnostics=(*error.diagnostics, note),
+                              duration=time.monotonic() - started)
+        duration = time.monotonic() - started
+        kind, _, rest = answer.text.partition(" ")
+        if kind == "ret":
+            return CallResult(value=int(rest, 16), diagnostics=tuple(answer.diagnostics), duration=duration,
+                              stub=self._stub_note(address, answer.diagnostics))
+        if kind == "fault":
+            self._damaged = True
+            code, at, *where = rest.split(" ", 2)
+            notes = [f"wine: unimplemented function {where[0]}"] if where else []
+            return CallResult(fault=Fault(int(code, 16), int(at, 16)),
+                              diagnostics=(*answer.diagnostics, *notes), duration=duration)
+        raise RuntimeError(f"Wine helper gave an unexpected answer to a call: {answer.text!r}")
