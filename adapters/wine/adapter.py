@@ -33,6 +33,19 @@ MAX_ARGS = 12
 COMMAND_TIMEOUT = 60.0
 
 
+def _set_affinity(pid: int, cpus: set[int]) -> None:
+    """Move every thread of process `pid` to `cpus` (a process's threads each have their own)."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return
+    for thread in threads:
+        try:
+            os.sched_setaffinity(int(thread), cpus)
+        except OSError:
+            pass
+
+
 class WineMemoryFault(RuntimeError):
     """Reading or writing the helper's memory faulted: the address is not mapped."""
 
@@ -54,6 +67,7 @@ class WineAdapter:
         self._exe = None
         self._prefix: Prefix | None = None
         self._helper: Helper | None = None
+        self._spare: Helper | None = None
         self._damaged = False
         self._blocks: set[int] = set()
         self._info: Info | None = None
@@ -90,13 +104,32 @@ class WineAdapter:
         if helper is None or not helper.alive():
             if helper is not None:
                 helper.kill()
-            prefix = self.prefix
             self._pin()
-            helper = self._helper = Helper([str(self.wine.loader), str(self._exe)], prefix.env(self.debug), prefix.path)
+            spare, self._spare = self._spare, None
+            if spare is not None and spare.alive():
+                _set_affinity(spare.process.pid, os.sched_getaffinity(0))
+                helper = spare
+                self._spare = self._spawn(background=True)
+            else:
+                helper = self._spawn()
+            self._helper = helper
             self._blocks.clear()
             self._damaged = False
             self.restarts += 1
         return helper
+
+    def _spawn(self, background: bool = False) -> Helper:
+        """A new helper; a `background` one (a spare) may start on any CPU, so it does not slow the calls."""
+        prefix = self.prefix
+        helper = Helper([str(self.wine.loader), str(self._exe)], prefix.env(self.debug), prefix.path)
+        if background and self._affinity is not None:
+            _set_affinity(helper.process.pid, self._affinity)
+        return helper
+
+    def _keep_spare(self) -> None:
+        """After a fault, start the replacement now: it boots while the test finishes (about 0.1 s saved)."""
+        if self._spare is None and self._prefix is not None:
+            self._spare = self._spawn(background=True)
 
     def _pin(self) -> None:
         """Run this thread and the helper (which inherits it) on one CPU.
@@ -142,9 +175,10 @@ class WineAdapter:
 
     def close(self) -> None:
         """Stop the helper, kill every process of this instance's prefix, remove the copy."""
-        if self._helper is not None:
-            self._helper.stop()
-            self._helper = None
+        for helper in (self._helper, self._spare):
+            if helper is not None:
+                helper.kill()
+        self._helper = self._spare = None
         if self._prefix is not None:
             self._prefix.remove()
             self._prefix = None
@@ -227,10 +261,12 @@ class WineAdapter:
             answer = helper.request(line, timeout)
         except HelperTimeout as error:
             self._helper = None  # killed by request()
+            self._keep_spare()
             return CallResult(timed_out=True, diagnostics=tuple(error.diagnostics),
                               duration=time.monotonic() - started)
         except HelperGone as error:
             self._drop()
+            self._keep_spare()
             note = f"wine: the helper process exited during the call (status {error.status})"
             return CallResult(fault=Fault(0, address), diagnostics=(*error.diagnostics, note),
                               duration=time.monotonic() - started)
@@ -241,6 +277,7 @@ class WineAdapter:
                               stub=self._stub_note(address, answer.diagnostics))
         if kind == "fault":
             self._damaged = True
+            self._keep_spare()
             code, at, *where = rest.split(" ", 2)
             notes = [f"wine: unimplemented function {where[0]}"] if where else []
             return CallResult(fault=Fault(int(code, 16), int(at, 16)),
