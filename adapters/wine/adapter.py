@@ -29,6 +29,7 @@ from .toolchain import INSTALL_COMMAND, ToolMissing, build_helper, find_compiler
 DEBUG_CHANNELS = "err+all,fixme+all"
 #: Arguments the helper's single function-pointer type passes (Win64: any integer/pointer export).
 MAX_ARGS = 12
+MASK64 = 0xFFFF_FFFF_FFFF_FFFF
 #: Time allowed for helper bookkeeping commands (not calls), which never run implementation code.
 COMMAND_TIMEOUT = 60.0
 
@@ -222,7 +223,7 @@ class WineAdapter:
 
         Such exports exist, so pefile cannot tell; they print this and fail.
         """
-        name = self._names.get(address)
+        name = self._names.get(address) if diagnostics else None
         if not name:
             return ""
         pattern = re.compile(rf"fixme:[^:\s]+:{re.escape(name)}\b.*\bstub\b")
@@ -254,11 +255,13 @@ class WineAdapter:
     def call(self, address: int, args: list[int], timeout: float | None = None) -> CallResult:
         if len(args) > MAX_ARGS:
             raise ValueError(f"the Wine helper passes at most {MAX_ARGS} arguments, not {len(args)}")
-        line = "call " + " ".join(f"{value & 0xFFFF_FFFF_FFFF_FFFF:x}" for value in [address, *args])
-        helper = self._running()
+        line = "call %x" % address
+        if args:
+            line += "".join(" %x" % (value & MASK64) for value in args)
+        helper = self._helper or self._running()
         started = time.monotonic()
         try:
-            answer = helper.request(line, timeout)
+            text, diagnostics = helper.request(line, timeout)
         except HelperTimeout as error:
             self._helper = None  # killed by request()
             self._keep_spare()
@@ -271,15 +274,17 @@ class WineAdapter:
             return CallResult(fault=Fault(0, address), diagnostics=(*error.diagnostics, note),
                               duration=time.monotonic() - started)
         duration = time.monotonic() - started
-        kind, _, rest = answer.text.partition(" ")
-        if kind == "ret":
-            return CallResult(value=int(rest, 16), diagnostics=tuple(answer.diagnostics), duration=duration,
-                              stub=self._stub_note(address, answer.diagnostics))
+        if text[:4] == "ret ":  # the common case first: it is most of a run's calls
+            if not diagnostics:
+                return CallResult(int(text[4:], 16), None, False, (), duration)
+            return CallResult(value=int(text[4:], 16), diagnostics=tuple(diagnostics), duration=duration,
+                              stub=self._stub_note(address, diagnostics))
+        kind, _, rest = text.partition(" ")
         if kind == "fault":
             self._damaged = True
             self._keep_spare()
             code, at, *where = rest.split(" ", 2)
             notes = [f"wine: unimplemented function {where[0]}"] if where else []
             return CallResult(fault=Fault(int(code, 16), int(at, 16)),
-                              diagnostics=(*answer.diagnostics, *notes), duration=duration)
-        raise RuntimeError(f"Wine helper gave an unexpected answer to a call: {answer.text!r}")
+                              diagnostics=(*diagnostics, *notes), duration=duration)
+        raise RuntimeError(f"Wine helper gave an unexpected answer to a call: {text!r}")

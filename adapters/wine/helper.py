@@ -13,8 +13,8 @@ import select
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 ANSWER = 0x1E
 #: Diagnostics kept per command; a chatty call should not fill the results.
@@ -38,8 +38,9 @@ class HelperTimeout(RuntimeError):
         super().__init__("the Wine helper did not answer in time")
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
+    """An answer line (without its RS) and the lines Wine printed before it."""
+
     text: str
     diagnostics: list[str]
 
@@ -54,37 +55,41 @@ class Helper:
                                         start_new_session=True)
         self._in = self.process.stdin.fileno()
         self._out = self.process.stdout.fileno()
+        self._watch = (self._out,)
         self._buffer = b""
 
     def request(self, line: str, timeout: float | None = None) -> Answer:
         """Send one command and wait for its answer, collecting what Wine printed meanwhile."""
         try:
-            os.write(self._in, line.encode() + b"\n")
+            os.write(self._in, (line + "\n").encode())
         except BrokenPipeError:
             raise HelperGone(self._status(), self._drain()) from None
         diagnostics: list[str] = []
         deadline = None if timeout is None else time.monotonic() + timeout
+        buffer = self._buffer
         while True:
-            newline = self._buffer.find(b"\n")
-            while newline >= 0:
-                raw, self._buffer = self._buffer[:newline], self._buffer[newline + 1:]
-                if raw[:1] == b"\x1e":
-                    return Answer(raw[1:].decode(errors="replace"), diagnostics)
-                if len(diagnostics) < MAX_DIAGNOSTICS:
-                    diagnostics.append(raw.decode(errors="replace").rstrip("\r"))
-                newline = self._buffer.find(b"\n")
+            if buffer:
+                newline = buffer.find(b"\n")
+                while newline >= 0:
+                    raw, buffer = buffer[:newline], buffer[newline + 1:]
+                    if raw[:1] == b"\x1e":
+                        self._buffer = buffer
+                        return Answer(raw[1:].decode(errors="replace"), diagnostics)
+                    if len(diagnostics) < MAX_DIAGNOSTICS:
+                        diagnostics.append(raw.decode(errors="replace").rstrip("\r"))
+                    newline = buffer.find(b"\n")
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready, _, _ = select.select([self._out], [], [], wait)
-            if not ready:
+            if not select.select(self._watch, (), (), wait)[0]:
+                self._buffer = buffer
                 self.kill()
                 raise HelperTimeout(diagnostics)
             chunk = os.read(self._out, 65536)
             if not chunk:
-                if self._buffer:
-                    diagnostics.append(self._buffer.decode(errors="replace"))
-                    self._buffer = b""
+                if buffer:
+                    diagnostics.append(buffer.decode(errors="replace"))
+                self._buffer = b""
                 raise HelperGone(self._status(), diagnostics)
-            self._buffer += chunk
+            buffer += chunk
 
     def _drain(self) -> list[str]:
         rest = self._buffer

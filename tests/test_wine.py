@@ -1,0 +1,292 @@
+"""The wine adapter on Wine itself: faults, hangs, stubs, processes, workers, the suites.
+
+Every test here drives the real Wine (Debian `wine64`); without it they
+skip with the command that installs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pagemaker import page
+
+ROOT = Path(__file__).resolve().parents[1]
+
+wine = pytest.importorskip("specproof_adapters.wine")
+from specproof_adapters.wine import WineAdapter  # noqa: E402
+from specproof_adapters.wine.procs import processes_of  # noqa: E402
+from specproof_adapters.wine.toolchain import cache_root  # noqa: E402
+
+_available = WineAdapter.availability()
+pytestmark = pytest.mark.skipif(not _available.usable, reason=f"Wine is not usable here: {_available.reason}; "
+                                                              f"install: {_available.fix}")
+
+
+def wine_processes_of_runs_by(pid: int) -> list[int]:
+    """Wine processes of every prefix copy that process `pid` made (copies are named `<pid>-...`)."""
+    instances = cache_root() / "instances"
+    found = []
+    for folder in instances.glob(f"{pid}-*") if instances.is_dir() else ():
+        found += processes_of(folder)
+    for folder in instances.glob(f"trash-{pid}-*") if instances.is_dir() else ():
+        found += processes_of(folder)
+    return found
+
+
+@pytest.fixture(scope="module")
+def adapter():
+    made = WineAdapter()
+    yield made
+    made.close()
+
+
+# -- the adapter itself ------------------------------------------------------------------------
+
+def test_info_reports_wine_windows_and_no_kernel_mode(adapter):
+    info = adapter.info()
+    assert info.name == "wine" and info.version[0].isdigit()
+    assert info.details["windows"].startswith("10.0."), info  # the template prefix is set to Windows 10
+    assert "Wine" in info.platform and info.architecture == "x86_64"
+    assert info.kernel_mode is False
+
+
+def test_a_call_returns_its_value_and_memory_round_trips(adapter):
+    lstrlen = adapter.resolve("kernel32.dll", "lstrlenA")
+    block = adapter.alloc(16)
+    adapter.write(block, b"specproof\0")
+    assert adapter.read(block, 10) == b"specproof\0"
+    result = adapter.call(lstrlen.address, [block], 5)
+    assert result.value == 9 and result.fault is None
+    adapter.free(block)
+
+
+def test_missing_and_stub_exports_are_told_apart_without_a_call(adapter):
+    assert adapter.resolve("secur32.dll", "NoSuchFunctionAnywhere") is None
+    stub = adapter.resolve("secur32.dll", "SaslAcceptSecurityContext")  # a __wine_stub_ in secur32
+    present = adapter.resolve("secur32.dll", "DeleteSecurityContext")
+    assert stub is not None and stub.stub
+    assert present is not None and not present.stub
+    assert adapter.survey("sspicli.dll", "SspiLocalFree") == "present"  # secur32 forwards it; sspicli has it
+
+
+def test_calling_a_stub_faults_with_wine_s_stub_code_and_names_it(adapter):
+    stub = adapter.resolve("secur32.dll", "SaslAcceptSecurityContext")
+    result = adapter.call(stub.address, [], 5)
+    assert result.fault is not None and result.fault.code == 0x80000100
+    assert any("SaslAcceptSecurityContext" in line for line in result.diagnostics)
+    adapter.next_test()
+    assert adapter.call(adapter.resolve("kernel32.dll", "GetCurrentProcessId").address, [], 5).value
+
+
+def test_a_fault_is_reported_and_the_helper_is_replaced_before_the_next_test(adapter):
+    before = adapter.restarts
+    result = adapter.call(0x10, [], 5)  # no code at address 0x10
+    assert result.fault is not None and result.fault.code == 0xC0000005
+    adapter.next_test()
+    tick = adapter.resolve("kernel32.dll", "GetTickCount")
+    assert adapter.call(tick.address, [], 5).value is not None
+    assert adapter.restarts == before + 1
+
+
+def test_fixme_stubs_are_found_from_the_diagnostics(adapter):
+    # FwpmEngineOpen0 exists in Wine 8 but only prints `fixme: ... stub` and fails
+    engine_open = adapter.resolve("fwpuclnt.dll", "FwpmEngineOpen0")
+    handle = adapter.alloc(8)
+    result = adapter.call(engine_open.address, [0, 0xFFFFFFFF, 0, 0, handle], 5)
+    assert result.value != 0
+    assert "FwpmEngineOpen0" in result.stub and "fixme:" in result.stub
+
+
+def test_a_hanging_call_times_out_within_the_limit_and_the_next_call_works(adapter):
+    sleep = adapter.resolve("kernel32.dll", "Sleep")
+    started = time.monotonic()
+    result = adapter.call(sleep.address, [0xFFFFFFFF], 1.0)  # Sleep(INFINITE)
+    assert result.timed_out and time.monotonic() - started < 3.0
+    tick = adapter.resolve("kernel32.dll", "GetTickCount")
+    assert adapter.call(tick.address, [], 5).value is not None
+
+
+def test_a_thousand_faults_in_a_row_leave_no_stray_processes():
+    made = WineAdapter()
+    tick = made.resolve("kernel32.dll", "GetTickCount")
+    prefix = made.prefix.path
+    for _ in range(1000):
+        assert made.call(0x10, [], 5).fault is not None
+        made.next_test()  # as between tests: the faulted helper is replaced
+    assert made.restarts >= 1000
+    assert made.call(made.resolve("kernel32.dll", "GetTickCount").address, [], 5).value is not None
+    assert tick.address
+    made.close()
+    assert processes_of(prefix) == []
+
+
+# -- runs through pytest -----------------------------------------------------------------------
+
+PROBE = textwrap.dedent('''
+    import os
+    from pathlib import Path
+    import pytest
+    from specproof.testing import case, value, expect_returns
+
+    @case("synchapi/Sleep", "sleep-forever", rule="curated", expect="returns")
+    def test_sleep_forever(api):
+        api.Sleep(dwMilliseconds=value(0xFFFFFFFF, "INFINITE"))
+
+    @case("sysinfoapi/GetTickCount", "after-timeout", rule="curated", expect="returns")
+    def test_tick_after_timeout(api):
+        assert api.GetTickCount().value is not None
+
+    @case("winbase/RtlZeroMemory", "fault", rule="curated", expect="returns")
+    def test_zero_unmapped_memory(api):
+        api.RtlZeroMemory(Destination=value(0x10), Length=value(64))
+
+    @case("sysinfoapi/GetTickCount", "after-fault", rule="curated", expect="returns")
+    def test_tick_after_fault(api):
+        assert api.GetTickCount().value is not None
+
+    @pytest.fixture(autouse=True)
+    def where_this_worker_runs(specproof_adapter):
+        yield
+        where = Path(os.environ["PROBE_OUT"]) / os.environ.get("PYTEST_XDIST_WORKER", "main")
+        where.write_text(str(specproof_adapter.prefix.path))
+''')
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory) -> Path:
+    """A spec set for three kernel32 functions (ingested from pages written here) and a test file."""
+    from specproof.ingest import ingest
+
+    root = tmp_path_factory.mktemp("probe")
+    pages = root / "pages"
+    pages.mkdir()
+    made = {
+        "Sleep": ("synchapi", "### -param dwMilliseconds [in]\n\nThe time interval, in milliseconds.",
+                  "This function does not return a value."),
+        "GetTickCount": ("sysinfoapi", "", "The return value is the number of milliseconds since the system started."),
+        "RtlZeroMemory": ("winbase", "### -param Destination [out]\n\nA pointer to the block.\n\n"
+                                     "### -param Length [in]\n\nThe size of the block.", "None"),
+    }
+    for api, (header, params, returns) in made.items():
+        (pages / f"nf-{header}-{api.lower()}.md").write_bytes(page(
+            api=api, header=header, lib="Kernel32.lib", dll="Kernel32.dll", params=params, returns=returns,
+            remarks="Nothing more."))
+    report = ingest([pages], root / "specs", workers=1)
+    assert not report.failed, report.failed
+    (root / "test_probe.py").write_text(PROBE)
+    return root
+
+
+def run_probe(probe: Path, tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    results = tmp_path / "results"
+    env = {**os.environ, "PROBE_OUT": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "pytest", str(probe / "test_probe.py"), "-p", "no:cacheprovider",
+                           "-q", "--adapter", "wine", "--specs", str(probe / "specs"), "--call-timeout", "2",
+                           "--results", str(results), "--run-id", "probe", "--rootdir", str(probe), *args],
+                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    lines = results / "probe" / "results.jsonl"
+    records = [json.loads(line) for line in lines.read_text().splitlines()] if lines.exists() else []
+    return done, records
+
+
+def test_fault_gives_crash_hang_gives_timeout_and_the_next_tests_run(probe: Path, tmp_path: Path):
+    done, records = run_probe(probe, tmp_path)
+    outcome = {r["case"]: r for r in records}
+    assert outcome["sleep-forever"]["outcome"] == "timeout", done.stdout[-3000:]
+    assert outcome["sleep-forever"]["duration"] < 2.0 + 2.0  # the limit, plus the kill and restart
+    assert outcome["after-timeout"]["outcome"] == "pass"
+    assert outcome["fault"]["outcome"] == "crash"
+    assert "0xC0000005" in outcome["fault"]["message"]
+    assert outcome["after-fault"]["outcome"] == "pass"
+    prefix = Path((tmp_path / "main").read_text())
+    assert processes_of(prefix) == [] and not prefix.exists()
+
+
+def test_two_workers_use_separate_prefixes_and_merge_into_one_run(probe: Path, tmp_path: Path):
+    done, records = run_probe(probe, tmp_path, "-n", "2")
+    assert sorted(r["case"] for r in records) == ["after-fault", "after-timeout", "fault", "sleep-forever"]
+    prefixes = {p.name: Path(p.read_text()) for p in tmp_path.glob("gw*")}
+    assert sorted(prefixes) == ["gw0", "gw1"], done.stdout[-3000:]
+    assert prefixes["gw0"] != prefixes["gw1"]
+    for prefix in prefixes.values():
+        assert processes_of(prefix) == [] and not prefix.exists()
+    run = json.loads((tmp_path / "results" / "probe" / "run.json").read_text())
+    assert run["counts"] == {"crash": 1, "pass": 2, "timeout": 1}
+
+
+def test_interrupted_run_leaves_no_wine_process(tmp_path: Path):
+    results = tmp_path / "results"
+    child = subprocess.Popen([sys.executable, "-m", "pytest", str(ROOT / "conformance" / "sspi"), "-p",
+                              "no:cacheprovider", "-q", "--adapter", "wine", "--results", str(results),
+                              "--run-id", "interrupted"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    lines = results / "interrupted" / "results.jsonl"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and (not lines.exists() or lines.read_text().count("\n") < 10):
+        time.sleep(0.05)
+    assert wine_processes_of_runs_by(child.pid), "the run started no Wine process"
+    child.send_signal(signal.SIGINT)
+    child.wait(timeout=120)
+    assert wine_processes_of_runs_by(child.pid) == []
+    assert lines.read_text().count("\n") >= 10  # what was produced is kept
+
+
+def test_killed_run_leaves_no_wine_process_for_long(tmp_path: Path):
+    child = subprocess.Popen([sys.executable, "-m", "pytest", str(ROOT / "conformance" / "sspi"), "-p",
+                              "no:cacheprovider", "-q", "--adapter", "wine", "--no-results"], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not wine_processes_of_runs_by(child.pid):
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert wine_processes_of_runs_by(child.pid)
+    child.kill()  # nothing can clean up: the helper sees its stdin close, the server's persistence runs out
+    child.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and wine_processes_of_runs_by(child.pid):
+        time.sleep(0.2)
+    assert wine_processes_of_runs_by(child.pid) == []
+
+
+# -- the committed suites on Wine ----------------------------------------------------------------
+
+def test_the_suites_run_on_wine_with_only_expected_departures(tmp_path: Path):
+    results = tmp_path / "results"
+    done = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "conformance"), "-p", "no:cacheprovider",
+                           "-q", "--adapter", "wine", "--results", str(results), "--run-id", "suites"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-4000:]
+    records = [json.loads(line) for line in (results / "suites" / "results.jsonl").read_text().splitlines()]
+    by_case = {r["id"].split("::")[1]: r for r in records}
+    assert by_case["test_DeleteSecurityContext__partial_context"]["outcome"] == "pass"
+    assert by_case["test_DeleteSecurityContext__delete_twice"]["outcome"] == "xfail"  # SEC_E_INVALID_HANDLE
+    kernel = [r for r in records if r["mode"] == "kernel"]
+    assert kernel and all(r["outcome"] == "not-applicable" for r in kernel)
+    assert "kernel-mode" in kernel[0]["message"]
+    stubbed = by_case["test_SaslEnumerateProfilesW__export"]
+    assert stubbed["outcome"] == "not-implemented" and "stub" in stubbed["message"]
+    run = json.loads((results / "suites" / "run.json").read_text())
+    assert run["implementation"]["name"] == "wine" and run["implementation"]["kernel_mode"] is False
+
+
+def test_exports_lists_present_stub_and_missing():
+    done = subprocess.run([sys.executable, "-m", "specproof", "exports", "--adapter", "wine", "specs"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    rows = {line.split("│")[2].strip(): line.split("│")[4].strip() for line in done.stdout.splitlines()
+            if line.count("│") == 5}
+    assert rows["DeleteSecurityContext"] == "present"
+    assert rows["SaslEnumerateProfilesW"] == "stub"
+    assert rows["SaslGetContextOption"] == "missing"
+    headers = {line.split("│")[1].strip() for line in done.stdout.splitlines() if line.count("│") == 5}
+    assert "fwpmk" not in headers  # kernel-mode specs are not asked of a user-mode implementation
+    assert done.stdout.strip().splitlines()[-1].startswith("wine: ")
