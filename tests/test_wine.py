@@ -290,3 +290,11 @@ def test_exports_lists_present_stub_and_missing():
     headers = {line.split("│")[1].strip() for line in done.stdout.splitlines() if line.count("│") == 5}
     assert "fwpmk" not in headers  # kernel-mode specs are not asked of a user-mode implementation
     assert done.stdout.strip().splitlines()[-1].startswith("wine: ")
+
+
+def test_adapters_says_how_to_install_wine_when_it_is_missing():
+    done = subprocess.run([sys.executable, "-m", "specproof", "adapters"], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "SPECPROOF_WINE": "/nonexistent/wine64", "COLUMNS": "400"})
+    row = next(line for line in done.stdout.splitlines() if line.startswith("│ wine"))
+    assert "│ no" in row
+    assert "apt-get install -y --no-install-recommends wine64 gcc-mingw-w64-x86-64 winbind" in row

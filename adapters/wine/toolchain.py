@@ -66,7 +66,11 @@ def _first(candidates: list[str | None]) -> Path | None:
 
 def find_wine() -> Wine:
     """This machine's Wine (`SPECPROOF_WINE` may name the wine64 loader), or ToolMissing."""
-    loader = _first([os.environ.get("SPECPROOF_WINE"), shutil.which("wine64"), *_LOADERS])
+    named = os.environ.get("SPECPROOF_WINE")
+    if named and not Path(named).exists():
+        raise ToolMissing(f"SPECPROOF_WINE names {named}, which does not exist; point it at a wine64 loader "
+                          f"or unset it; to install Wine: {INSTALL_COMMAND}")
+    loader = _first([named, shutil.which("wine64"), *_LOADERS])
     if loader is None:
         raise ToolMissing(f"Wine's 64-bit loader (wine64) is not installed; install it with: {INSTALL_COMMAND}")
     loader = loader.resolve()
