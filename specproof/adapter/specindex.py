@@ -52,9 +52,14 @@ class SpecIndex:
     @staticmethod
     def module_of(spec: Spec) -> str | None:
         """The module that exports the function: the DLL, else the kernel module its library links to."""
-        if spec.dll:
-            return spec.dll.split()[0].strip(";,")
-        if spec.library and spec.mode == "kernel":
-            stem = spec.library.split()[0].strip(";,").rsplit(".", 1)[0]
-            return f"{stem}.sys"
-        return None
+        return module_of(spec.dll, spec.library, spec.mode)
+
+
+def module_of(dll: str | None, library: str | None, mode: str | None) -> str | None:
+    """The module named by a spec's dll (first of several), else `<library stem>.sys` in kernel mode."""
+    if dll:
+        return dll.split()[0].strip(";,")
+    if library and mode == "kernel":
+        stem = library.split()[0].strip(";,").rsplit(".", 1)[0]
+        return f"{stem}.sys"
+    return None
