@@ -48,12 +48,9 @@ def run(suites: Path, adapter: str | None, impl: str | None, results: Path, run_
         resume: str | None, expectations: Path | None, call_timeout: float | None, workers: int | None,
         specs: Path | None, extra: tuple[str, ...], console: Console) -> tuple[int, Path]:
     """Run the suites; returns pytest's exit status and the run's folder."""
-    label = impl or (adapter.rsplit(":", 1)[-1].lower() if adapter else None)
-    if label is None:
-        from .adapter.registry import choose_default
+    from .adapter.registry import impl_label
 
-        label = choose_default()
-    name = check_run_id(resume or run_id or new_run_id(label))
+    name = check_run_id(resume or run_id or new_run_id(impl_label(adapter, impl)))
     command = pytest_command(suites, adapter, impl, results, name, bool(resume), expectations, call_timeout,
                              workers, specs, extra)
     status = subprocess.call(command)

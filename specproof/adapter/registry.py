@@ -85,6 +85,17 @@ def choose_default() -> str:
     return others[0] if others else DEFAULT
 
 
+def impl_label(adapter: str | None, impl: str | None = None) -> str:
+    """The implementation's label in run ids, results and expectation files.
+
+    `--impl` when given, else the adapter's name (the class name, lower case,
+    for `module:Class`), else the adapter a run would choose by default.
+    """
+    if impl:
+        return impl
+    return (adapter or choose_default()).rsplit(":", 1)[-1].lower()
+
+
 def create(name: str, **options: str) -> Adapter:
     """A new adapter instance; raises AdapterNotFound or RuntimeError (unusable, with the fix)."""
     made = factory(name)

@@ -62,7 +62,7 @@ class RunState:
         self.config = config
         opt = config.option
         self.adapter_name = opt.adapter or registry.choose_default()
-        self.impl = opt.impl or self.adapter_name.rsplit(":", 1)[-1].lower()
+        self.impl = registry.impl_label(self.adapter_name, opt.impl)
         root = Path(config.rootpath)
         self.specs = SpecIndex(Path(opt.specs) if opt.specs else root / "specs")
         self.codes = CodeBook()
