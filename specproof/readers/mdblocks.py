@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import re
 
-from cmarkgfm import cmark
-from cmarkgfm.cmark import Options
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from .gfm import to_html as _html
 from .parts import Block
 from .text import fold
 
-_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_GITHUB_PRE_LANG  # as github_flavored_markdown_to_html
-_EXTENSION_NAMES = ("table", "autolink", "tagfilter", "strikethrough", "tasklist")
 _HTML_TABLE = re.compile(r"<table\b.*?</table\s*>", re.I | re.S)
 _FENCE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,}).*?^ {0,3}\1[ \t]*$", re.M | re.S)
 _PLACEHOLDER = "SPECPROOFTABLE{}X"
@@ -39,27 +36,6 @@ _NESTED_TAG = re.compile(r"<(?:p|li|div|dt)\b[^>]*<", re.I)
 _ALERT = re.compile(r"^(?:\[!(?:NOTE|TIP|IMPORTANT|CAUTION|WARNING)\]|(?:Note|Tip|Important|Caution|Warning)\b:?)\s*", re.I)
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LISTS = frozenset({"ul", "ol"})
-
-
-cmark.core_extensions_ensure_registered()
-_EXTENSIONS = tuple(cmark.find_syntax_extension(name) for name in _EXTENSION_NAMES)
-
-
-def _html(markdown: str) -> str:
-    """GitHub-flavoured markdown to HTML, as cmarkgfm.github_flavored_markdown_to_html renders it.
-
-    The extensions are looked up once per process, where the wrapper looks up
-    all five and checks their registration again for every section.
-    """
-    parser = cmark.parser_new(_OPTIONS)
-    try:
-        for extension in _EXTENSIONS:
-            cmark.parser_attach_syntax_extension(parser, extension)
-        cmark.parser_feed(parser, markdown)
-        root = cmark.parser_finish(parser)
-        return cmark.render_html(root, _OPTIONS, cmark.parser_get_syntax_extensions(parser))
-    finally:
-        cmark.parser_free(parser)
 
 
 def _parse(html: str) -> LexborNode | None:
