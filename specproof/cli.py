@@ -250,6 +250,117 @@ def adapters() -> None:
     console.print(table)
 
 
+@main.command()
+@click.argument("root", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path),
+                default=DEFAULT_SPECS)
+@click.option("--adapter", default=None, help="Adapter to ask (default: a usable non-model adapter, else the model).")
+@click.option("--only", type=click.Choice(["present", "stub", "missing"]), default=None,
+              help="List only functions with this status.")
+@click.option("--counts-only", is_flag=True, help="Print the counts, not the list.")
+def exports(root: Path, adapter: str | None, only: str | None, counts_only: bool) -> None:
+    """For each spec'd user-mode function: present, stub or missing in the implementation."""
+    from rich.table import Table
+
+    from .adapter.registry import AdapterNotFound, choose_default, create
+    from .exports import counts, survey
+    from .spec.yamlio import SpecFileError
+
+    name = adapter or choose_default()
+    try:
+        instance = create(name)
+    except (AdapterNotFound, RuntimeError) as error:
+        err.print(str(error), markup=False)
+        sys.exit(2)
+    try:
+        rows = survey(instance, root)
+    except SpecFileError as error:
+        err.print(str(error), markup=False)
+        sys.exit(1)
+    finally:
+        instance.close()
+    if not counts_only:
+        table = Table()
+        for column in ("header", "function", "module", "status"):
+            table.add_column(column)
+        for row in rows:
+            if only is None or row.status == only:
+                table.add_row(row.header, row.function, row.module or "?", row.status)
+        console.print(table)
+    totals = counts(rows)
+    console.print(f"{name}: {len(rows)} user-mode functions: "
+                  + ", ".join(f"{n} {status}" for status, n in totals.items()), markup=False)
+
+
+@main.group()
+def site() -> None:
+    """The compliance site: generated pages under site/, built with mkdocs-material into public/."""
+
+
+_SITE_OPTIONS = [
+    click.option("--results", "results", multiple=True, type=click.Path(exists=True, path_type=Path),
+                 help="A run folder, or a folder of run folders (repeatable). Default: results/reference-*."),
+    click.option("--specs", "root", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SPECS,
+                 show_default=True),
+    click.option("--docs", type=click.Path(file_okay=False, path_type=Path), default=Path("site"),
+                 show_default=True, help="mkdocs docs folder; generated pages go to DOCS/generated/."),
+    click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("public"),
+                 show_default=True, help="Where the built site goes."),
+    click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+                 default=Path("mkdocs.yml"), show_default=True),
+]
+
+
+def _build_site(results: tuple[Path, ...], root: Path, docs: Path, out: Path, config_file: Path) -> Path:
+    """Build the site, print what was built and where to open it; exit 1 with the reason on failure."""
+    from .site.build import SiteBuildError, build_site
+    from .site.load import SiteInputError
+    from .spec.yamlio import SpecFileError
+
+    try:
+        report = build_site(root, results, docs, out, config_file)
+    except (SiteBuildError, SiteInputError, SpecFileError) as error:
+        err.print(f"[red]site build failed:[/] {error}", markup=True, highlight=False)
+        sys.exit(1)
+    data = report.data
+    runs = ", ".join(f"{r.run_id} ({r.impl})" for r in data.runs) or "no runs"
+    console.print(f"site: {len(data.specs)} functions, {len(data.runs)} runs ({runs}); "
+                  f"pages {report.pages.written} written, {report.pages.unchanged} unchanged, "
+                  f"{report.pages.removed} removed in {report.generate_seconds:.1f} s; "
+                  f"mkdocs {report.mkdocs_seconds:.1f} s", markup=False)
+    index = (out / "index.html").resolve()
+    console.print(f"open {index}", markup=False)
+    return index
+
+
+@site.command(name="build")
+@_with(_SITE_OPTIONS)
+def site_build(results: tuple[Path, ...], root: Path, docs: Path, out: Path, config_file: Path) -> None:
+    """Write the generated pages and build the site into public/ (offline: nothing fetched)."""
+    _build_site(results, root, docs, out, config_file)
+
+
+@site.command(name="serve")
+@_with(_SITE_OPTIONS)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--no-build", is_flag=True, help="Serve what is in --out without building first.")
+def site_serve(results, root, docs, out, config_file, port: int, host: str, no_build: bool) -> None:
+    """Build the site, then serve it on http://HOST:PORT/ until interrupted."""
+    from .site.build import serve
+    from .site.load import SiteInputError
+
+    if not no_build:
+        _build_site(results, root, docs, out, config_file)
+    console.print(f"serving {out} on http://{host}:{port}/ (Ctrl-C to stop)", markup=False)
+    try:
+        serve(out, host, port)
+    except SiteInputError as error:
+        err.print(str(error), markup=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        pass
+
+
 @main.command(name="all")
 @click.option("--specs", "root", type=click.Path(exists=True, path_type=Path), default=DEFAULT_SPECS,
               show_default=True)
@@ -257,7 +368,7 @@ def adapters() -> None:
 @click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
               show_default=True)
 def all_steps(root: Path, suites: Path, results: Path) -> None:
-    """The main job: check specs and suites, run the suites on every usable adapter, summarise."""
+    """The main job: check specs and suites, run the suites on every usable adapter, summarise, build the site."""
     from .adapter.registry import installed
     from .runner import run as run_suites
     from .spec.lint import lint as run_lint
@@ -288,9 +399,16 @@ def all_steps(root: Path, suites: Path, results: Path) -> None:
         folders.append(folder)
         if status not in (0, 5):
             failed.append(found.name)
+    console.rule("site")
+    from .site.load import default_run_folders
+
+    # the committed reference runs, and this job's runs beside them (their diffs and history)
+    runs = tuple(default_run_folders(results)) + tuple(Path(f) for f in folders if f)
+    index = _build_site(runs, root, Path("site"), Path("public"), Path("mkdocs.yml"))
     console.rule("done")
     for folder in folders:
         console.print(f"results: {folder}")
+    console.print(f"site: open {index}", markup=False)
     if failed:
         console.print(f"runs with unexpected outcomes: {', '.join(failed)} (see the tables above)")
         sys.exit(1)

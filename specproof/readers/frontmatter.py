@@ -20,7 +20,7 @@ _OPEN = re.compile(r"\A---[ \t]*\n")
 _CLOSE = re.compile(r"^---[ \t]*$", re.M)
 
 
-class _Loader(yaml.CBaseLoader):
+class UntaggedLoader(yaml.CBaseLoader):
     """PyYAML's C parser and composer, without tag resolution.
 
     The composer asks the resolver for every node's tag, three Python calls a
@@ -74,7 +74,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     if "\t" in block:
         block = _TAB_AFTER_DASH.sub(r"\1- ", block)
     try:
-        data = _plain(yaml.compose(block, Loader=_Loader))
+        data = _plain(yaml.compose(block, Loader=UntaggedLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""

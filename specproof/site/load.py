@@ -1,0 +1,368 @@
+"""Reading what the site is built from: the spec set and any number of runs.
+
+The site never runs anything: it reads specs through the spec model (the
+loader `specproof lint` and `generate` use) and runs as the plugin wrote
+them (`run.json` and `results.jsonl`, read with the plugin's own reader, so
+a line cut short by a killed run is skipped the same way). Runs are grouped
+by implementation; the newest run of each is the one the pages show, the
+others feed the history and the diffs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from ..outcomes import OUTCOMES
+from ..plugin.results import RESULTS_FILE, RUN_FILE, read_results
+from ..readers.frontmatter import UntaggedLoader
+from ..spec.model import Spec
+from ..spec.yamlio import iter_spec_files, load_spec
+
+
+class SiteInputError(Exception):
+    """A results folder or spec set the site cannot be built from; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """One call's return value as the run recorded it."""
+
+    function: str
+    name: str | None
+    value: str | None
+    documented: bool | None
+    diagnostics: tuple[str, ...]
+    phase: str  # "call", or "completion" for a status read back later through another function
+    fault: str | None = None  # the call faulted instead of returning: "exception 0xC0000005 (...) at 0x..."
+
+
+@dataclass(slots=True)
+class TestResult:
+    """One line of results.jsonl."""
+
+    id: str
+    spec: str
+    function: str
+    case: str
+    rule: str
+    clauses: tuple[str, ...]
+    level: str
+    mode: str
+    outcome: str
+    expected: str
+    observed: tuple[Observed, ...]
+    diagnostics: tuple[str, ...]
+    message: str
+    departure: str | None
+    duration: float | None
+
+    @property
+    def departs(self) -> bool:
+        """Whether the implementation did something other than the docs say (an expected departure too)."""
+        return self.outcome in ("fail", "undocumented") or (
+            self.outcome == "xfail" and self.departure in ("fail", "undocumented", None))
+
+    @property
+    def ran(self) -> bool:
+        """Whether the call was made and judged (not missing, not applicable, not a kit error)."""
+        return self.outcome not in ("not-implemented", "not-applicable", "error")
+
+
+@dataclass(eq=False)
+class Run:
+    """One run folder."""
+
+    run_id: str
+    folder: Path
+    meta: dict[str, Any]
+    results: list[TestResult] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        info = self.meta.get("implementation") or {}
+        #: The implementation's label: runs with the same label are runs of one implementation.
+        self.impl = str(self.meta.get("impl") or info.get("name") or self.meta.get("adapter") or self.run_id)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.meta.get("implementation") or {}
+
+    @property
+    def version(self) -> str:
+        return str(self.info.get("version") or "")
+
+    @property
+    def platform(self) -> str:
+        return str(self.info.get("platform") or "")
+
+    @property
+    def started(self) -> str:
+        return str(self.meta.get("started") or "")
+
+    @property
+    def finished(self) -> str:
+        return str(self.meta.get("finished") or "")
+
+    @property
+    def counts(self) -> Counter[str]:
+        """Outcome counts from the result lines (the truth even when the run was cut short)."""
+        return Counter(r.outcome for r in self.results)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the run finished and its recorded counts agree with its lines."""
+        recorded = self.meta.get("counts")
+        return bool(self.finished) and recorded is not None and Counter(recorded) == self.counts
+
+    @property
+    def title(self) -> str:
+        """How a reader names the run: implementation, version, day."""
+        version = f" {self.version}" if self.version else ""
+        return f"{self.impl}{version} ({self.started[:10] or self.run_id})"
+
+
+@dataclass
+class SiteData:
+    """Specs and runs, indexed the ways the pages need them."""
+
+    specs: dict[str, Spec]  # "header/Function" (the results' `spec` key) -> spec
+    runs: list[Run]  # oldest first
+    latest: dict[str, Run]  # implementation -> its newest run, by implementation name
+
+    @property
+    def impls(self) -> list[str]:
+        return list(self.latest)
+
+    def results_by_spec(self, run: Run) -> dict[str, list[TestResult]]:
+        """A run's results grouped by spec key (cached per run)."""
+        cache = self._by_spec
+        if run.run_id not in cache:
+            grouped: dict[str, list[TestResult]] = {}
+            for result in run.results:
+                grouped.setdefault(result.spec, []).append(result)
+            cache[run.run_id] = grouped
+        return cache[run.run_id]
+
+    def __post_init__(self) -> None:
+        self._by_spec: dict[str, dict[str, list[TestResult]]] = {}
+
+
+def spec_key(spec: Spec) -> str:
+    stem, api = spec.path_key
+    return f"{stem}/{api}"
+
+
+# PyYAML's C parser and composer without its Python tag resolution: plain scalars are resolved by
+# `_scalar`, the only ones that can be something other than a string.
+_Composer = UntaggedLoader
+
+
+_RESOLVER = yaml.resolver.Resolver()
+_CONSTRUCT = yaml.constructor.SafeConstructor()
+_STR = "tag:yaml.org,2002:str"
+_FIRST = frozenset(k for k in _RESOLVER.yaml_implicit_resolvers if k is not None)
+_TAGS: dict[str, str] = {}
+
+
+class _Unusual(Exception):
+    """Something `_data` does not read itself (a tag, an anchor, a date): the file goes the slow way."""
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    if node.tag is not None and node.tag not in ("!", _STR):  # an explicit tag
+        raise _Unusual(node.tag)
+    if node.style or node.tag is not None:  # quoted, literal or folded (or tagged a string): text
+        return node.value
+    value = node.value
+    if value and value[0] not in _FIRST:  # PyYAML's resolvers are picked by first character: none applies
+        return value
+    tag = _TAGS.get(value)
+    if tag is None:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+        if len(value) <= 40 and len(_TAGS) < 100_000:
+            _TAGS[value] = tag
+    if tag == _STR:
+        return value
+    if tag == "tag:yaml.org,2002:int":
+        return _CONSTRUCT.construct_yaml_int(node)
+    if tag == "tag:yaml.org,2002:bool":
+        return _CONSTRUCT.construct_yaml_bool(node)
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:float":
+        return _CONSTRUCT.construct_yaml_float(node)
+    raise _Unusual(tag)
+
+
+def _data(node: yaml.Node | None) -> Any:
+    if node is None:
+        return None
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return [_data(item) for item in node.value]
+    if isinstance(node, yaml.MappingNode):
+        data = {}
+        for key, value in node.value:
+            name = _data(key)
+            if name == "<<" or not isinstance(name, (str, int, bool)) or name in data:
+                raise _Unusual("merge key, complex or duplicate key")
+            data[name] = _data(value)
+        return data
+    raise _Unusual(type(node).__name__)
+
+
+def _read_data(path: Path) -> Any:
+    """A spec file's data, or None when `_data` is not sure of it (then `load_spec` reads it)."""
+    try:
+        loader = _Composer(path.read_bytes())
+        try:
+            return _data(loader.get_single_node())
+        finally:
+            loader.dispose()
+    except Exception:  # noqa: BLE001 - anything unusual goes the slow way, which says what is wrong
+        return None
+
+
+def _validated(path: Path, data: Any) -> Spec:
+    if data is not None:
+        try:
+            return Spec.model_validate(data)
+        except ValueError:
+            pass
+    return load_spec(path)  # errors name the file, line and key
+
+
+def read_spec(path: Path) -> Spec:
+    """One spec, read about twice as fast as `load_spec` (which builds every value through PyYAML's
+    Python constructor and keeps the node tree for error locations); any file this reader is not sure of,
+    and any file that does not validate, goes through `load_spec`, so errors name the file, line and key."""
+    return _validated(path, _read_data(path))
+
+
+#: From this many spec files on, their YAML is read by two worker processes while this one reads the runs.
+PARALLEL_FROM = 2000
+
+
+def _read_chunk(paths: list[Path]) -> list[Any]:
+    return [_read_data(path) for path in paths]
+
+
+def _spec_files(root: Path) -> list[Path]:
+    if not root.is_dir():
+        raise SiteInputError(f"{root}: no such spec folder; run `specproof ingest` first or pass --specs")
+    return list(iter_spec_files(root))
+
+
+def _specs_from(paths: list[Path], datas: Iterable[Any]) -> dict[str, Spec]:
+    specs: dict[str, Spec] = {}
+    for path, data in zip(paths, datas):
+        spec = _validated(path, data)
+        specs[spec_key(spec)] = spec
+    return specs
+
+
+def load_specs(root: Path) -> dict[str, Spec]:
+    """Every spec below `root`, by key (the spec set the `lint` and `generate` commands read)."""
+    paths = _spec_files(root)
+    return _specs_from(paths, (_read_data(path) for path in paths))
+
+
+def _observed(item: dict[str, Any]) -> Observed:
+    return Observed(str(item.get("function") or ""), item.get("name"), item.get("value"), item.get("documented"),
+                    tuple(str(d) for d in item.get("diagnostics") or ()),
+                    "completion" if item.get("phase") == "completion" else "call",
+                    str(item["fault"]) if item.get("fault") else None)
+
+
+def _result(record: dict[str, Any]) -> TestResult:
+    outcome = str(record.get("outcome") or "error")
+    spec = str(record.get("spec") or "")
+    function = str(record.get("function") or spec.rpartition("/")[2])
+    return TestResult(
+        id=str(record.get("id") or ""), spec=spec, function=function, case=str(record.get("case") or record.get("id")),
+        rule=str(record.get("rule") or ""), clauses=tuple(record.get("clauses") or ()),
+        level=str(record.get("level") or "conformance"), mode=str(record.get("mode") or ""),
+        outcome=outcome if outcome in OUTCOMES else "error", expected=str(record.get("expected") or ""),
+        observed=tuple(_observed(o) for o in record.get("observed") or () if isinstance(o, dict)),
+        diagnostics=tuple(str(d) for d in record.get("diagnostics") or ()),
+        message=str(record.get("message") or record.get("reason") or ""),
+        departure=record.get("departure"), duration=record.get("duration"),
+    )
+
+
+def load_run(folder: Path) -> Run:
+    """One run folder (run.json and results.jsonl)."""
+    meta_path = folder / RUN_FILE
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SiteInputError(f"{meta_path}: cannot read the run's metadata ({error})") from error
+    if not isinstance(meta, dict):
+        raise SiteInputError(f"{meta_path}: not a JSON object")
+    try:
+        results = [_result(r) for r in read_results(folder / RESULTS_FILE) if isinstance(r, dict)]
+    except ValueError as error:
+        raise SiteInputError(str(error)) from error
+    return Run(str(meta.get("run_id") or folder.name), folder, meta, results)
+
+
+def find_run_folders(paths: Iterable[Path]) -> list[Path]:
+    """Run folders from what the user named: a run folder itself, or a folder of run folders."""
+    found: list[Path] = []
+    for path in paths:
+        if (path / RUN_FILE).is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if (p / RUN_FILE).is_file()))
+        else:
+            raise SiteInputError(f"{path}: no such results folder")
+    unique: dict[Path, None] = {}
+    for folder in found:
+        unique.setdefault(folder.resolve(), None)
+    return list(unique)
+
+
+def default_run_folders(results: Path) -> list[Path]:
+    """The committed reference runs: results/reference-*/."""
+    if not results.is_dir():
+        return []
+    return sorted(p for p in results.glob("reference-*") if (p / RUN_FILE).is_file())
+
+
+def load(specs_root: Path, run_folders: Iterable[Path]) -> SiteData:
+    """Specs and runs, with the newest run of each implementation picked out.
+
+    Reading YAML is most of the cost of a large spec set, so from PARALLEL_FROM files on it is read by
+    two worker processes (which send back plain data) while this process reads the runs; validation, and
+    any error, happen here in the files' order.
+    """
+    paths = _spec_files(specs_root)
+    folders = list(run_folders)
+    if len(paths) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = -(-len(paths) // 8)
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            parts = [pool.submit(_read_chunk, paths[i:i + size]) for i in range(0, len(paths), size)]
+            loaded = [load_run(folder) for folder in folders]
+            datas = [data for part in parts for data in part.result()]
+        specs = _specs_from(paths, datas)
+    else:
+        specs = _specs_from(paths, (_read_data(path) for path in paths))
+        loaded = [load_run(folder) for folder in folders]
+    runs = sorted(loaded, key=lambda r: (r.started, r.run_id))
+    ids = Counter(r.run_id for r in runs)
+    if duplicated := [i for i, n in ids.items() if n > 1]:
+        raise SiteInputError(f"runs with the same id in several folders: {', '.join(sorted(duplicated))}")
+    latest: dict[str, Run] = {}
+    for run in runs:  # oldest first, so the newest of each implementation stays
+        latest[run.impl] = run
+    latest = dict(sorted(latest.items()))
+    return SiteData(specs, runs, latest)

@@ -1,0 +1,462 @@
+"""The compliance site: generated pages, escaping, findings, diffs, and a real mkdocs-material build.
+
+Two sites are built once per module: a small one from specs and runs this
+module writes (two implementations, one of them run twice, with every kind
+of finding and hostile text in the docs), through the `specproof site build`
+command, and one from the committed specs and reference runs. Counts and
+outcomes are checked against the results files read here, not against
+numbers written into the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from specproof.cli import main
+from specproof.site import escape, nav
+from specproof.site.build import SiteBuildError, build_site, external_assets, generate, write_tree
+from specproof.site.load import load, read_spec
+from specproof.spec.model import Spec
+from specproof.spec.yamlio import dump_spec, iter_spec_files, load_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE = "Returns <script>window.__pwned = 1</script> | or *not* `this` {: onclick=alert(1) } [x](javascript:alert(1))"
+
+
+# -- a small input written here ----------------------------------------------------------------------
+
+def _spec(api: str, header: str, **extra) -> Spec:
+    data = {
+        "api": api, "header": f"{header}.h", "summary": extra.pop("summary", f"{api} does one thing."),
+        "dll": "Test.dll", "source": {"format": "sdk-api", "uid": f"NF:{header}.{api}", "file": f"x/{api}.md",
+                                      "digest": "sha256:0"},
+        "signature": {"returns": "STATUS", "params": [{"name": "hThing", "type": "HANDLE", "direction": "in",
+                                                       "doc": "The thing. A | pipe and <b>bold</b>."}]},
+        "returns": {"shape": "status", "codes": [
+            {"name": "S_OK", "value": 0, "success": True, "clause": "R1"},
+            {"name": "E_HANDLE", "value": 0x80070006, "clause": "R2"},
+            {"name": "E_NEVER", "value": 0x80004005, "clause": "R3"},
+        ]},
+        "clauses": [
+            {"id": "R1", "section": "returns", "text": "If the function succeeds, it returns S_OK.", "digest": "d1",
+             "kind": "normative"},
+            {"id": "R2", "section": "returns", "text": "E_HANDLE: the handle is not valid.", "digest": "d2",
+             "kind": "normative"},
+            {"id": "R3", "section": "returns", "text": HOSTILE, "digest": "d3", "kind": "normative"},
+            {"id": "M1", "section": "remarks", "text": "The caller must close the thing.", "digest": "d4",
+             "kind": "obligation"},
+        ],
+        **extra,
+    }
+    return Spec.model_validate(data)
+
+
+def _result(spec: str, case: str, outcome: str, clauses=(), observed=(), **extra) -> dict:
+    function = spec.rpartition("/")[2]
+    return {"id": f"conformance/{spec.partition('/')[0]}/test.py::test_{function}__{case}", "spec": spec,
+            "function": function, "case": case, "rule": "curated", "clauses": list(clauses),
+            "level": extra.pop("level", "conformance"), "mode": "user", "outcome": outcome,
+            "expected": extra.pop("expected", "returns S_OK"),
+            "observed": [{"function": function, "documented": doc, "name": name, "value": value, **o}
+                         for name, value, doc, *rest in observed for o in (rest[0] if rest else {},)],
+            "duration": 0.001, **extra}
+
+
+def _run(folder: Path, run_id: str, impl: str, version: str, started: str, results: list[dict]) -> None:
+    folder.mkdir(parents=True)
+    counts = Counter(r["outcome"] for r in results)
+    meta = {"run_id": run_id, "impl": impl, "adapter": impl, "started": started, "finished": started,
+            "counts": dict(counts), "implementation": {"name": impl, "version": version, "platform": "test",
+                                                       "architecture": "x86_64", "kernel_mode": False}}
+    (folder / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+    (folder / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in results), encoding="utf-8")
+
+
+def write_input(base: Path) -> tuple[Path, Path]:
+    specs = base / "specs"
+    stale_case = {"id": "close-twice", "covers": ["R2"], "stale": ["R2"], "expect": {"returns": "E_HANDLE"}}
+    for spec in (_spec("CloseThing", "things", cases=[stale_case]), _spec("OpenThing", "things"),
+                 _spec("Pipe|Name", "odd", summary=HOSTILE)):
+        folder = specs / spec.path_key[0]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{escape.slug(spec.api)}.yaml").write_text(dump_spec(spec), encoding="utf-8")
+    ok, bad = ("S_OK", "0x00000000", True), ("E_HANDLE", "0x80070006", True)
+    weird = ("E_WEIRD", "0x8000FFFF", False, {"diagnostics": ["beta: <img src=x onerror=alert(1)>"]})
+    common = [
+        _result("things/OpenThing", "success", "pass", ["R1"], [ok]),
+        _result("things/CloseThing", "success", "pass", ["R1"], [ok]),
+        _result("things/CloseThing", "close-twice", "fail", ["R2"], [ok], expected="returns E_HANDLE",
+                message="CloseThing returned S_OK; expected E_HANDLE <b>"),
+    ]
+    runs = base / "results"
+    _run(runs / "alpha-old", "alpha-old", "alpha", "1.0", "2026-01-01T10:00:00+00:00", [
+        *common,
+        _result("things/OpenThing", "bad-handle", "not-implemented", ["R2"], message="OpenThing is not exported"),
+    ])
+    _run(runs / "alpha-new", "alpha-new", "alpha", "1.1", "2026-02-01T10:00:00+00:00", [
+        *common, _result("things/OpenThing", "bad-handle", "pass", ["R2"], [bad], expected="returns E_HANDLE"),
+        _result("odd/Pipe|Name", "success", "pass", ["R1"], [ok]),
+    ])
+    _run(runs / "beta-1", "beta-1", "beta", "9.0", "2026-01-15T10:00:00+00:00", [
+        *common[:2], _result("things/CloseThing", "close-twice", "xfail", ["R2"], [ok], departure="fail"),
+        _result("things/OpenThing", "bad-handle", "undocumented", ["R2"], [weird], level="robustness",
+                diagnostics=["beta: <img src=x onerror=alert(1)>"]),
+        _result("odd/Pipe|Name", "success", "crash", ["R1"], message="faulted at 0xdeadbeef"),
+    ])
+    return specs, runs
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> dict:
+    """The small site, built with the command a user runs."""
+    base = tmp_path_factory.mktemp("small")
+    specs, runs = write_input(base)
+    docs = base / "docs"
+    docs.mkdir()
+    shutil.copy(ROOT / "site" / "index.md", docs / "index.md")
+    shutil.copy(ROOT / "site" / "about.md", docs / "about.md")
+    (docs / "notes.md").write_text("# Hand-written notes\n", encoding="utf-8")
+    out = base / "public"
+    result = CliRunner().invoke(main, [
+        "site", "build", "--specs", str(specs), "--results", str(runs), "--docs", str(docs), "--out", str(out),
+        "--config", str(ROOT / "mkdocs.yml")])
+    assert result.exit_code == 0, result.output + (result.stderr or "")
+    return {"base": base, "specs": specs, "runs": runs, "docs": docs, "out": out, "output": result.output}
+
+
+def page(site: dict, path: str) -> HTMLParser:
+    return HTMLParser((site["out"] / path).read_text(encoding="utf-8"))
+
+
+def results_of(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines() if line.strip()]
+
+
+def table_rows(tree: HTMLParser, selector: str) -> tuple[list[str], list[list[str]]]:
+    table = tree.css_first(selector)
+    assert table is not None, selector
+    head = [th.text(strip=True) for th in table.css("thead th")]
+    rows = [[td.text(separator=" ", strip=True) for td in tr.css("td")] for tr in table.css("tbody tr")]
+    return head, rows
+
+
+# -- escaping ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, must_not_contain", [
+    ("<script>alert(1)</script>", "<script"),
+    ("a | b", "|"),
+    ("*emphasis* and _under_", "*"),
+    ("{: onclick=alert(1) }", "{"),
+    ("[x](javascript:alert(1))", "["),
+    ("`code`", "`"),
+])
+def test_text_is_escaped_for_markdown(raw, must_not_contain):
+    assert must_not_contain not in escape.text(raw)
+
+
+@pytest.mark.parametrize("raw", ["- item", "+ item", "> quote", "1. first", "=== rule", "# heading"])
+def test_text_cannot_start_a_block(raw):
+    import markdown
+
+    rendered = markdown.Markdown(extensions=["tables"]).convert(escape.text(raw))
+    assert rendered.startswith("<p>") and "<li>" not in rendered and "<h1>" not in rendered
+    assert "<blockquote>" not in rendered and "<hr" not in rendered
+
+
+def test_markdown_shows_the_text_as_written():
+    import html
+
+    import markdown
+
+    rendered = markdown.Markdown(extensions=["tables"]).convert(escape.text(HOSTILE))
+    assert html.unescape(re.sub(r"</?p>", "", rendered)) == HOSTILE
+
+
+def test_passthrough_extension_only_saves_time():
+    """A generated page renders to the same HTML with and without the pass-through extension."""
+    import markdown
+
+    from specproof.site.html import table
+
+    text = "# T\n\n" + table(["a", "b"], [["<b>x</b>", "y | z"], ["1", "2"]]) + "\nAfter.\n"
+    plain = markdown.Markdown(extensions=["tables"]).convert(text)
+    fast = markdown.Markdown(extensions=["tables", "specproof.site.mdext"]).convert(text)
+    without_markers = re.sub(r"<!-- /?specproof:html -->", "", plain)
+    assert re.sub(r"\s+", "", without_markers) == re.sub(r"\s+", "", fast)
+    assert "<td><b>x</b></td>" in fast and "specproof:html" not in fast
+
+
+# -- loading ----------------------------------------------------------------------------------------------
+
+def test_fast_spec_reader_reads_what_the_model_loader_reads():
+    paths = list(iter_spec_files(ROOT / "specs"))
+    assert paths
+    for path in paths:
+        assert read_spec(path) == load_spec(path), path
+
+
+def test_fast_spec_reader_reports_errors_like_the_loader(tmp_path):
+    from specproof.spec.yamlio import SpecFileError
+
+    bad = tmp_path / "x" / "Bad.yaml"
+    bad.parent.mkdir()
+    bad.write_text("spec: 1\napi: Bad\nheader: x.h\nsource: {format: nope, file: f, digest: d}\n")
+    with pytest.raises(SpecFileError) as error:
+        read_spec(bad)
+    assert error.value.line == 4 and "source.format" in error.value.message
+
+
+def test_newest_run_of_each_implementation_is_shown(tmp_path):
+    specs, runs = write_input(tmp_path)
+    data = load(specs, sorted(runs.iterdir()))
+    assert [r.run_id for r in data.runs] == ["alpha-old", "beta-1", "alpha-new"]
+    assert {impl: run.run_id for impl, run in data.latest.items()} == {"alpha": "alpha-new", "beta": "beta-1"}
+
+
+def test_large_spec_sets_are_read_in_workers_with_the_same_result(tmp_path, monkeypatch):
+    from specproof.site import load as load_module
+
+    specs, runs = write_input(tmp_path)
+    serial = load(specs, sorted(runs.iterdir()))
+    monkeypatch.setattr(load_module, "PARALLEL_FROM", 1)
+    parallel = load(specs, sorted(runs.iterdir()))
+    assert parallel.specs == serial.specs and list(parallel.specs) == list(serial.specs)
+    assert [r.run_id for r in parallel.runs] == [r.run_id for r in serial.runs]
+
+
+# -- the generated folder ---------------------------------------------------------------------------------
+
+def test_build_keeps_hand_written_pages_and_removes_stale_generated_ones(tmp_path):
+    specs, runs = write_input(tmp_path)
+    docs = tmp_path / "docs"
+    (docs / "generated" / "api" / "gone").mkdir(parents=True)
+    (docs / "generated" / ".specproof-generated").write_text("")
+    (docs / "generated" / "api" / "gone" / "Old.md").write_text("# Old\n")
+    (docs / "mine.md").write_text("# Mine\n")
+    _, _, report = generate(specs, sorted(runs.iterdir()), docs)
+    assert not (docs / "generated" / "api" / "gone").exists()
+    assert (docs / "mine.md").read_text() == "# Mine\n"
+    assert report.removed == 1 and report.written > 5
+    _, _, again = generate(specs, sorted(runs.iterdir()), docs)
+    assert again.written == 0 and again.removed == 0, "a second build over the same input rewrites nothing"
+
+
+def test_a_generated_folder_specproof_did_not_make_is_left_alone(tmp_path):
+    (tmp_path / "generated").mkdir()
+    (tmp_path / "generated" / "precious.md").write_text("keep")
+    with pytest.raises(SiteBuildError, match="not made by specproof"):
+        write_tree(tmp_path, {"generated/x.md": "x"})
+    assert (tmp_path / "generated" / "precious.md").read_text() == "keep"
+
+
+# -- the small site, built ----------------------------------------------------------------------------------
+
+def test_build_prints_where_to_open_the_site(small):
+    assert f"open {(small['out'] / 'index.html').resolve()}" in small["output"]
+    assert (small["out"] / "notes.html").exists(), "hand-written pages are built too"
+
+
+def counts_columns(tree: HTMLParser) -> dict[str, dict[str, str]]:
+    """The home page's counts: implementation -> row label (version, ran, an outcome, total) -> cell."""
+    head, rows = table_rows(tree, "table#sp-counts")
+    return {impl: {row[0]: row[i] for row in rows} for i, impl in enumerate(head) if i}
+
+
+def test_home_counts_match_the_results(small):
+    columns = counts_columns(page(small, "index.html"))
+    newest = {"alpha": "alpha-new", "beta": "beta-1"}
+    assert sorted(columns) == sorted(newest)
+    for impl, column in columns.items():
+        counts = Counter(r["outcome"] for r in results_of(small["runs"] / newest[impl]))
+        shown = {label: int(value) for label, value in column.items()
+                 if label not in ("version", "platform", "ran", "total")}
+        assert {o: n for o, n in shown.items() if n} == dict(counts), impl
+        assert int(column["total"]) == sum(counts.values())
+    assert columns["alpha"]["version"] == "1.1" and columns["alpha"]["platform"] == "test"
+    totals_head, totals = table_rows(page(small, "index.html"), "table#sp-totals")
+    assert dict(zip(totals_head, totals[0]))["functions"] == "3"
+    assert (small["out"] / "generated" / "charts" / "alpha.svg").read_text().startswith("<svg")
+
+
+def test_function_page_shows_each_test_per_implementation(small):
+    tree = page(small, "generated/api/things/CloseThing.html")
+    head, _ = table_rows(tree, "table#sp-results")
+    assert head == ["test", "level", "covers", "expected", "alpha", "beta"]
+    row = tree.css_first("tr#t-close-twice").text(separator=" ")
+    assert "fail" in row and "xfail" in row and "S_OK 0x00000000" in row
+    assert "expected E_HANDLE <b>" in row, "messages are shown as text"
+    codes = tree.css_first("#never-observed").text()
+    assert "E_NEVER 0x80004005" in codes and "S_OK" not in codes
+    clauses = {tr.attributes["id"]: tr.text(separator=" ") for tr in tree.css("table#sp-clauses tbody tr")}
+    assert "close-twice" in clauses["c-r2"] and "stale" in clauses["c-r2"]
+    assert "caller's obligation" in clauses["c-m1"]
+    assert "not covered" in clauses["c-r3"]
+    assert tree.css_first("#history") is not None, "alpha ran twice: the page has a history"
+
+
+def test_observed_but_undocumented_codes_are_listed(small):
+    tree = page(small, "generated/api/things/OpenThing.html")
+    listed = tree.css_first("#never-documented").next.text() if tree.css_first("#never-documented").next else ""
+    assert "E_WEIRD 0x8000FFFF" in listed and "beta" in listed
+
+
+def test_doc_and_result_text_never_becomes_markup(small):
+    for path in small["out"].rglob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        assert "<script>window.__pwned" not in html, path
+        assert "<img src=x" not in html, path
+        assert "onclick=alert" not in html or "{: onclick=alert(1) }" in HTMLParser(html).text(), path
+    tree = page(small, "generated/api/odd/Pipe-Name.html")
+    assert HOSTILE in tree.css_first("article").text(separator=""), "the hostile text is shown as written"
+    assert HOSTILE in tree.css_first("tr#c-r3").text(separator=""), "pipes do not split the table"
+    index = (small["out"] / "search" / "search_index.json").read_text()
+    assert "<script>window" not in index and "&lt;script&gt;" in index
+
+
+def test_findings(small):
+    tree = page(small, "generated/findings.html")
+    text = tree.css_first("article").text(separator=" ")
+    _, disagreements = table_rows(tree, "article table")
+    assert any(row[0] == "CloseThing" and row[1] == "R2" and row[3] == "2 of 2" for row in disagreements), \
+        "both implementations depart from CloseThing's R2"
+    assert not any(row[0] == "OpenThing" and row[1] == "R2" for row in disagreements), "alpha passes it"
+    assert "E_WEIRD" in text and "0x8000FFFF" in text
+    assert "close-twice" in text, "the stale case is listed"
+
+
+def test_implementation_pages_list_every_non_passing_test_by_outcome(small):
+    tree = page(small, "generated/impl/beta.html")
+    _, rows = table_rows(tree, "article table:nth-of-type(2)")
+    assert {row[0]: int(row[1].split()[0]) for row in rows} == dict(Counter(
+        r["outcome"] for r in results_of(small["runs"] / "beta-1")))
+    for outcome in ("xfail", "undocumented", "crash"):
+        listed = page(small, f"generated/impl/beta/{outcome}.html").css_first("article").text(separator=" ")
+        tests = [r["case"] for r in results_of(small["runs"] / "beta-1") if r["outcome"] == outcome]
+        assert tests and all(case in listed for case in tests)
+    assert not (small["out"] / "generated" / "impl" / "beta" / "pass.html").exists()
+
+
+def test_diffs_show_changes_only(small):
+    tree = page(small, "generated/diff/alpha-old--alpha-new.html")
+    text = tree.css_first("article").text(separator=" ")
+    assert "bad-handle" in text and "not-implemented" in text, "the test whose outcome changed"
+    assert "Pipe|Name" in text, "a test only the new run ran"
+    assert "close-twice" not in text, "unchanged tests are left out"
+    assert (small["out"] / "generated" / "diff" / "alpha-new--beta-1.html").exists(), "implementations compared"
+
+
+def test_search_index_has_functions_codes_and_clauses(small):
+    docs = json.loads((small["out"] / "search" / "search_index.json").read_text())["docs"]
+    by_location = {d["location"]: d for d in docs}
+    page_url = "generated/api/things/CloseThing.html"
+    assert by_location[page_url]["title"] == "CloseThing"
+    assert "E_HANDLE 0x80070006" in by_location[page_url + "#return-codes"]["text"]
+    assert "If the function succeeds, it returns S_OK." in by_location[page_url + "#clauses"]["text"]
+    assert (small["out"] / "search" / "search_index.js").read_text().startswith("var __index = {")
+
+
+def _local_links(site: dict):
+    for path in site["out"].rglob("*.html"):
+        if path.name == "404.html":  # served for any missing URL, so its links are absolute
+            continue
+        tree = HTMLParser(path.read_text(encoding="utf-8"))
+        for node in tree.css("a[href]"):
+            target = node.attributes["href"] or ""
+            if target.startswith(("http:", "https:", "mailto:", "javascript:")) or not target:
+                continue
+            yield path, tree, target
+
+
+def test_every_link_in_the_site_resolves(small):
+    ids_cache: dict[Path, set[str]] = {}
+    for path, tree, target in _local_links(small):
+        file_part, _, anchor = target.partition("#")
+        resolved = (path.parent / file_part).resolve() if file_part else path
+        assert resolved.exists(), f"{path}: broken link {target}"
+        if anchor and resolved.suffix == ".html":
+            if resolved not in ids_cache:
+                ids_cache[resolved] = {n.attributes.get("id") for n in
+                                       HTMLParser(resolved.read_text(encoding="utf-8")).css("[id]")}
+            assert anchor in ids_cache[resolved], f"{path}: no #{anchor} in {resolved.name}"
+
+
+def test_site_fetches_nothing_from_the_network(small):
+    for path in small["out"].rglob("*.html"):
+        assert external_assets(path.read_text(encoding="utf-8")) == [], path
+    for path in small["out"].rglob("*.css"):
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", path.read_text(encoding="utf-8")), path
+    assert external_assets('<link rel="stylesheet" href="https://fonts.example/x.css">'), "the check can fail"
+
+
+# -- the committed specs and reference runs -----------------------------------------------------------------
+
+def test_committed_specs_and_reference_runs_build(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(ROOT / "site" / "index.md", docs / "index.md")
+    shutil.copy(ROOT / "site" / "about.md", docs / "about.md")
+    report = build_site(ROOT / "specs", (), docs, tmp_path / "public", ROOT / "mkdocs.yml",
+                        results_root=ROOT / "results")
+    references = sorted((ROOT / "results").glob("reference-*"))
+    assert references and [f.name for f in report.run_folders] == [f.name for f in references]
+    tree = HTMLParser((tmp_path / "public" / "generated" / "api" / "sspi" / "DeleteSecurityContext.html").read_text())
+    for folder in references:
+        impl = json.loads((folder / "run.json").read_text())["impl"]
+        head, _ = table_rows(tree, "table#sp-results")
+        column = head.index(impl)
+        for record in results_of(folder):
+            if record["spec"] != "sspi/DeleteSecurityContext":
+                continue
+            row = tree.css_first(f"tr#{nav.test_anchor(record['case'])}")
+            cell = row.css("td")[column].text(separator=" ")
+            assert cell.split()[0] == record["outcome"], (impl, record["case"])
+            for seen in record["observed"]:
+                assert (seen.get("value") or seen["fault"]) in cell
+
+
+def test_main_job_ends_with_the_site(tmp_path, monkeypatch):
+    """`specproof all` builds the site last and says where to open it (no adapter here: nothing runs)."""
+    for name in ("specs", "conformance"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "results", tmp_path / "results", ignore=shutil.ignore_patterns("[!r]*", "r[!e]*"))
+    (tmp_path / "site").mkdir()
+    for name in ("index.md", "about.md"):
+        shutil.copy(ROOT / "site" / name, tmp_path / "site" / name)
+    config = (ROOT / "mkdocs.yml").read_text()
+    (tmp_path / "mkdocs.yml").write_text(config)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("specproof.adapter.registry.installed", lambda: [])
+    result = CliRunner().invoke(main, ["all"])
+    assert result.exit_code == 0, result.output
+    index = (tmp_path / "public" / "index.html").resolve()
+    assert result.output.rstrip().splitlines()[-1] == f"site: open {index}"
+    assert index.exists()
+
+
+def test_nav_lists_only_the_entry_pages():
+    """A nav listing every page grows the build with the square of the page count: entry pages only."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    targets = [next(iter(item.values())) for item in config["nav"]]
+    assert set(nav.ENTRY_PAGES) <= set(targets)
+    assert all(t in nav.ENTRY_PAGES or not t.startswith(nav.GENERATED) for t in targets)
+    assert len(targets) <= 8
+    assert config["theme"]["font"] is False, "no web fonts: the site builds and reads offline"
+    assert not {"privacy", "social"} & {p if isinstance(p, str) else next(iter(p)) for p in config["plugins"]}
+
+
+def test_chart_text_is_escaped():
+    from specproof.site.charts import outcome_bars
+
+    svg = outcome_bars({"pass": 3, "fail": 1}, "impl <script>")
+    assert "<script>" not in svg and "impl &lt;script&gt;" in svg
+    assert svg.index(">pass<") < svg.index(">fail<"), "outcomes in the kit's order"
