@@ -37,7 +37,7 @@ def href(source: str, target: str) -> str:
     Links in HTML blocks are not rewritten by mkdocs, so they name the built file: with
     `use_directory_urls: false` (mkdocs.yml) page X.md becomes X.html.
     """
-    if "#" not in target:  # most links: no anchor to split off
+    if target and "#" not in target:  # most links: no anchor to split off
         return _relative(target, posixpath.dirname(source))
     target, anchor = split_anchor(target)
     return _relative(target, posixpath.dirname(source)) + anchor if target else anchor
