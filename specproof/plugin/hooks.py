@@ -226,7 +226,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> TestR
         if api is not None:
             record["_start"] = len(api.observations)
         if call.excinfo is not None:
-            _decide(state, item, report, record, "error" if outcome in ("fail", "pass") else outcome, message)
+            outcome = "error" if outcome in ("fail", "pass") else outcome
+            outcome, message = _stub_explains(api.observations if api else [], outcome, message, ("error",))
+            _decide(state, item, report, record, outcome, message)
     elif call.when == "call":
         observed = api.observations[record["_start"]:] if api else []
         record["observed"] = [o.as_record() for o in observed]
@@ -237,9 +239,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> TestR
             message = (f"{first.function} returned 0x{first.value:08X} ({first.name or 'no SDK name'}), which its docs "
                        f"do not list. Documented codes: {state.codes.describe_set(spec, first.phase)}")
             outcome = "undocumented"
-        stubbed = next((o for o in observed if o.stub), None)
-        if stubbed is not None and outcome in ("fail", "undocumented"):  # it said it is only a stub
-            outcome, message = "not-implemented", f"{stubbed.function} is a stub ({stubbed.stub})"
+        outcome, message = _stub_explains(observed, outcome, message, ("fail", "undocumented"))
         record["duration"] = round(call.duration, 6)
         _decide(state, item, report, record, outcome, message)
     else:
@@ -252,6 +252,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> TestR
         final = {k: v for k, v in record.items() if not k.startswith("_")}
         report.user_properties.append((MARK, final))
     return report
+
+
+def _stub_explains(observed: list, outcome: str, message: str, departures: tuple[str, ...]) -> tuple[str, str]:
+    """A departure (or a fixture's failed setup) after the implementation said a function it called is
+    only a stub (e.g. Wine's `fixme:...:FwpmEngineOpen0 ... stub`) is `not-implemented`, with that line."""
+    stubbed = next((o for o in observed if o.stub), None)
+    if stubbed is not None and outcome in departures:
+        return "not-implemented", f"{stubbed.function} is a stub ({stubbed.stub})"
+    return outcome, message
 
 
 def _report(item: pytest.Item, call: pytest.CallInfo, full: bool) -> TestReport:
