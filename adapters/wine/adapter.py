@@ -171,8 +171,7 @@ class WineAdapter:
     def next_test(self) -> None:
         """A test begins: replace a helper that faulted during the previous one."""
         if self._damaged:
-            self._drop()
-            self._damaged = False
+            self._drop()  # the next operation starts a fresh helper (and clears the mark)
 
     def close(self) -> None:
         """Stop the helper, kill every process of this instance's prefix, remove the copy."""
@@ -200,11 +199,9 @@ class WineAdapter:
 
     def resolve(self, module: str | None, symbol: str) -> Export | None:
         """The export's address; Wine's own DLLs are first read with pefile, so stubs are known without a call."""
-        status = None
-        if module and self.stubs.knows(module):
-            status = self.stubs.status(module, symbol)
-            if status == "missing":
-                return None
+        status = self.survey(module, symbol)
+        if status == "missing":
+            return None
         answer = self._command(f"resolve {module or '*'} {symbol}")
         if answer.text == "missing":
             return None
