@@ -170,3 +170,17 @@ def test_unknown_adapter_is_a_clear_error(tmp_path: Path):
     status, output, _ = run_pytest(tmp_path, adapter="nonesuch")
     assert status != 0
     assert "no adapter named 'nonesuch'" in output and "specproof adapters" in output
+
+
+def test_results_reader_skips_a_cut_line_and_names_a_bad_one(tmp_path):
+    from specproof.plugin.results import read_results
+
+    path = tmp_path / "results.jsonl"
+    path.write_bytes(b'{"id": "a"}\n\n{"id": "b", "n": [1, 2]}\n{"id": "c", "cut sh')
+    assert [r["id"] for r in read_results(path)] == ["a", "b"], "a last line cut short by a kill is skipped"
+    path.write_bytes(b'{"id": "a"}\n{"id": "b"} {"id": "x"}\n{"id": "c"}\n')
+    with pytest.raises(ValueError, match=r"results.jsonl:2: not a JSON line"):
+        list(read_results(path))
+    path.write_bytes(b'{"id": "a"}\n1, 2\n')
+    with pytest.raises(ValueError, match=r"results.jsonl:2: not a JSON line"):
+        list(read_results(path))

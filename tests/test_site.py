@@ -22,7 +22,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from specproof.cli import main
 from specproof.site import escape, nav
-from specproof.site.build import SiteBuildError, build_site, external_assets, generate, write_tree
+from specproof.site.build import SiteBuildError, build_site, external_assets, generate, run_mkdocs, write_tree
 from specproof.site.load import load, read_spec
 from specproof.spec.model import Spec
 from specproof.spec.yamlio import dump_spec, iter_spec_files, load_spec
@@ -194,6 +194,19 @@ def test_passthrough_extension_only_saves_time():
     assert "<td><b>x</b></td>" in fast and "specproof:html" not in fast
 
 
+def test_passthrough_normalizes_only_the_text_around_blocks():
+    """The blocks are set aside before Python-Markdown's whitespace normalizing, which still does the rest."""
+    import markdown
+
+    from specproof.site.html import h, table
+
+    text = "# T\n\n\tindented code\r\n\n" + table(["a"], [[h("x\x02wzxhzdk:0\x03y\x1b")]]) + "\nAfter.\n"
+    fast = markdown.Markdown(extensions=["specproof.site.mdext"]).convert(text)
+    assert "<pre><code>indented code\n</code></pre>" in fast, "tabs and CR around blocks are normalized"
+    assert "<td>x\u2402wzxhzdk:0\u2403y\u241b</td>" in fast, "control characters show as symbols"
+    assert "\x02" not in fast and "\x03" not in fast and fast.endswith("<p>After.</p>")
+
+
 # -- loading ----------------------------------------------------------------------------------------------
 
 def test_fast_spec_reader_reads_what_the_model_loader_reads():
@@ -241,12 +254,28 @@ def test_build_keeps_hand_written_pages_and_removes_stale_generated_ones(tmp_pat
     (docs / "generated" / ".specproof-generated").write_text("")
     (docs / "generated" / "api" / "gone" / "Old.md").write_text("# Old\n")
     (docs / "mine.md").write_text("# Mine\n")
-    _, _, report = generate(specs, sorted(runs.iterdir()), docs)
+    _, report = generate(specs, sorted(runs.iterdir()), docs)
     assert not (docs / "generated" / "api" / "gone").exists()
     assert (docs / "mine.md").read_text() == "# Mine\n"
     assert report.removed == 1 and report.written > 5
-    _, _, again = generate(specs, sorted(runs.iterdir()), docs)
+    _, again = generate(specs, sorted(runs.iterdir()), docs)
     assert again.written == 0 and again.removed == 0, "a second build over the same input rewrites nothing"
+
+
+def test_function_pages_made_in_two_processes_are_the_ones_one_makes(tmp_path, monkeypatch):
+    from specproof.plugin.results import specs_digest
+    from specproof.site import build
+    from specproof.site.pages import site_pages
+
+    specs, runs = write_input(tmp_path)
+    expected = site_pages(load(specs, sorted(runs.iterdir())), specs_digest(specs)) | build.assets()
+    monkeypatch.setattr(build, "PARALLEL_PAGES_FROM", 1)
+    docs = tmp_path / "docs"
+    _, report = generate(specs, sorted(runs.iterdir()), docs)
+    written = {p.relative_to(docs).as_posix(): p.read_text(encoding="utf-8")
+               for p in (docs / "generated").rglob("*") if p.is_file() and p.name != build.MARKER}
+    assert written == expected
+    assert report.forked > 0 and report.written == len(expected)
 
 
 def test_a_generated_folder_specproof_did_not_make_is_left_alone(tmp_path):
@@ -439,6 +468,54 @@ def test_main_job_ends_with_the_site(tmp_path, monkeypatch):
     index = (tmp_path / "public" / "index.html").resolve()
     assert result.output.rstrip().splitlines()[-1] == f"site: open {index}"
     assert index.exists()
+
+
+def test_plain_mkdocs_build_makes_the_same_site(small, tmp_path):
+    """The kit's mkdocs plugin is installed as an entry point, so `mkdocs build` (and `serve`) of the
+    generated docs gives the home page's overview and the function pages' search entries too."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    config["docs_dir"] = str(small["docs"])
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config))
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(tmp_path / "mkdocs.yml"),
+                           "-d", str(tmp_path / "public")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    again = {"out": tmp_path / "public"}
+    assert counts_columns(page(again, "index.html")) == counts_columns(page(small, "index.html"))
+    ours, theirs = (json.loads((site["out"] / "search" / "search_index.json").read_text())["docs"]
+                    for site in (small, again))
+    assert ours == theirs
+
+
+def test_generated_pages_are_left_out_of_the_search_parse(small):
+    docs = json.loads((small["out"] / "search" / "search_index.json").read_text())["docs"]
+    generated = {d["location"].partition("#")[0] for d in docs if d["location"].startswith(nav.GENERATED)}
+    functions = {nav.function_page(f"{p.parent.name}/{p.stem}")[:-3] + ".html"
+                 for p in iter_spec_files(small["specs"])}
+    assert generated == functions, "only the function pages, with the entries written from the specs"
+    assert any(d["location"] == "index.html" for d in docs), "hand-written pages are parsed as usual"
+
+
+def test_a_configuration_without_the_plugin_is_refused(small, tmp_path):
+    text = (ROOT / "mkdocs.yml").read_text()
+    (tmp_path / "mkdocs.yml").write_text(re.sub(r"(?m)^  - specproof\b.*\n", "", text))
+    with pytest.raises(SiteBuildError, match="`specproof` plugin is not in its `plugins` list"):
+        run_mkdocs(tmp_path / "mkdocs.yml", small["docs"], tmp_path / "public")
+
+
+def test_only_generated_files_can_be_included(small, tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(small["docs"], docs)
+    (docs / "index.md").write_text("# Home\n\n<!-- specproof:include ../secrets.md -->\n")
+    with pytest.raises(SiteBuildError, match=r"index.md: `specproof:include ../secrets.md` names a file outside"):
+        run_mkdocs(ROOT / "mkdocs.yml", docs, tmp_path / "public")
+    (docs / "index.md").write_text("# Home\n\n<!-- specproof:include generated/_nothing.md -->\n")
+    with pytest.raises(SiteBuildError, match=r"cannot include generated/_nothing.md .*run `specproof site build`"):
+        run_mkdocs(ROOT / "mkdocs.yml", docs, tmp_path / "public")
 
 
 def test_nav_lists_only_the_entry_pages():

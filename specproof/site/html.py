@@ -22,13 +22,16 @@ from .mdext import END, START
 from .nav import split_anchor
 
 
-_SPECIAL = re.compile(r"[&<>\"']")
+_SPECIAL = re.compile(r"[&<>\"'\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls but tab, newline and carriage return, and DEL, as the Unicode symbols for them (U+2400...):
+# invalid in HTML, and STX and ETX are how Python-Markdown marks its placeholders.
+_CONTROLS = {c: 0x2400 + c for c in (*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20))} | {0x7f: 0x2421}
 
 
 def h(value: object) -> str:
-    """Text as HTML: `&`, `<`, `>` and quotes escaped."""
+    """Text as HTML: `&`, `<`, `>` and quotes escaped, control characters shown as their symbols."""
     text = value if type(value) is str else str(value)
-    return html.escape(text, quote=True) if _SPECIAL.search(text) else text
+    return html.escape(text.translate(_CONTROLS), quote=True) if _SPECIAL.search(text) else text
 
 
 def href(source: str, target: str) -> str:

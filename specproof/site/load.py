@@ -340,8 +340,8 @@ def load(specs_root: Path, run_folders: Iterable[Path]) -> SiteData:
     """Specs and runs, with the newest run of each implementation picked out.
 
     Reading YAML is most of the cost of a large spec set, so from PARALLEL_FROM files on it is read by
-    two worker processes (which send back plain data) while this process reads the runs; validation, and
-    any error, happen here in the files' order.
+    two worker processes (which send back plain data) while this process reads the runs and validates
+    what they sent so far; validation, and any error, happen here in the files' order.
     """
     paths = _spec_files(specs_root)
     folders = list(run_folders)
@@ -350,10 +350,12 @@ def load(specs_root: Path, run_folders: Iterable[Path]) -> SiteData:
 
         size = -(-len(paths) // 8)
         with ProcessPoolExecutor(max_workers=2) as pool:
-            parts = [pool.submit(_read_chunk, paths[i:i + size]) for i in range(0, len(paths), size)]
+            parts = [(paths[i:i + size], pool.submit(_read_chunk, paths[i:i + size]))
+                     for i in range(0, len(paths), size)]
             loaded = [load_run(folder) for folder in folders]
-            datas = [data for part in parts for data in part.result()]
-        specs = _specs_from(paths, datas)
+            specs: dict[str, Spec] = {}
+            for chunk, part in parts:  # validated as each part arrives, while the workers read the next
+                specs.update(_specs_from(chunk, part.result()))
     else:
         specs = _specs_from(paths, (_read_data(path) for path in paths))
         loaded = [load_run(folder) for folder in folders]

@@ -25,31 +25,47 @@ END = "<!-- /specproof:html -->"
 
 
 class _PassThrough(Preprocessor):
+    """Sets the marked blocks aside; the text around them gets Python-Markdown's whitespace normalizing.
+
+    It takes the place of Python-Markdown's `normalize_whitespace` (the first preprocessor), so no
+    preprocessor scans the blocks: the page's text is then a few lines around placeholders. The blocks
+    themselves need no normalizing (`html.h` shows control characters, STX and ETX among them, as
+    symbols); normalizing the whole page would strip the placeholders' STX and ETX.
+    """
+
+    def __init__(self, md: Markdown, normalize: Preprocessor) -> None:
+        super().__init__(md)
+        self.normalize = normalize
+
     def run(self, lines: list[str]) -> list[str]:
         if START not in lines:
-            return lines
+            return self.normalize.run(lines)
         out: list[str] = []
+        text: list[str] = []
         block: list[str] | None = None
         for line in lines:
             if block is None:
                 if line == START:
                     block = []
                 else:
-                    out.append(line)
+                    text.append(line)
             elif line == END:
+                out.extend(self.normalize.run(text))
                 out.extend(("", self.md.htmlStash.store("\n".join(block)), ""))
-                block = None
+                text, block = [], None
             else:
                 block.append(line)
         if block is not None:  # no end marker: leave the text to Python-Markdown as it was
-            out.extend((START, *block))
+            text.extend((START, *block))
+        out.extend(self.normalize.run(text))
         return out
 
 
 class GeneratedHtml(Extension):
     def extendMarkdown(self, md: Markdown) -> None:
-        # before html_block (20), after normalize_whitespace (30)
-        md.preprocessors.register(_PassThrough(md), "specproof_html", 25)
+        normalize = md.preprocessors["normalize_whitespace"]
+        md.preprocessors.deregister("normalize_whitespace")
+        md.preprocessors.register(_PassThrough(md, normalize), "normalize_whitespace", 30)
 
 
 def makeExtension(**kwargs: object) -> GeneratedHtml:  # noqa: N802 (Python-Markdown's name)

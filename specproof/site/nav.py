@@ -20,8 +20,9 @@ import posixpath
 from .escape import slug
 
 GENERATED = "generated"
-HOME = "index.md"  # hand-written; it includes HOME_SNIPPET
+HOME = "index.md"  # hand-written; it includes HOME_SNIPPET (see mkdocs_plugin.py)
 HOME_SNIPPET = f"{GENERATED}/_home.md"  # not a page of its own (excluded in mkdocs.yml)
+SEARCH_ENTRIES = f"{GENERATED}/_search.json"  # the function pages' search entries (see search.py)
 HEADERS = f"{GENERATED}/headers.md"
 FINDINGS = f"{GENERATED}/findings.md"
 IMPLEMENTATIONS = f"{GENERATED}/implementations.md"

@@ -4,13 +4,14 @@ Each writer returns a page's markdown: headings, paragraphs and lists in
 markdown (text through `escape`), tables and other structures as HTML
 blocks (text through `html.h`); see `html` for why tables are HTML.
 `site_pages` collects every page by its path under the docs folder, with
-the search entries of the function pages (see `search`).
+the search entries of the function pages (see `search`); `build.generate`
+uses its parts to make the function pages in two processes.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 from markdown.extensions.toc import slugify
@@ -25,7 +26,7 @@ from .escape import link, text
 from .findings import Findings, Observation, api_index, findings, observations
 from .html import a, badge, block, crumbs, cut, h, lines, para, table
 from .load import Observed, Run, SiteData, TestResult
-from .search import function_entries
+from .search import entries_file, function_entries
 
 _DIAGNOSTICS = 400  # characters of a test's message or diagnostics shown in a results cell
 
@@ -89,10 +90,6 @@ def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-#: Front matter of every generated page but the function pages (which search.SpecEntries handles):
-#: material's search would index their tables' text run together, and the function pages' entries,
-#: made from the specs, already hold every function, code and clause.
-_NOT_SEARCHED = "---\nsearch:\n  exclude: true\n---\n\n"
 
 
 @dataclass
@@ -188,7 +185,7 @@ def _impl_summary(results: Iterable[TestResult]) -> str:
 
 def headers_page(ctx: Context, by_header: dict[str, list[str]]) -> str:
     source = nav.HEADERS
-    out = [_NOT_SEARCHED, crumbs(source, nav.HOME, ("Headers", None)), "\n# Headers\n\n",
+    out = [crumbs(source, nav.HOME, ("Headers", None)), "\n# Headers\n\n",
            f"{plural(len(by_header), 'header')}, {plural(len(ctx.data.specs), 'function')}; "
            "results from each implementation's newest run.\n\n"]
     rows = []
@@ -207,7 +204,7 @@ def headers_page(ctx: Context, by_header: dict[str, list[str]]) -> str:
 def header_page(ctx: Context, stem: str, keys: list[str]) -> str:
     source = nav.header_index(stem)
     header = ctx.data.specs[keys[0]].header
-    out = [_NOT_SEARCHED, crumbs(source, nav.HOME, ("Headers", nav.HEADERS), (header, None)),
+    out = [crumbs(source, nav.HOME, ("Headers", nav.HEADERS), (header, None)),
            f"\n# {text(header)}\n\n"]
     rows = []
     for key in keys:
@@ -407,7 +404,6 @@ def function_page(ctx: Context, key: str, spec: Spec) -> str:
         if cases:
             rows = [[h(case), *[badge(p[case].outcome) if case in p else "—" for p in per_run]] for case in cases]
             body.append(table(["test", *[run.title for run in runs]], rows, name="sp-history", bare=True))
-    # no front matter: search.SpecEntries leaves the page out of the search plugin's parse
     return trail + f"\n# {text(spec.api)}\n\n" + block("\n".join(body))
 
 
@@ -416,7 +412,7 @@ def function_page(ctx: Context, key: str, spec: Spec) -> str:
 def findings_page(ctx: Context) -> str:
     source = nav.FINDINGS
     f = ctx.findings
-    out = [_NOT_SEARCHED, crumbs(source, nav.HOME, ("Findings", None)), "\n# Findings\n\n",
+    out = [crumbs(source, nav.HOME, ("Findings", None)), "\n# Findings\n\n",
            "Where the docs look wrong or incomplete, judged from the newest run of each implementation "
            f"({', '.join(text(i) for i in ctx.data.impls) or 'none'}).\n\n"]
 
@@ -485,7 +481,7 @@ def findings_page(ctx: Context) -> str:
 
 def implementations_page(ctx: Context) -> str:
     source = nav.IMPLEMENTATIONS
-    out = [_NOT_SEARCHED, crumbs(source, nav.HOME, ("Implementations", None)),
+    out = [crumbs(source, nav.HOME, ("Implementations", None)),
            "\n# Implementations\n\n"]
     if not ctx.runs:
         return "".join(out) + "No runs were given.\n"
@@ -511,8 +507,7 @@ def impl_page(ctx: Context, run: Run, specs_digest: str | None) -> str:
     impl_slug = ctx.impl_slugs[run.impl]
     source = nav.impl_page(impl_slug)
     info = run.info
-    out = [_NOT_SEARCHED,
-           crumbs(source, nav.HOME, ("Implementations", nav.IMPLEMENTATIONS), (run.impl, None)),
+    out = [crumbs(source, nav.HOME, ("Implementations", nav.IMPLEMENTATIONS), (run.impl, None)),
            f"\n# {text(run.impl)}\n\n"]
     facts = [("name", info.get("name")), ("version", info.get("version")), ("platform", info.get("platform")),
              ("architecture", info.get("architecture")),
@@ -547,8 +542,7 @@ def impl_page(ctx: Context, run: Run, specs_digest: str | None) -> str:
 def impl_outcome_page(ctx: Context, run: Run, outcome: str, results: list[TestResult]) -> str:
     impl_slug = ctx.impl_slugs[run.impl]
     source = nav.impl_outcome_page(impl_slug, outcome)
-    out = [_NOT_SEARCHED,
-           crumbs(source, nav.HOME, ("Implementations", nav.IMPLEMENTATIONS), (run.impl, nav.impl_page(impl_slug)),
+    out = [crumbs(source, nav.HOME, ("Implementations", nav.IMPLEMENTATIONS), (run.impl, nav.impl_page(impl_slug)),
                       (outcome, None)),
            f"\n# {text(run.impl)}: {text(outcome)}\n\n{plural(len(results), 'test')} of {text(run.title)}.\n\n"]
     by_header: dict[str, list[TestResult]] = {}
@@ -567,7 +561,7 @@ def impl_outcome_page(ctx: Context, run: Run, outcome: str, results: list[TestRe
 
 def runs_page(ctx: Context, specs_digest: str | None) -> str:
     source = nav.RUNS
-    out = [_NOT_SEARCHED, crumbs(source, nav.HOME, ("Runs", None)), "\n# Runs\n\n"]
+    out = [crumbs(source, nav.HOME, ("Runs", None)), "\n# Runs\n\n"]
     if not ctx.data.runs:
         return "".join(out) + "No runs were given.\n"
     rows = []
@@ -597,7 +591,7 @@ def runs_page(ctx: Context, specs_digest: str | None) -> str:
 def diff_page(ctx: Context, d: Diff) -> str:
     source = ctx.diff_path(d)
     title = f"{d.a.title} → {d.b.title}"
-    out = [_NOT_SEARCHED, crumbs(source, nav.HOME, ("Runs", nav.RUNS), (title, None)),
+    out = [crumbs(source, nav.HOME, ("Runs", nav.RUNS), (title, None)),
            f"\n# {text(d.a.impl)} → {text(d.b.impl)}\n\n",
            f"Runs {text(d.a.run_id)} ({text(short_time(d.a.started))}) and {text(d.b.run_id)} "
            f"({text(short_time(d.b.started))}), changes only: a different outcome, a different observed value, "
@@ -622,43 +616,65 @@ def diff_page(ctx: Context, d: Diff) -> str:
 
 # -- all of them -----------------------------------------------------------------------------------------
 
-@dataclass
-class SitePages:
-    files: dict[str, str] = field(default_factory=dict)  # path under the docs folder -> text
-    search: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # function page -> search entries
-
-
-def site_pages(data: SiteData, specs_digest: str | None = None) -> SitePages:
-    """Every generated file (markdown pages and SVG charts) by its path under the docs folder."""
+def context(data: SiteData) -> Context:
+    """What the writers share, computed once: observations, findings, diffs, history."""
     seen = observations(data, api_index(data.specs))
     ctx = Context(data, nav.unique_slugs(data.impls), nav.unique_slugs([r.run_id for r in data.runs]), seen,
                   findings(data, seen), diffs(data), history_runs(data))
-    site = SitePages()
-    pages = site.files
-    pages[nav.HOME_SNIPPET] = home_snippet(ctx)
-    pages[nav.FINDINGS] = findings_page(ctx)
-    pages[nav.IMPLEMENTATIONS] = implementations_page(ctx)
-    pages[nav.RUNS] = runs_page(ctx, specs_digest)
-    by_header: dict[str, list[str]] = {}
+    for run in data.runs:  # fill the cache here, before any worker is forked, so no process redoes it
+        data.results_by_spec(run)
+    return ctx
+
+
+def by_header(data: SiteData) -> dict[str, list[str]]:
+    """Spec keys grouped by header, in the order the pages list them."""
+    grouped: dict[str, list[str]] = {}
     for key in sorted(data.specs, key=lambda k: (k.partition("/")[0], k.partition("/")[2].lower())):
-        by_header.setdefault(key.partition("/")[0], []).append(key)
-    pages[nav.HEADERS] = headers_page(ctx, by_header)
-    for stem, keys in by_header.items():
+        grouped.setdefault(key.partition("/")[0], []).append(key)
+    return grouped
+
+
+def function_files(ctx: Context, keys: Iterable[str]) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The pages of these functions by path, and their search entries in the same order."""
+    files: dict[str, str] = {}
+    entries: list[dict[str, str]] = []
+    for key in keys:
+        spec = ctx.data.specs[key]
+        path = nav.function_page(key)
+        files[path] = function_page(ctx, key, spec)
+        entries.extend(function_entries(spec, path))
+    return files, entries
+
+
+def other_files(ctx: Context, grouped: dict[str, list[str]], specs_digest: str | None) -> dict[str, str]:
+    """Every generated file but the function pages and the search entries (home, indexes, findings, charts...)."""
+    pages = {nav.HOME_SNIPPET: home_snippet(ctx), nav.FINDINGS: findings_page(ctx),
+             nav.IMPLEMENTATIONS: implementations_page(ctx), nav.RUNS: runs_page(ctx, specs_digest),
+             nav.HEADERS: headers_page(ctx, grouped)}
+    for stem, keys in grouped.items():
         pages[nav.header_index(stem)] = header_page(ctx, stem, keys)
-        for key in keys:
-            spec = data.specs[key]
-            pages[nav.function_page(key)] = function_page(ctx, key, spec)
-            site.search[nav.function_page(key)] = function_entries(spec, nav.function_page(key))
     for run in ctx.runs:
         impl_slug = ctx.impl_slugs[run.impl]
         pages[nav.impl_page(impl_slug)] = impl_page(ctx, run, specs_digest)
         pages[nav.chart(impl_slug)] = outcome_bars(run.counts, f"{run.impl} {run.version}".strip())
-        grouped: dict[str, list[TestResult]] = {}
+        outcomes: dict[str, list[TestResult]] = {}
         for result in run.results:
             if result.outcome != "pass":
-                grouped.setdefault(result.outcome, []).append(result)
-        for outcome, results in grouped.items():
+                outcomes.setdefault(result.outcome, []).append(result)
+        for outcome, results in outcomes.items():
             pages[nav.impl_outcome_page(impl_slug, outcome)] = impl_outcome_page(ctx, run, outcome, results)
     for d in ctx.diffs:
         pages[ctx.diff_path(d)] = diff_page(ctx, d)
-    return site
+    return pages
+
+
+def site_pages(data: SiteData, specs_digest: str | None = None) -> dict[str, str]:
+    """Every generated file (markdown pages, SVG charts, the search entries) by its path under the docs
+    folder, made in this process (build.generate splits the function pages between two)."""
+    ctx = context(data)
+    grouped = by_header(data)
+    files = other_files(ctx, grouped, specs_digest)
+    pages, entries = function_files(ctx, (key for keys in grouped.values() for key in keys))
+    files.update(pages)
+    files[nav.SEARCH_ENTRIES] = entries_file(entries)
+    return files

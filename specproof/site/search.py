@@ -9,13 +9,11 @@ the plugin's parse (`search: exclude` in their front matter) and their
 entries, in the plugin's own format, are written from the spec, which
 already holds the text a reader searches for: the function's name and
 summary, its return codes with their values, its clauses and its
-parameters. `SpecEntries`, a plugin `specproof site build` adds to the
-mkdocs configuration it builds with, marks the pages excluded (in their
+parameters. They are written to `generated/_search.json`; the kit's
+mkdocs plugin (mkdocs_plugin.py) marks the pages excluded (in their
 metadata, so the pages need no front matter, which mkdocs would parse with
-pure-Python YAML) and appends their entries to the index before the
-offline plugin copies it for file:// use. Built with plain `mkdocs build`,
-the pages are indexed by the plugin's parse instead: slower, same search.
-Text is HTML-escaped: material shows an entry's text as HTML.
+pure-Python YAML) and appends the entries to the index. Text is
+HTML-escaped: material shows an entry's text as HTML.
 """
 
 from __future__ import annotations
@@ -23,13 +21,12 @@ from __future__ import annotations
 import json
 from html import escape
 from pathlib import Path
-from typing import Any
-
-from mkdocs.plugins import BasePlugin, event_priority
 
 from ..spec.model import Spec
+from . import nav
 from .html import href
 from .codes import code_label, code_value
+from .load import SiteInputError
 
 
 def function_entries(spec: Spec, page: str) -> list[dict[str, str]]:
@@ -53,21 +50,20 @@ def function_entries(spec: Spec, page: str) -> list[dict[str, str]]:
     return entries
 
 
-class SpecEntries(BasePlugin):
-    """Search entries from the specs for the function pages; see the module's docstring."""
+def entries_file(entries: list[dict[str, str]]) -> str:
+    """The text of `generated/_search.json`: every function page's entries, in page order."""
+    return json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
 
-    def __init__(self, entries: dict[str, list[dict[str, str]]]) -> None:
-        super().__init__()
-        self.entries = entries  # page's source path (docs-relative, .md) -> its entries
 
-    def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Any) -> str:
-        if page.file.src_uri in self.entries:
-            page.meta["search"] = {"exclude": True}
-        return markdown
-
-    @event_priority(-50)  # after material's search wrote the index (0), before offline copies it (-100)
-    def on_post_build(self, *, config: Any) -> None:
-        add_entries(Path(config.site_dir), [e for entries in self.entries.values() for e in entries])
+def read_entries(docs: Path) -> list[dict[str, str]]:
+    """The entries `specproof site build` wrote into the docs folder (none before a build)."""
+    path = docs / nav.SEARCH_ENTRIES
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except ValueError as error:
+        raise SiteInputError(f"{path}: not JSON ({error}); run `specproof site build` to write it anew") from error
 
 
 def add_entries(site_dir: Path, entries: list[dict[str, str]]) -> int:
