@@ -14,6 +14,13 @@ serve` build the same site from what `specproof site build` generated:
   and the function pages' entries, written from the specs into
   `generated/_search.json` (see search.py for why), are added to the index
   before the offline plugin copies it for file:// use.
+- The nav: material renders the whole nav into every page through a
+  template macro an entry, which cost about 0.3 ms a page for the six
+  entry pages; ten thousand function pages are outside the nav, so for
+  them the entries are written by a simpler template
+  (templates/overrides/partials/nav.html), the same HTML (the tests compare
+  it with material's). Any nav it does not cover goes to material's
+  template; `compact_nav: false` turns it off.
 """
 
 from __future__ import annotations
@@ -22,6 +29,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 
@@ -30,9 +40,14 @@ from .load import SiteInputError
 from .search import add_entries, read_entries
 
 _INCLUDE = re.compile(r"^<!-- specproof:include (\S+) -->[ \t]*$", re.M)
+_OVERRIDES = Path(__file__).parent / "templates" / "overrides"
 
 
-class SitePlugin(BasePlugin):
+class SiteConfig(Config):
+    compact_nav = config_options.Type(bool, default=True)
+
+
+class SitePlugin(BasePlugin[SiteConfig]):
     """See the module's docstring."""
 
     def __init__(self) -> None:
@@ -61,6 +76,12 @@ class SitePlugin(BasePlugin):
         except OSError as error:
             raise PluginError(f"{source}: cannot include {target} ({error.strerror}); "
                               "run `specproof site build` to generate it") from error
+
+    def on_env(self, env: Environment, *, config: Any, files: Any) -> Environment:
+        if self.config.compact_nav:  # ours first; material's own, also as material/<name> for the fallback
+            env.loader = ChoiceLoader([FileSystemLoader(str(_OVERRIDES)), PrefixLoader({"material": env.loader}),
+                                       env.loader])
+        return env
 
     @event_priority(-50)  # after material's search wrote the index (0), before offline copies it (-100)
     def on_post_build(self, *, config: Any) -> None:

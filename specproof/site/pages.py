@@ -64,11 +64,19 @@ def diagnostics_html(result: TestResult) -> str:
     return f'<div class="sp-diag">{"<br>".join(parts)}</div>' if parts else ""
 
 
-def result_cell(result: TestResult | None) -> str:
+def result_cell(result: TestResult | None, diagnostics: bool = True) -> str:
+    """A test's outcome, what it observed and (unless shown elsewhere) its message and diagnostics."""
     if result is None:
         return "not run"
     seen = observed_html(result)
-    return badge(result.outcome) + (f"<br>{seen}" if seen else "") + diagnostics_html(result)
+    return badge(result.outcome) + (f"<br>{seen}" if seen else "") + (diagnostics_html(result) if diagnostics else "")
+
+
+def shared_diagnostics(results: list[TestResult]) -> str:
+    """The message and diagnostics every one of these tests had, when there are several and they are the same
+    (a function an implementation does not export says so in each test): shown once, not in every row."""
+    texts = {diagnostics_html(r) for r in results}
+    return texts.pop() if len(texts) == 1 and len(results) > 1 else ""
 
 
 def short_time(stamp: str) -> str:
@@ -302,15 +310,17 @@ def function_page(ctx: Context, key: str, spec: Spec) -> str:
     elif not cases:
         body.append("<p>No implementation ran a test of this function.</p>")
     else:
+        shared = {run.impl: shared_diagnostics(list(results[run.impl].values())) for run in ctx.runs}
         body.append("<ul>" + "".join(
-            f"<li>{h(run.impl)}: {h(counts_line(Counter(r.outcome for r in results[run.impl].values())))}</li>"
+            f"<li>{h(run.impl)}: {h(counts_line(Counter(r.outcome for r in results[run.impl].values())))}"
+            + (f", every test saying:{shared[run.impl]}" if shared[run.impl] else "") + "</li>"
             for run in ctx.runs) + "</ul>")
         rows = []
         for case in cases:
             covers = " ".join(a(source, f"#{nav.clause_anchor(c)}", c) if spec.clause(c) else h(c)
                               for c in first[case].clauses)
             rows.append([h(case), h(first[case].level), covers or "—", h(cut(first[case].expected, 200)),
-                         *[result_cell(results[run.impl].get(case)) for run in ctx.runs]])
+                         *[result_cell(results[run.impl].get(case), not shared[run.impl]) for run in ctx.runs]])
         body.append(table(["test", "level", "covers", "expected", *[run.impl for run in ctx.runs]], rows,
                           ids=[nav.test_anchor(c) for c in cases], name="sp-results", bare=True))
 
