@@ -22,7 +22,8 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from specproof.cli import main
 from specproof.site import escape, nav
-from specproof.site.build import SiteBuildError, build_site, external_assets, generate, run_mkdocs, write_tree
+from specproof.site.build import SiteBuildError, build_site, external_assets, run_mkdocs
+from specproof.site.generate import generate, write_tree
 from specproof.site.load import load, read_spec
 from specproof.spec.model import Spec
 from specproof.spec.yamlio import dump_spec, iter_spec_files, load_spec
@@ -266,16 +267,16 @@ def test_build_keeps_hand_written_pages_and_removes_stale_generated_ones(tmp_pat
 
 def test_function_pages_made_in_two_processes_are_the_ones_one_makes(tmp_path, monkeypatch):
     from specproof.plugin.results import specs_digest
-    from specproof.site import build
+    import specproof.site.generate as generation
     from specproof.site.pages import site_pages
 
     specs, runs = write_input(tmp_path)
-    expected = site_pages(load(specs, sorted(runs.iterdir())), specs_digest(specs)) | build.assets()
-    monkeypatch.setattr(build, "PARALLEL_PAGES_FROM", 1)
+    expected = site_pages(load(specs, sorted(runs.iterdir())), specs_digest(specs)) | generation.assets()
+    monkeypatch.setattr(generation, "PARALLEL_PAGES_FROM", 1)
     docs = tmp_path / "docs"
     _, report = generate(specs, sorted(runs.iterdir()), docs)
     written = {p.relative_to(docs).as_posix(): p.read_text(encoding="utf-8")
-               for p in (docs / "generated").rglob("*") if p.is_file() and p.name != build.MARKER}
+               for p in (docs / "generated").rglob("*") if p.is_file() and p.name != generation.MARKER}
     assert written == expected
     assert report.forked > 0 and report.written == len(expected)
 

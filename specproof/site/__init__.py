@@ -4,8 +4,9 @@
 the pages say about the docs and between runs; `pages` writes the markdown
 (with `escape` and `html` keeping doc and result text text), `charts` the
 SVG charts, `nav` where everything lives; `search` indexes the function
-pages from their specs; `build` writes `site/generated/` and runs mkdocs;
-`mkdocs_plugin` is the kit's mkdocs plugin (includes, search entries).
+pages from their specs; `generate` writes `site/generated/`, `build` runs
+mkdocs; `mkdocs_plugin` is the kit's mkdocs plugin (includes, search
+entries, the nav's plain entries).
 """
 
 from .build import BuildReport, SiteBuildError, build_site, serve
