@@ -5,7 +5,7 @@ Its plugin indexes a page by parsing the page's HTML with html.parser,
 which cost 5 to 8 ms a function page, more than mkdocs-material spends
 building a plain page; at ten thousand functions that alone broke the
 build-time goal (`benchmarks/site`). So function pages are left out of
-the plugin's parse (`search: exclude` in their front matter) and their
+the plugin's parse (`search: exclude` in their metadata) and their
 entries, in the plugin's own format, are written from the spec, which
 already holds the text a reader searches for: the function's name and
 summary, its return codes with their values, its clauses and its
