@@ -23,7 +23,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from specproof.cli import main
 from specproof.site import escape, nav
 from specproof.site.build import SiteBuildError, build_site, external_assets, run_mkdocs
-from specproof.site.generate import generate, write_tree
+from specproof.site.generate import generate
 from specproof.site.load import load, read_spec
 from specproof.spec.model import Spec
 from specproof.spec.yamlio import dump_spec, iter_spec_files, load_spec
@@ -266,27 +266,29 @@ def test_build_keeps_hand_written_pages_and_removes_stale_generated_ones(tmp_pat
 
 
 def test_function_pages_made_in_two_processes_are_the_ones_one_makes(tmp_path, monkeypatch):
-    from specproof.plugin.results import specs_digest
     import specproof.site.generate as generation
-    from specproof.site.pages import site_pages
+
+    def written(docs: Path) -> dict[str, str]:
+        return {p.relative_to(docs).as_posix(): p.read_text(encoding="utf-8")
+                for p in (docs / "generated").rglob("*") if p.is_file() and p.name != generation.MARKER}
 
     specs, runs = write_input(tmp_path)
-    expected = site_pages(load(specs, sorted(runs.iterdir())), specs_digest(specs)) | generation.assets()
+    monkeypatch.setattr(generation, "PARALLEL_PAGES_FROM", 10**9)
+    _, one = generate(specs, sorted(runs.iterdir()), tmp_path / "one")
     monkeypatch.setattr(generation, "PARALLEL_PAGES_FROM", 1)
-    docs = tmp_path / "docs"
-    _, report = generate(specs, sorted(runs.iterdir()), docs)
-    written = {p.relative_to(docs).as_posix(): p.read_text(encoding="utf-8")
-               for p in (docs / "generated").rglob("*") if p.is_file() and p.name != generation.MARKER}
-    assert written == expected
-    assert report.forked > 0 and report.written == len(expected)
+    _, two = generate(specs, sorted(runs.iterdir()), tmp_path / "two")
+    assert written(tmp_path / "two") == written(tmp_path / "one")
+    assert one.forked == 0 and two.forked > 0 and two.written == one.written
 
 
 def test_a_generated_folder_specproof_did_not_make_is_left_alone(tmp_path):
-    (tmp_path / "generated").mkdir()
-    (tmp_path / "generated" / "precious.md").write_text("keep")
+    specs, runs = write_input(tmp_path)
+    docs = tmp_path / "docs"
+    (docs / "generated").mkdir(parents=True)
+    (docs / "generated" / "precious.md").write_text("keep")
     with pytest.raises(SiteBuildError, match="not made by specproof"):
-        write_tree(tmp_path, {"generated/x.md": "x"})
-    assert (tmp_path / "generated" / "precious.md").read_text() == "keep"
+        generate(specs, sorted(runs.iterdir()), docs)
+    assert (docs / "generated" / "precious.md").read_text() == "keep"
 
 
 # -- the small site, built ----------------------------------------------------------------------------------

@@ -50,14 +50,6 @@ def assets() -> dict[str, str]:
     return {f"{nav.ASSETS}/{name}": (folder / name).read_text(encoding="utf-8") for name in _ASSETS}
 
 
-def write_tree(docs: Path, files: dict[str, str]) -> WriteReport:
-    """Make `<docs>/generated/` hold exactly `files` (paths relative to docs), rewriting only what changed."""
-    _claim(docs)
-    report = _write(docs, files)
-    report.removed = _remove_stale(docs, set(files))
-    return report
-
-
 def _claim(docs: Path) -> None:
     """Check `<docs>/generated/` is specproof's (or new) and mark it so."""
     root = docs / nav.GENERATED

@@ -3,9 +3,9 @@
 Each writer returns a page's markdown: headings, paragraphs and lists in
 markdown (text through `escape`), tables and other structures as HTML
 blocks (text through `html.h`); see `html` for why tables are HTML.
-`site_pages` collects every page by its path under the docs folder, with
-the search entries of the function pages (see `search`); `build.generate`
-uses its parts to make the function pages in two processes.
+`other_files` and `function_files` give every page by its path under the
+docs folder, the latter with the function pages' search entries (see
+`search`); `generate` puts them together, in two processes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .escape import link, text
 from .findings import Findings, Observation, api_index, findings, observations
 from .html import a, badge, block, crumbs, cut, h, lines, para, table
 from .load import Observed, Run, SiteData, TestResult
-from .search import entries_file, function_entries
+from .search import function_entries
 
 _DIAGNOSTICS = 400  # characters of a test's message or diagnostics shown in a results cell
 
@@ -676,15 +676,3 @@ def other_files(ctx: Context, grouped: dict[str, list[str]], specs_digest: str |
     for d in ctx.diffs:
         pages[ctx.diff_path(d)] = diff_page(ctx, d)
     return pages
-
-
-def site_pages(data: SiteData, specs_digest: str | None = None) -> dict[str, str]:
-    """Every generated file (markdown pages, SVG charts, the search entries) by its path under the docs
-    folder, made in this process (build.generate splits the function pages between two)."""
-    ctx = context(data)
-    grouped = by_header(data)
-    files = other_files(ctx, grouped, specs_digest)
-    pages, entries = function_files(ctx, (key for keys in grouped.values() for key in keys))
-    files.update(pages)
-    files[nav.SEARCH_ENTRIES] = entries_file(entries)
-    return files
