@@ -30,7 +30,7 @@ class ExportStatus:
 
 
 #: The top-level fields a survey needs; a spec file writes them before its long sections.
-IDENTITY = frozenset({"api", "dll", "library", "mode"})
+IDENTITY = frozenset({"api", "kind", "dll", "library", "mode"})
 
 
 def identity(path: Path) -> dict[str, str]:
@@ -72,14 +72,14 @@ def identity(path: Path) -> dict[str, str]:
 
 
 def user_mode_functions(root: Path) -> Iterator[tuple[str, str, str | None]]:
-    """(header folder, function, module) of every user-mode spec under `root`, sorted."""
+    """(header folder, function, module) of every user-mode function spec under `root`, sorted (a method has no export)."""
     for path in sorted(root.glob("*/*.yaml")):
         try:
             fields = identity(path)
         except yaml.YAMLError:
             load_spec(path)  # raises SpecFileError naming the file and line
             raise
-        if fields.get("mode") == "kernel" or "api" not in fields:
+        if fields.get("mode") == "kernel" or fields.get("kind") == "method" or "api" not in fields:
             if "api" not in fields:
                 load_spec(path)  # not a valid spec: let the loader say why
             continue

@@ -88,7 +88,7 @@ def write_input(base: Path) -> tuple[Path, Path]:
                  _spec("GoneThing", "things"), _spec("Pipe|Name", "odd", summary=HOSTILE)):
         folder = specs / spec.path_key[0]
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{escape.slug(spec.api)}.yaml").write_text(dump_spec(spec), encoding="utf-8")
+        (folder / f"{spec.path_key[1]}.yaml").write_text(dump_spec(spec), encoding="utf-8")
     ok, bad = ("S_OK", "0x00000000", True), ("E_HANDLE", "0x80070006", True)
     weird = ("E_WEIRD", "0x8000FFFF", False, {"diagnostics": ["beta: <img src=x onerror=alert(1)>"]})
     common = [
@@ -104,7 +104,7 @@ def write_input(base: Path) -> tuple[Path, Path]:
     ])
     _run(runs / "alpha-new", "alpha-new", "alpha", "1.1", "2026-02-01T10:00:00+00:00", [
         *common, _result("things/OpenThing", "bad-handle", "pass", ["R2"], [bad], expected="returns E_HANDLE"),
-        _result("odd/Pipe|Name", "success", "pass", ["R1"], [ok]),
+        _result("odd/Pipe_Name", "success", "pass", ["R1"], [ok]),
         *[_result("things/GoneThing", case, "not-implemented", ["R1"], message="GoneThing is not exported <i>")
           for case in ("success", "bad-handle")],
     ])
@@ -112,7 +112,7 @@ def write_input(base: Path) -> tuple[Path, Path]:
         *common[:2], _result("things/CloseThing", "close-twice", "xfail", ["R2"], [ok], departure="fail"),
         _result("things/OpenThing", "bad-handle", "undocumented", ["R2"], [weird], level="robustness",
                 diagnostics=["beta: <img src=x onerror=alert(1)>"]),
-        _result("odd/Pipe|Name", "success", "crash", ["R1"], message="faulted at 0xdeadbeef"),
+        _result("odd/Pipe_Name", "success", "crash", ["R1"], message="faulted at 0xdeadbeef"),
     ])
     return specs, runs
 
@@ -356,7 +356,7 @@ def test_doc_and_result_text_never_becomes_markup(small):
         assert "<script>window.__pwned" not in html, path
         assert "<img src=x" not in html, path
         assert "onclick=alert" not in html or "{: onclick=alert(1) }" in HTMLParser(html).text(), path
-    tree = page(small, "generated/api/odd/Pipe-Name.html")
+    tree = page(small, "generated/api/odd/Pipe_Name.html")
     assert HOSTILE in tree.css_first("article").text(separator=""), "the hostile text is shown as written"
     assert HOSTILE in tree.css_first("tr#c-r3").text(separator=""), "pipes do not split the table"
     index = (small["out"] / "search" / "search_index.json").read_text()
@@ -390,7 +390,7 @@ def test_diffs_show_changes_only(small):
     tree = page(small, "generated/diff/alpha-old--alpha-new.html")
     text = tree.css_first("article").text(separator=" ")
     assert "bad-handle" in text and "not-implemented" in text, "the test whose outcome changed"
-    assert "Pipe|Name" in text, "a test only the new run ran"
+    assert "Pipe_Name" in text, "a test only the new run ran"
     assert "close-twice" not in text, "unchanged tests are left out"
     assert (small["out"] / "generated" / "diff" / "alpha-new--beta-1.html").exists(), "implementations compared"
 

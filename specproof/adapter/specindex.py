@@ -1,15 +1,16 @@
 """Specs by function name, loaded on first use.
 
 A test touches a handful of functions; a spec set may hold ten thousand.
-The index lists file names once (a spec's file is named for its function)
-and loads a spec only when a call needs it.
+The index lists file names once (a spec's file is named for its function,
+`_BitTest64~r1.yaml` for a name the docs repeat) and loads a spec only when
+a call needs it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..spec.model import Spec, header_stem
+from ..spec.model import Spec, function_of_stem, header_stem
 from ..spec.yamlio import load_spec
 
 
@@ -27,7 +28,7 @@ class SpecIndex:
         if self._paths is None:
             paths: dict[str, list[Path]] = {}
             for path in sorted(self.root.glob("*/*.yaml")):
-                paths.setdefault(path.stem, []).append(path)
+                paths.setdefault(function_of_stem(path.stem), []).append(path)
             self._paths = paths
         return self._paths
 

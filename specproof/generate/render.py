@@ -22,7 +22,7 @@ import jinja2
 from .. import __version__
 from ..derive.catalog import Catalog
 from ..derive.rules import derive
-from ..spec.model import BufferArg, Case, FixtureArg, HandleArg, Spec, ValueArg, header_stem
+from ..spec.model import BufferArg, Case, FixtureArg, HandleArg, Spec, ValueArg
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -157,7 +157,8 @@ def _arg_code(arg, fixtures: list[str]) -> str:
 
 def _call_code(function: str, args: list[tuple[str, str]]) -> list[str]:
     """`returned = api.F(a=..., b=...)`, one argument a line when the call is long."""
-    plain = is_ident(function) and all(is_ident(name) for name, _ in args)
+    # `api._KsEdit(...)` would reach Python's own attribute lookup, which keeps `_` names private
+    plain = is_ident(function) and not function.startswith("_") and all(is_ident(name) for name, _ in args)
     items = [f"{name}={code}" if plain else f"{pylit(name)}: {code}" for name, code in args]
     opening = f"returned = api.{function}(" if plain else f"returned = api.call({pylit(function)}, **{{"
     closing = ")" if plain else "})"
@@ -197,7 +198,7 @@ def render_test(spec: Spec, case: Case) -> TestCode:
         doc_lines += ["", "Robustness: the docs do not say what happens; the implementation must not fail hard."]
     if case.note:
         doc_lines += ["", case.note]
-    return TestCode(name=_test_name(spec.api, case.id), spec_key=f"{header_stem(spec.header)}/{spec.api}",
+    return TestCode(name=_test_name(spec.api, case.id), spec_key=spec.key,
                     case=case, covers=tuple(case.covers), expect_text=_describe_expect(case),
                     params=["api", *fixtures], doc="\n".join(doc_lines), body=body)
 
@@ -217,9 +218,9 @@ class Generator:
     def render_header(self, stem: str, specs: list[Spec]) -> str:
         functions = []
         names: set[str] = set()
-        for spec in sorted(specs, key=lambda s: s.api):
-            code = FunctionCode(api_ident=re.sub(r"[^\w.-]", "_", spec.api, flags=re.ASCII),
-                                file_ident=re.sub(r"[^\w.-]", "_", spec.api, flags=re.ASCII))
+        for spec in sorted(specs, key=lambda s: s.path_key[1]):
+            code = FunctionCode(api_ident=re.sub(r"[^\w.:~-]", "_", spec.api, flags=re.ASCII),
+                                file_ident=spec.path_key[1])
             for case in derive(spec, self.catalog):
                 test = render_test(spec, case)
                 while test.name in names:

@@ -22,6 +22,7 @@ from ..adapter.contract import Adapter, Info
 from ..adapter.marshal import Api
 from ..adapter.specindex import SpecIndex
 from ..outcomes import FAILING, NotApplicable, Outcome
+from ..spec.model import function_of_stem
 from .expectations import Expectations
 from .results import RunWriter, check_run_id, new_run_id, now, read_results, specs_digest
 
@@ -183,7 +184,8 @@ def api(request: pytest.FixtureRequest, specproof_adapter: Adapter) -> Iterator[
     next_test = getattr(specproof_adapter, "next_test", None)
     if next_test is not None:
         next_test()
-    api = Api(specproof_adapter, state.specs, state.codes, state.timeout, under_test=function, header=stem)
+    api = Api(specproof_adapter, state.specs, state.codes, state.timeout,
+              under_test=function_of_stem(function) if function else None, header=stem)
     request.node.stash[_API] = api
     yield api
     api.release_memory()

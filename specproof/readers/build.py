@@ -40,6 +40,7 @@ _ANNOTATION_SEPARATORS = re.compile(r"[,\s]+")
 _FAIL = re.compile(r"\bfail", re.I)
 _SUCCEED = re.compile(r"\bsucce", re.I)
 _CONST = re.compile(r"\bconst\b")
+_MEMBER_SEPARATOR = re.compile(r"::|\.")
 _DIRECTIONS = {"in": "in", "out": "out", "inout": "inout", "in/out": "inout", "_in_": "in", "_out_": "out",
                "_inout_": "inout", "_in_opt_": "in", "_out_opt_": "out", "_inout_opt_": "inout"}
 
@@ -103,8 +104,16 @@ def _direction(annotation: str | None) -> tuple[str | None, bool]:
 
 
 def _declared_name(api: str) -> str:
-    """`IDebugControl.Output` -> `Output`, `BindProperty~r1` -> `BindProperty`: the name a prototype declares."""
-    return api.split(".")[-1].split("~")[0]
+    """`IDebugControl::Output` -> `Output`, `BindProperty~r1` -> `BindProperty`: the name a prototype declares."""
+    return _MEMBER_SEPARATOR.split(api)[-1].split("~")[0]
+
+
+def _kind(parts: PageParts) -> str:
+    """`method` for a COM or C++ member (`IDebugClient::AttachProcess`, UID `NF:dbgeng.IDebugClient.AttachProcess`)."""
+    if "::" in parts.api:
+        return "method"
+    tail = parts.uid.split(":", 1)[-1].split(".", 1)[1] if parts.uid and "." in parts.uid else ""
+    return "method" if "." in tail.split("(", 1)[0] else "function"
 
 
 def _doc_text(blocks: list[Block]) -> str:
@@ -132,10 +141,20 @@ def _signature(parts: PageParts, sdk: "SdkHeaders | None") -> Signature:
     by_name = {name: type_ for type_, name in typed if name}
     same_count = len(typed) == len(parts.params)
     params = []
+    seen: set[str] = set()
     for index, part in enumerate(parts.params):
         direction, optional = _direction(part.annotation)
-        type_ = by_name.get(part.name) or (typed[index][0] if same_count else None)
-        params.append(Param(name=part.name, type=type_, direction=direction, optional=optional,
+        name = part.name or _unnamed(index, typed, same_count, seen)
+        if not part.name:
+            how = "from the prototype" if same_count and name == typed[index][1] else "by its position"
+            parts.problems.append(f"{part.problem or f'parameter {index + 1} has no name'}; named {name} {how}")
+        if name in seen:
+            renamed = _unique(name, seen)
+            parts.problems.append(f"parameter {index + 1} repeats the name {name}; kept as {renamed}")
+            name = renamed
+        seen.add(name)
+        type_ = by_name.get(name) or (typed[index][0] if same_count else None)
+        params.append(Param(name=name, type=type_, direction=direction, optional=optional,
                             annotation=part.annotation, doc=_doc_text(part.blocks)))
     if not parts.params and typed:
         # the page documents no parameters (or lost them): take names from the prototype
@@ -143,6 +162,20 @@ def _signature(parts: PageParts, sdk: "SdkHeaders | None") -> Signature:
     if types_from and not any(p.type for p in params) and not returns:
         types_from = None
     return Signature(returns=returns, params=params, types_from=types_from)  # type: ignore[arg-type]
+
+
+def _unnamed(index: int, typed: list[tuple[str, str | None]], same_count: bool, seen: set[str]) -> str:
+    """A name for a parameter the page left unnamed: the prototype's at its position, else its position."""
+    if same_count and typed[index][1] and typed[index][1] not in seen:
+        return typed[index][1]  # type: ignore[return-value]
+    return _unique(f"unnamedParam{index + 1}", seen)
+
+
+def _unique(name: str, seen: set[str]) -> str:
+    number = 2
+    while f"{name}_{number}" in seen:
+        number += 1
+    return name if name not in seen else f"{name}_{number}"
 
 
 # -- clauses and codes ----------------------------------------------------------------
@@ -359,6 +392,7 @@ def build_spec(parts: PageParts, sdk: "SdkHeaders | None" = None) -> Spec:
     dll = parts.req.get("dll")
     return Spec(
         api=parts.api,
+        kind=_kind(parts),  # type: ignore[arg-type]
         summary=_summary(parts),
         header=parts.header or "unknown.h",
         include_header=parts.req.get("include-header"),
@@ -367,7 +401,8 @@ def build_spec(parts: PageParts, sdk: "SdkHeaders | None" = None) -> Spec:
         mode="kernel" if reason else "user",
         mode_reason=reason,
         requirements=_requirements(parts),
-        source=Source(format=parts.format, uid=parts.uid, file=parts.file, date=parts.date, digest=parts.digest),
+        source=Source(format=parts.format, uid=parts.uid, file=parts.file, date=parts.date, digest=parts.digest,
+                      problems=parts.problems),
         signature=signature,
         returns=Returns(shape=_shape(signature.returns, codes, parts), codes=codes),  # type: ignore[arg-type]
         clauses=returns_numbering.clauses + remarks_numbering.clauses,

@@ -38,6 +38,14 @@ _CONDITION = re.compile(
     r"^(?:[<>]=?\s*)?(?:zero|nonzero|non-zero|true|false|null|non-null|a handle|a pointer|a value|0|1|-1)\b.*$", re.I
 )
 
+# macros that test or build codes; a sentence naming one speaks of codes, it does not return it
+STATUS_MACROS = frozenset({
+    "NT_SUCCESS", "NT_ERROR", "NT_WARNING", "NT_INFORMATION", "SUCCEEDED", "FAILED", "IS_ERROR",
+    "HRESULT_CODE", "HRESULT_FACILITY", "HRESULT_SEVERITY", "SCODE_CODE", "SCODE_FACILITY", "SCODE_SEVERITY",
+    "MAKE_HRESULT", "MAKE_SCODE", "HRESULT_FROM_WIN32", "HRESULT_FROM_NT", "NDIS_STATUS_SUCCESS_MACRO",
+    "WIN32_FROM_HRESULT", "RPC_S_OK_MACRO", "SEC_SUCCESS",
+})
+_MACRO_AFTER = re.compile(r"\((?=\s*[A-Za-z_])|\**\s+macros?\b", re.I)
 _SUCCESS_NAME = re.compile(r"_[IS]_|_(?:OK|SUCCESS)$")
 _FAILURE_NAME = re.compile(r"_[EW]_|^E_|^ERROR_|^STATUS_")
 _UPPER_WORD = re.compile(r"\b[A-Z][A-Z0-9_]*[A-Z0-9]\b")
@@ -141,11 +149,19 @@ def code_column(header: list[str] | None, rows: list[list[str]]) -> int | None:
 
 
 def names_in_prose(text: str) -> list[str]:
-    """Code names a sentence mentions, in order, without duplicates."""
+    """Code names a sentence mentions, in order, without duplicates.
+
+    A name that is called (`NT_SUCCESS(status)`) or called a macro ("the
+    NT_SUCCESS macro") is a macro that tests codes, not a code; so are the
+    SDK's status-testing macros wherever they appear.
+    """
     found: dict[str, None] = {}
     for match in _WRAPPED.finditer(text):
         found.setdefault(f"{match.group(1)}({match.group(2)})", None)
     stripped = _WRAPPED.sub(" ", text)
     for match in CODE_NAME.finditer(stripped):
-        found.setdefault(match.group(0), None)
+        name = match.group(0)
+        if name in STATUS_MACROS or _MACRO_AFTER.match(stripped, match.end()):
+            continue
+        found.setdefault(name, None)
     return list(found)

@@ -28,6 +28,7 @@ _NON_FUNCTION_UIDS = {
 _FUNCTION_TOPICS = {"function", "method", "macro", "apiref"}
 _PARAM_HEAD = re.compile(r"^(\S+?)(?:\s*(\[.*\]))?\s*$")
 _TYPE_LINE = re.compile(r"^Type:\s*(.+)$")
+_OVERLOAD = re.compile(r"\(.*\)$")
 _TITLE_KIND = re.compile(r"\b(structure|enumeration|enum|callback|interface|class|union|IOCTL|overview)\b", re.I)
 
 
@@ -75,12 +76,34 @@ def _format_of(file: str, front: dict, body: str) -> str:
 
 
 def _api_name(uid: str | None, front: dict) -> str:
+    """The documented name.
+
+    The UID's tail names the export (`CreateFileW`, where `api_name` lists the
+    neutral `CreateFile` first); the docs add `~r1` to a name they repeat and
+    write members as `Class.Method` or `Class.operator-assign`, for which the
+    page's own `Class::Method` spelling in `api_name` is the documented name.
+    """
     if uid and "." in uid:
-        return uid.split(":", 1)[-1].split(".", 1)[1]
+        tail = uid.split(":", 1)[-1].split(".", 1)[1]
+        name = _OVERLOAD.sub("", tail.split("~", 1)[0])
+        if "." not in name:
+            return name
+        members = [n for n in _names(front.get("api_name")) if "::" in n]
+        cls = name.split(".", 1)[0]
+        return next((n for n in members if n.split("::", 1)[0] == cls), members[0] if members else
+                    name.replace(".", "::"))
     name = fm_str(front, "api_name") or (fm_str(front, "title") or "").split(" ")[0]
     if not name:
         raise PageError("no function name: the front matter has no UID, api_name or title")
     return name
+
+
+def _names(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value.strip()]
+    if isinstance(value, list):
+        return [v.strip() for v in value if isinstance(v, str) and v.strip()]
+    return []
 
 
 def _header_of(uid: str | None, front: dict) -> str | None:
@@ -96,9 +119,16 @@ def _header_of(uid: str | None, front: dict) -> str | None:
 
 
 def _param_part(section: Section) -> ParamPart:
+    """A parameter from its `-param name [annotation]` heading.
+
+    A heading without a name (C++ operator pages have them) still gives the
+    parameter, its name left empty for the builder to take from the
+    prototype and the problem noted, instead of failing the page whole.
+    """
     match = _PARAM_HEAD.match(section.arg) if section.arg else None
     if not match:
-        raise PageError(f"line {section.line}: a -param heading without a parameter name")
+        return ParamPart("", None, to_blocks(section.text),
+                         problem=f"line {section.line}: a -param heading without a parameter name")
     return ParamPart(match.group(1), match.group(2), to_blocks(section.text))
 
 

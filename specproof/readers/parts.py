@@ -36,6 +36,7 @@ class ParamPart:
     name: str
     annotation: str | None = None  # as written, e.g. "[in, optional]"; None when absent
     blocks: list[Block] = field(default_factory=list)
+    problem: str | None = None  # why the heading could not be read as the format says (no name)
 
 
 @dataclass
@@ -61,6 +62,9 @@ class PageParts:
     see_also: list[str] = field(default_factory=list)
     prototype: str | None = None  # C declaration text when the page shows one
     return_type: str | None = None  # e.g. from "Type: **DWORD**" in the returns section
+    # parts that could not be read as the format says ("line 11: a -param heading without a
+    # parameter name"), each with what was done instead; the spec keeps them in source.problems
+    problems: list[str] = field(default_factory=list)
 
 
 class NotAFunction(Exception):

@@ -154,8 +154,7 @@ class SiteData:
 
 
 def spec_key(spec: Spec) -> str:
-    stem, api = spec.path_key
-    return f"{stem}/{api}"
+    return spec.key
 
 
 # PyYAML's C parser and composer without its Python tag resolution: plain scalars are resolved by

@@ -16,6 +16,7 @@ from typing import Iterable
 
 from markdown.extensions.toc import slugify
 
+from ..derive.rules import rules_skipped
 from ..outcomes import FAILING, OUTCOMES
 from ..spec.model import Spec
 from . import nav
@@ -292,6 +293,9 @@ def function_page(ctx: Context, key: str, spec: Spec) -> str:
         if value:
             facts.append(f"{label} {h(value)}")
     body.append("<p>Source: " + " · ".join(facts) + "</p>")
+    if spec.source.problems:
+        body.append("<p>Read with problems (the page departs from its format here):</p><ul>"
+                    + "".join(f"<li>{h(problem)}</li>" for problem in spec.source.problems) + "</ul>")
     body.append(signature(spec))
     history = bool(ctx.history)
     body.append('<p class="sp-toc">On this page: ' + " · ".join(
@@ -307,6 +311,8 @@ def function_page(ctx: Context, key: str, spec: Spec) -> str:
     body.append('<h2 id="results">Results</h2>')
     if not ctx.runs:
         body.append("<p>No runs were given.</p>")
+    elif not cases and rules_skipped(spec):
+        body.append(f"<p>No call tests: {h(rules_skipped(spec))}.</p>")
     elif not cases:
         body.append("<p>No implementation ran a test of this function.</p>")
     else:

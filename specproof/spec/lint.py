@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from pydantic import ValidationError
 
 from ..readers.text import digest_text
-from .model import Spec, header_stem
+from .model import Spec
 from .schema import schema_text
 from .yamlio import SCHEMA_FILE, Loaded, SpecFileError, iter_spec_files, load_file, locate
 
@@ -126,9 +126,16 @@ def _meaning(loaded: Loaded, spec: Spec, root: Path) -> Iterator[Problem]:
         relative = None
     if relative is not None and len(relative.parts) == 2:
         folder, name = relative.parts
-        if folder != header_stem(spec.header):
+        want_folder, want_stem = spec.path_key
+        if folder != want_folder:
             yield _at(loaded, ("header",), "error",
-                      f"file is in {folder}/ but its header is {spec.header}; move it to {header_stem(spec.header)}/")
+                      f"file is in {folder}/ but its header is {spec.header}; move it to {want_folder}/")
+        elif name != f"{want_stem}.yaml":
+            yield _at(loaded, ("api",), "error",
+                      f"file is named {name} but its api ({spec.api}) and source uid give {want_stem}.yaml; "
+                      "rename the file, or fix api")
+    for index, problem in enumerate(spec.source.problems):
+        yield _at(loaded, ("source", "problems", index), "warning", f"the page: {problem}")
 
 
 def lint(root: Path) -> LintResult:

@@ -9,6 +9,7 @@ with a location, not a silently ignored field.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -51,6 +52,10 @@ class Source(_Model):
     file: str
     date: str | None = Field(default=None, description="Doc date (ISO yyyy-mm-dd) from the page's ms.date")
     digest: str
+    problems: list[str] = Field(
+        default_factory=list,
+        description="Parts of the page that could not be read as the format says, and what the reader did instead",
+    )
 
 
 class Param(_Model):
@@ -189,8 +194,11 @@ class Case(_Model):
 
 class Spec(_Model):
     spec: Literal[1] = SPEC_VERSION
-    api: str
-    kind: Literal["function"] = "function"
+    api: str = Field(description="The documented name: `CreateFileW`, `IDebugClient::AttachProcess`")
+    kind: Literal["function", "method"] = Field(
+        default="function",
+        description="`method`: a COM or C++ member, called through an object the kit cannot make yet (no call tests)",
+    )
     summary: str = ""
     header: str
     include_header: str | None = None
@@ -211,13 +219,44 @@ class Spec(_Model):
 
     @property
     def path_key(self) -> tuple[str, str]:
-        """(header stem, function): the spec's place under specs/."""
-        return header_stem(self.header), self.api
+        """(header folder, file stem): the spec's place under specs/, `<folder>/<stem>.yaml`."""
+        return header_stem(self.header), file_stem(self.api, self.source.uid)
+
+    @property
+    def key(self) -> str:
+        """`folder/stem`: the spec's identity in suites, results and the site."""
+        folder, stem = self.path_key
+        return f"{folder}/{stem}"
+
+
+_UNSAFE = re.compile(r"[^\w.~+-]")
+
+
+def file_stem(api: str, uid: str | None = None) -> str:
+    """The spec file's name (without `.yaml`) for a documented name and the page's UID.
+
+    The UID's own tail names the page uniquely within its header, also for
+    C++ overloads (`ExtBuffer.Copy(const_T,ULONG)`) and the docs' repeated
+    names (`_BitTest64~r1`), where the documented name alone would collide;
+    without a UID (a learn-text copy) the documented name is used, `::` as `.`.
+    """
+    tail = uid.split(":", 1)[-1].split(".", 1)[1] if uid and "." in uid else api.replace("::", ".")
+    return _UNSAFE.sub("_", tail)
+
+
+def function_of_stem(stem: str) -> str:
+    """The exported name a spec file stem stands for: `_BitTest64~r1` -> `_BitTest64`."""
+    return stem.split("~", 1)[0]
 
 
 def header_stem(header: str) -> str:
-    """`sspi.h` -> `sspi`; the folder a spec lives in."""
-    name = header.strip().lower()
+    """`sspi.h` -> `sspi`, `ndis/mdlapi.h` -> `mdlapi`: the folder a spec lives in.
+
+    A header in a subfolder of the SDK's include folder gets the folder its
+    docs live in (the docs repositories name it by the file alone), so every
+    stage finds its specs one level below `specs/`.
+    """
+    name = header.strip().replace("\\", "/").rsplit("/", 1)[-1].lower()
     for ext in (".h", ".hpp", ".idl"):
         if name.endswith(ext):
             return name[: -len(ext)]
