@@ -8,11 +8,11 @@ shape under test.
 from __future__ import annotations
 
 FRONT = """---
-UID: NF:{header}.{api}
+UID: NF:{header}.{uid_tail}
 title: {api} function ({header}.h)
 description: {summary}
 ms.date: {date}
-req.header: {header}.h
+req.header: {req_header}
 req.include-header: {include}
 req.lib: {lib}
 req.dll: {dll}
@@ -21,7 +21,7 @@ req.target-min-winverclnt: {client}
 req.target-min-winversvr: {server}
 req.kmdf-ver: {kmdf}
 api_name:
- - {api}
+ - {api_name}
 {extra}---
 """
 
@@ -67,9 +67,14 @@ def page(
     remarks: str = "The caller must close the handle when it is no longer needed.",
     body: str | None = None,
     crlf: bool = False,
+    uid_tail: str | None = None,
+    api_name: str | None = None,
+    req_header: str | None = None,
 ) -> bytes:
+    """A page; `uid_tail`, `api_name` and `req_header` default to what `api` and `header` give."""
     values = dict(api=api, header=header, summary=summary, date=date, include=include, lib=lib, dll=dll,
-                  irql=irql, client=client, server=server, kmdf=kmdf, extra=extra)
+                  irql=irql, client=client, server=server, kmdf=kmdf, extra=extra, uid_tail=uid_tail or api,
+                  api_name=api_name or api, req_header=req_header or f"{header}.h")
     text = FRONT.format(**values) + (body if body is not None else BODY.format(
         api=api, header=header, params=params, returns=returns, remarks=remarks))
     if crlf:

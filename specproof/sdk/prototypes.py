@@ -589,7 +589,7 @@ def parse_page_prototype(text: str, function: str | None = None) -> Prototype | 
     spells the same way are known here; SAL annotations are recognised by
     their shape. `function`, when given, must be the declared name.
     """
-    tokens = _CODE_TOKEN.findall(text)
+    tokens = _doc_annotations_dropped(_CODE_TOKEN.findall(text))
     if not tokens:
         return None
     depth = sum(1 if t == "(" else -1 if t == ")" else 0 for t in tokens)
@@ -603,3 +603,27 @@ def parse_page_prototype(text: str, function: str | None = None) -> Prototype | 
     if function is not None and name != function:
         return None
     return Prototype(name=name, returns=returns, params=params, header="")
+
+
+def _doc_annotations_dropped(tokens: list[str]) -> list[str]:
+    """Tokens without the docs' own `[in]`, `[in, out]`, `[out, optional]` before a parameter.
+
+    Syntax blocks on driver and C++ pages write the direction in brackets
+    where a header has a SAL annotation (`[in] const DEBUG_TYPED_DATA *Typed`);
+    it is no part of the type. Only a bracket group right after `(` or `,`
+    holding words alone is one; array bounds follow a name.
+    """
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token == "[" and out and out[-1] in ("(", ","):
+            end = index + 1
+            while end < len(tokens) and tokens[end] != "]" and (tokens[end] == "," or _is_identifier(tokens[end])):
+                end += 1
+            if end < len(tokens) and tokens[end] == "]" and end > index + 1:
+                index = end + 1
+                continue
+        out.append(token)
+        index += 1
+    return out
