@@ -5,6 +5,10 @@ same function can be read from both formats and compared. Each option
 reproduces one way a real copy loses structure: section headings dropped,
 parameter lines dropped, the prototype's `);` dropped, tables flattened to
 one line per row, the requirements table as `Key Value` lines, CRLF.
+`chrome` adds what a whole-page copy carries around the article: the site's
+header, breadcrumbs and action words before the title, the metadata and
+"In this article" list after it, the feedback footer at the end, in the
+site language the reader browses in (the article itself stays English).
 """
 
 from __future__ import annotations
@@ -37,6 +41,73 @@ _NOTE_WORDS = ("Note", "Important", "Warning", "Caution", "Tip")
 _VALUE = re.compile(r"^(?:0[xX][0-9A-Fa-f]+|-?\d+)[uUlL]*(?:\s*[-\u2010-\u2015]\s*(?:0[xX][0-9A-Fa-f]+|\d+)[uUlL]*)?$")
 _OVERLOAD = re.compile(r"\(.*$")
 
+# The site's own text around an article, per site language, as a browser copy of a whole
+# learn.microsoft.com page gives it ({topic}: the breadcrumb's area; {n}: a count).
+CHROME = {
+    "en": {
+        "top": ["Skip to main content", "", "This browser is no longer supported.", "",
+                "Upgrade to Microsoft Edge to take advantage of the latest features, security updates, and "
+                "technical support.", "",
+                "Download Microsoft Edge More info about Internet Explorer and Microsoft Edge",
+                "Table of contents Exit focus mode", "", "Read in English Save", "Add to Collections", "Add to plan",
+                "Edit", "", "", "Share via", "", "Facebook x.com LinkedIn Email", "Print", "Table of contents"],
+        "crumbs": ["Learn", "Windows", "Apps", "Win32", "API", "Security and Identity"],
+        "meta": ["Article", "{date}", "{n} contributors", "Feedback"],
+        "in_article": "In this article", "more": "Show {n} more",
+        "footer": ["Feedback", "Was this page helpful?", "Yes No", "Provide product feedback", "",
+                   "Additional resources", "Training", "Documentation"],
+        "date": "{m:02d}/{d:02d}/{y}",
+    },
+    "de": {
+        "top": ["Zum Hauptinhalt wechseln", "", "Dieser Browser wird nicht mehr unterstützt.", "",
+                "Führen Sie ein Upgrade auf Microsoft Edge durch, um die neuesten Features, Sicherheitsupdates und "
+                "den technischen Support zu nutzen.", "",
+                "Microsoft Edge herunterladen Weitere Informationen zu Internet Explorer und Microsoft Edge",
+                "Inhaltsverzeichnis Fokusmodus beenden", "", "Auf Englisch lesen Speichern",
+                "Zu Sammlungen hinzufügen", "Zu Plan hinzufügen", "Bearbeiten", "", "", "Freigeben über", "",
+                "Facebook x.com LinkedIn E-Mail", "Drucken", "Inhaltsverzeichnis"],
+        "crumbs": ["Learn", "Windows", "Apps", "Win32", "API", "Sicherheit und Identität"],
+        "meta": ["Artikel", "{date}", "{n} Mitwirkende", "Feedback"],
+        "in_article": "In diesem Artikel", "more": "{n} weitere anzeigen",
+        "footer": ["Feedback", "War diese Seite hilfreich?", "Ja Nein", "Produktfeedback bereitstellen", "",
+                   "Zusätzliche Ressourcen", "Training", "Dokumentation"],
+        "date": "{d:02d}.{m:02d}.{y}",
+    },
+    "fr": {
+        "top": ["Passer au contenu principal", "", "Ce navigateur n’est plus pris en charge.", "",
+                "Effectuez une mise à niveau vers Microsoft Edge pour tirer parti des dernières fonctionnalités, "
+                "des mises à jour de sécurité et du support technique.", "",
+                "Télécharger Microsoft Edge Plus d’informations sur Internet Explorer et Microsoft Edge",
+                "Table des matières Quitter le mode focus", "", "Lire en anglais Enregistrer",
+                "Ajouter aux collections", "Ajouter au plan", "Modifier", "", "", "Partager via", "",
+                "Facebook x.com LinkedIn E-mail", "Imprimer", "Table des matières"],
+        "crumbs": ["Learn", "Windows", "Applications", "Win32", "API", "Sécurité et identité"],
+        "meta": ["Article", "{date}", "{n} contributeurs", "Commentaires"],
+        "in_article": "Dans cet article", "more": "Afficher {n} de plus",
+        "footer": ["Commentaires", "Cette page a-t-elle été utile\u00a0?", "Oui Non",
+                   "Indiquer des commentaires sur le produit", "", "Ressources supplémentaires", "Formation",
+                   "Documentation"],
+        "date": "{d:02d}/{m:02d}/{y}",
+    },
+    "es": {
+        "top": ["Saltar al contenido principal", "", "Este explorador ya no se admite.", "",
+                "Actualice a Microsoft Edge para aprovechar las características, las actualizaciones de seguridad y "
+                "el soporte técnico más recientes.", "",
+                "Descargar Microsoft Edge Más información sobre Internet Explorer y Microsoft Edge",
+                "Tabla de contenido Salir del modo de enfoque", "", "Leer en inglés Guardar",
+                "Agregar a colecciones", "Agregar al plan", "Editar", "", "", "Compartir a través de", "",
+                "Facebook x.com LinkedIn Correo electrónico", "Imprimir", "Tabla de contenido"],
+        "crumbs": ["Learn", "Windows", "Aplicaciones", "Win32", "API", "Seguridad e identidad"],
+        "meta": ["Artículo", "{date}", "{n} colaboradores", "Comentarios"],
+        "in_article": "En este artículo", "more": "Mostrar {n} más",
+        "footer": ["Comentarios", "¿Le resultó útil esta página?", "Sí No",
+                   "Proporcionar comentarios sobre el producto", "", "Recursos adicionales", "Cursos",
+                   "Documentación"],
+        "date": "{d:02d}/{m:02d}/{y}",
+    },
+}
+BREADCRUMB_STYLES = ("slash", "lines", "spaces")
+
 
 def synthesize_prototype(parts: PageParts, param_type: str = "PVOID", annotate: bool = False) -> str:
     """A declaration for pages that show none (sdk-api sources have no syntax block).
@@ -46,7 +117,7 @@ def synthesize_prototype(parts: PageParts, param_type: str = "PVOID", annotate: 
     lost the parameter lines.
     """
     returns = parts.return_type or "HRESULT"
-    name = _OVERLOAD.sub("", parts.api).rsplit(".", 1)[-1]
+    name = _OVERLOAD.sub("", parts.api).rsplit("::", 1)[-1].rsplit(".", 1)[-1]
     if not parts.params:
         return f"{returns} {name}(void);"
     pieces = []
@@ -75,6 +146,11 @@ def render_learn_text(
     kind: str = "function",
     date: str | None = None,
     crlf: bool = False,
+    chrome: str | None = None,
+    chrome_date: str = "2024-02-22",
+    breadcrumbs: str = "slash",
+    toc_shown: int = 4,
+    footer: bool = True,
 ) -> str:
     """The learn-text copy of `parts`.
 
@@ -91,9 +167,31 @@ def render_learn_text(
       `table_header`: "tab" (cells tab-separated), "space", or "first" (the
       first cell only, as in the seed's lone `Return code` line).
     - requirements as `Key<req_sep>Value` lines in `req_order`.
+    - `chrome`: a site language of `CHROME` ("en", "de", "fr", "es") adds
+      the whole-page copy's chrome: the site header and action words,
+      breadcrumbs (`breadcrumbs`: "slash" `Learn / Windows / ... / Sspi.h`,
+      "lines" one per line, "spaces" on one line) before the title; the
+      metadata (`chrome_date`, ISO, written the language's way) and the
+      "In this article" list of the page's headings (the first `toc_shown`,
+      then "Show N more") after it; the feedback footer when `footer`.
     """
     keep = _heading_filter(headings)
-    out: list[str] = [f"{parts.api.replace('.', '::')} {kind} ({parts.header or 'unknown.h'})", ""]
+    title = f"{parts.api.replace('.', '::')} {kind} ({parts.header or 'unknown.h'})"
+    site = CHROME[chrome] if chrome else None
+    out: list[str] = []
+    if site:
+        out += site["top"] + _breadcrumbs(site["crumbs"] + [(parts.header or "unknown.h").capitalize()], breadcrumbs)
+    out += [title, ""]
+    if site:
+        y, m, d = (int(x) for x in chrome_date.split("-"))
+        when = site["date"].format(y=y, m=m, d=d)
+        out += [line.format(date=when, n=3) for line in site["meta"]]
+        toc = _page_headings(parts, prototype)
+        out.append(site["in_article"])
+        out += toc[:toc_shown]
+        if len(toc) > toc_shown:
+            out.append(site["more"].format(n=len(toc) - toc_shown))
+        out.append("")
     if date:
         out += [f"Last updated {date}", ""]
     description = list(parts.description)
@@ -136,8 +234,33 @@ def render_learn_text(
     if parts.see_also:
         _heading(out, "See also", keep)
         out += list(parts.see_also)
+    if site and footer:
+        out += [""] + site["footer"]
     text = "\n".join(out).rstrip("\n") + "\n"
     return text.replace("\n", "\r\n") if crlf else text
+
+
+def _breadcrumbs(crumbs: list[str], style: str) -> list[str]:
+    if style == "slash":
+        return [" / ".join(crumbs)]
+    if style == "lines":
+        return list(crumbs)
+    if style == "spaces":
+        return ["  ".join(crumbs) + " "]
+    raise ValueError(f"breadcrumbs: one of {BREADCRUMB_STYLES}, not {style!r}")
+
+
+def _page_headings(parts: PageParts, prototype: str | None) -> list[str]:
+    """The headings the page has (whether the copy keeps them or not): the "In this article" list."""
+    has = {
+        "Syntax": bool(prototype or parts.prototype or parts.params),
+        "Parameters": bool(parts.params),
+        "Return value": bool(parts.returns or parts.return_type),
+        "Remarks": bool(parts.remarks),
+        "Requirements": bool(_requirements(parts.req, None, " ")),
+        "See also": bool(parts.see_also),
+    }
+    return [name for name in SECTION_HEADINGS if has[name]]
 
 
 def _heading_filter(headings: bool | Iterable[str]) -> frozenset[str]:

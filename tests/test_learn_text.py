@@ -9,11 +9,13 @@ real pages.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from learntext_render import render_learn_text, synthesize_prototype
+from learntext_render import CHROME, render_learn_text, synthesize_prototype
+from specproof.readers import read_page
 from specproof.readers.learn_text import looks_like_learn_text, prototype_params, read_learn_text
 from specproof.readers.parts import Block, NotAFunction, PageError, PageParts, ParamPart
 
@@ -588,7 +590,7 @@ Flags.
 Returns S_OK.
 """
     parts = read(page)
-    assert parts.api == "IWidget.Close"
+    assert parts.api == "IWidget::Close"  # the documented name, `::` kept
     assert names(parts) == ["dwFlags"]
 
 
@@ -1017,3 +1019,239 @@ def test_markdown_and_its_learn_text_copy_give_one_spec(path, sdk):
     assert from_text.signature.returns == from_markdown.signature.returns
     assert spec_codes(from_text) == spec_codes(from_markdown)
     assert from_text.mode == from_markdown.mode
+
+
+# -- whole-page copies: the site's chrome around the article ----------------------------
+
+
+def without_digest(parts: PageParts) -> PageParts:
+    return replace(parts, digest="")
+
+
+CHROME_CASES = [
+    # (site language, headings the copy kept, breadcrumb style)
+    ("en", True, "slash"), ("en", False, "lines"), ("en", {"Return value", "See also"}, "spaces"),
+    ("de", True, "lines"), ("de", False, "slash"), ("de", {"Return value", "See also"}, "slash"),
+    ("fr", True, "spaces"), ("fr", False, "slash"), ("fr", {"Return value", "See also"}, "lines"),
+    ("es", True, "slash"), ("es", False, "spaces"), ("es", {"Return value", "See also"}, "slash"),
+]
+
+
+@pytest.mark.parametrize("lang, headings, breadcrumbs", CHROME_CASES,
+                         ids=[f"{lang}-{'all' if h is True else 'none' if h is False else 'some'}-{b}"
+                              for lang, h, b in CHROME_CASES])
+@pytest.mark.parametrize("param_names", [True, False], ids=["names", "no-names"])
+def test_copy_with_site_chrome_reads_as_the_copy_without(lang, headings, breadcrumbs, param_names):
+    """Site header, breadcrumbs, action words, metadata, "In this article" and footer, in four site languages."""
+    parts = sample_parts()
+    options = dict(headings=headings, param_names=param_names, close_prototype=param_names)
+    whole = render_learn_text(parts, chrome=lang, chrome_date="2024-02-22", breadcrumbs=breadcrumbs, **options)
+    plain = render_learn_text(parts, date="02/22/2024", **options)
+    assert not whole.startswith("IPsecWidgetExpire0") and "In this article" not in plain
+    assert looks_like_learn_text(whole)
+    copy = read_page(whole.encode("utf-8"), "copied/page.txt")
+    assert copy.format == "learn-text" and copy.date == "2024-02-22"
+    assert without_digest(copy) == without_digest(read(plain))
+    assert copy.see_also == parts.see_also  # the footer is not see-also
+    assert copy.summary == parts.summary  # the metadata and the heading list are not description
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr", "es"])
+def test_chrome_metadata_before_the_title_and_a_short_heading_list(lang):
+    """The metadata may sit before the title too, and the "In this article" list may show one heading."""
+    parts = sample_parts()
+    whole = render_learn_text(parts, chrome=lang, toc_shown=1)
+    lines = whole.split("\n")
+    title = lines.index("IPsecWidgetExpire0 function (fwpmu.h)")
+    meta = lines[title + 2:lines.index("", title + 2)]  # Article, date, contributors, feedback, list, more
+    assert meta[-2] == "Syntax"
+    moved = "\n".join(lines[:title] + meta[:4] + [lines[title], ""] + meta[4:] + lines[title + 2 + len(meta):])
+    for text in (whole, moved):
+        copy = read(text)
+        assert without_digest(copy) == without_digest(read(render_learn_text(parts, date=copy.date)))
+
+
+def test_copy_starting_at_the_title_keeps_the_metadata_out():
+    page = FULL.replace(
+        "CloseWidget function (widget.h)\n",
+        "CloseWidget function (widget.h)\nArticle\n12/05/2018\n3 contributors\nFeedback\nIn this article\n"
+        "Syntax\nParameters\nReturn value\nRemarks\nShow 2 more\n", 1)
+    parts = read(page)
+    assert parts.date == "2018-12-05"
+    dated = FULL.replace("\n\nThe CloseWidget", "\n\n12/05/2018\n\nThe CloseWidget")
+    assert without_digest(parts) == without_digest(read(dated))
+
+
+def test_a_heading_list_and_lost_headings():
+    """The copy lost the body's headings but kept the "In this article" list: the list is not the headings."""
+    page = LOST.replace("\n\nThe CloseWidget", "\nArtikel\n05.12.2018\nFeedback\nIn diesem Artikel\nSyntax\n"
+                        "Parameters\nReturn value\nRemarks\n2 weitere anzeigen\n\nThe CloseWidget", 1)
+    parts = read("Zum Hauptinhalt wechseln\nLearn / Windows / Widgets / Widget.h\n" + page)
+    assert parts.date == "2018-12-05"
+    dated = LOST.replace("\n\nThe CloseWidget", "\n\n12/05/2018\n\nThe CloseWidget")
+    assert without_digest(parts) == without_digest(read(dated))
+
+
+@pytest.mark.parametrize("text, date", [
+    ("Article\n02/22/2024\n", "2024-02-22"), ("Artikel\n22.02.2024\n", "2024-02-22"),
+    ("Article\n22/02/2024\n", "2024-02-22"), ("Artículo • 22/02/2024 • 3 colaboradores\n", "2024-02-22"),
+    ("Article\n2024-02-22\n", "2024-02-22"), ("Article\n12/05/2018\n", "2018-12-05"),  # en-us: month first
+])
+def test_metadata_dates_in_site_locales(text, date):
+    parts = read(FULL.replace("CloseWidget function (widget.h)\n", f"CloseWidget function (widget.h)\n{text}", 1))
+    assert parts.date == date
+    assert parts.summary == "The CloseWidget function closes a widget handle."
+
+
+def test_the_seed_copied_with_the_whole_page(seed):
+    """The real seed, with the chrome a copy of the whole page adds in English, German and French."""
+    text = SEED.read_text(encoding="utf-8")
+    title, rest = text.split("\n", 1)
+    for lang in ("en", "de", "fr"):
+        site = CHROME[lang]
+        meta = [line.format(date="22/02/2024" if lang == "fr" else "22.02.2024" if lang == "de" else "02/22/2024",
+                            n=4) for line in site["meta"]]
+        whole = "\n".join(site["top"] + [" / ".join(site["crumbs"] + ["Sspi.h"]), title] + meta
+                          + [site["in_article"], "Syntax", "Parameters", "Return value", "Remarks",
+                             site["more"].format(n=2), rest])
+        whole = whole.rstrip("\n") + "\n\n" + "\n".join(site["footer"]) + "\n"
+        copy = read_page(whole.encode("utf-8"), str(SEED))
+        assert copy.date == "2024-02-22"
+        assert replace(copy, digest="", date=None) == replace(seed, digest="")
+
+
+def test_method_copy_with_chrome_keeps_the_documented_name():
+    page = """\
+Skip to main content
+Learn / Windows / Drivers / Widgets / Widget.h
+Edit
+Share via
+IWidget::Close method (widget.h)
+Article
+11/04/2019
+Feedback
+In this article
+Syntax
+Parameters
+Return value
+
+Closes the widget.
+
+Syntax
+
+HRESULT Close(
+  [in] DWORD dwFlags
+);
+
+Parameters
+
+[in] dwFlags
+
+Flags.
+
+Return value
+
+Returns S_OK.
+"""
+    parts = read(page)
+    assert parts.api == "IWidget::Close" and parts.header == "widget.h" and parts.date == "2019-11-04"
+    assert names(parts) == ["dwFlags"] and parts.summary == "Closes the widget."
+    assert [b.text for b in parts.returns] == ["Returns S_OK."]
+
+
+def test_corpus_method_page_with_chrome():
+    from specproof.readers.markdown import read_markdown
+
+    path = SHARED / "corpus" / "wdk-ddi" / "engextcpp" / "nf-engextcpp-extbuffer-copy(const_t_ulong).md"
+    if not path.is_file():
+        pytest.skip(f"the wdk-ddi corpus is not available here ({path})")
+    source = read_markdown(path.read_bytes(), str(path))
+    plain = render_learn_text(source, kind="method", date="02/22/2024")
+    for lang in ("en", "es"):
+        copy = read_page(render_learn_text(source, kind="method", chrome=lang).encode("utf-8"), str(path))
+        assert copy.api == "ExtBuffer::Copy"
+        assert without_digest(copy) == without_digest(read(plain, str(path)))
+
+
+def test_title_like_line_in_the_chrome_is_not_the_title():
+    """A title-like line with no page after it (before the next one) is chrome; the page's title is the next."""
+    page = ("Skip to main content\nRecently viewed\nOpenWidget function (widget.h)\nWidgetInfo structure (widget.h)\n"
+            "Learn / Widgets\n" + FULL)
+    assert without_digest(read(page)) == without_digest(read(FULL))
+
+
+def test_other_page_kinds_behind_chrome_are_not_functions():
+    page = "Skip to main content\nLearn / Widgets / Widget.h\nEdit\nWIDGET_INFO structure (widget.h)\n\nSyntax\n\n" \
+           "typedef struct WIDGET_INFO {\n  DWORD cb;\n} WIDGET_INFO;\n\nRequirements\n\nHeader\twidget.h\n"
+    assert looks_like_learn_text(page)
+    with pytest.raises(NotAFunction, match="a structure page"):
+        read(page)
+
+
+PROSE = "".join(f"Paragraph {i} of some notes about widgets, which go on for a while.\n\n" for i in range(80))
+
+
+@pytest.mark.parametrize("page", [
+    PROSE + FULL,  # the title only after more than the window of prose
+    "Skip to main content\n" + PROSE + FULL,
+    "Notes\n" + "\n".join(f"line {i}" for i in range(70)) + "\n" + LOST,
+], ids=["prose", "chrome-then-prose", "many-short-lines"])
+def test_title_deep_in_the_body_is_refused(page):
+    assert not looks_like_learn_text(page)
+    first = page.lstrip().split("\n", 1)[0]
+    with pytest.raises(PageError, match=f"no title line: .* this one with '{first}'$"):
+        read(page)
+    with pytest.raises(PageError, match="unknown page format"):
+        read_page(page.encode(), "notes.txt")
+
+
+def test_title_like_line_without_a_page_after_it_is_refused():
+    page = "Meeting notes\n\nCloseWidget function (widget.h)\n\nWe should call it less often.\nAnd log it.\n"
+    assert not looks_like_learn_text(page)
+    with pytest.raises(PageError, match=r"this one with 'Meeting notes'; the title-like line 'CloseWidget "
+                                        r"function \(widget.h\)' \(line 3\) is followed by no Syntax"):
+        read(page)
+
+
+def test_window_counts_lines_with_text():
+    """The title may follow up to the window's worth of chrome lines, however many blank lines lie between."""
+    chrome = [f"Crumb {i}" for i in range(58)]
+    near = "\n\n\n".join(chrome) + "\n" + FULL  # the title is the 59th line with text
+    assert looks_like_learn_text(near) and read(near).api == "CloseWidget"
+    far = "\n".join(chrome + ["Crumb 58", "Crumb 59"]) + "\n" + FULL  # the 61st
+    assert not looks_like_learn_text(far)
+
+
+def spec_without_digest(spec):
+    return spec.model_copy(update={"source": spec.source.model_copy(update={"digest": ""})})
+
+
+@pytest.mark.parametrize("path", corpus_pages() or [None], ids=lambda p: p.name if p else "no-corpus")
+def test_corpus_copy_with_chrome_gives_the_spec_of_the_copy_without(path, sdk):
+    """Each corpus page copied whole (site chrome in one of four languages) and copied bare: one spec."""
+    from specproof.readers.build import build_spec
+    from specproof.readers.markdown import read_markdown
+
+    if path is None:
+        pytest.skip(f"the sdk-api corpus is not available here ({CORPUS})")
+    source = read_markdown(path.read_bytes(), str(path))
+    prototype = sdk_prototype_text(source, sdk)
+    lang = ("en", "de", "fr", "es")[sum(path.name.encode()) % 4]
+    for headings in (True, False):
+        options = dict(headings=headings, param_names=headings, close_prototype=headings)
+        whole = render_learn_text(source, prototype, chrome=lang, chrome_date="2023-10-31", **options)
+        plain = render_learn_text(source, prototype, date="10/31/2023", **options)
+        from_whole = build_spec(read_page(whole.encode("utf-8"), str(path)), sdk)
+        from_plain = build_spec(read_learn_text(plain.encode("utf-8"), str(path)), sdk)
+        assert from_whole.source.date == "2023-10-31"
+        assert spec_without_digest(from_whole) == spec_without_digest(from_plain), lang
+
+
+def test_heading_list_right_before_the_headings_it_lists():
+    """A page with no description: the list ends where a heading it already named comes again."""
+    body = FULL.split("\n\nThe CloseWidget function closes a widget handle.\n", 1)[1]
+    bare = "CloseWidget function (widget.h)\n" + body
+    page = "CloseWidget function (widget.h)\nArticle\n06/20/2024\nIn this article\nSyntax\nParameters\n" + body
+    parts = read(page)
+    assert parts.date == "2024-06-20" and parts.prototype.startswith("WIDGET_STATUS CloseWidget(")
+    assert replace(parts, digest="", date=None) == without_digest(read(bare))

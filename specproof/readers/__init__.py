@@ -1,8 +1,9 @@
 """The read stage: one reader per page format, chosen automatically.
 
 `read_page` tells the format from the text itself (markdown sources start
-with YAML front matter; a learn-text copy starts with a `Name function
-(header.h)` title), so a user can point `ingest` at any mix of files.
+with YAML front matter; a learn-text copy has a `Name function (header.h)`
+title, first or behind the site's chrome a whole-page copy starts with), so
+a user can point `ingest` at any mix of files.
 """
 
 from __future__ import annotations
@@ -25,5 +26,6 @@ def read_page(raw: bytes, file: str) -> PageParts:
         return read_learn_text(raw, file, text)
     raise PageError(
         "unknown page format: neither markdown with front matter (sdk-api, wdk-ddi) "
-        "nor a copied reference page starting with 'Name function (header.h)'"
+        "nor a copied reference page with a 'Name function (header.h)' title (first, or within the first "
+        "lines after the site's chrome, followed by the page's Syntax, Parameters, Return value or Requirements)"
     )

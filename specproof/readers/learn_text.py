@@ -18,8 +18,26 @@ Rules chosen where a copy is ambiguous:
   `function-like macro`) are read. Everything else (structure, enumeration,
   callback function, interface, class, IOCTL, ...) raises NotAFunction:
   a callback function page documents a function *type* the caller writes,
-  not a function anyone can call. A method's api is `IFoo.Bar`, as the
-  markdown sources' UIDs spell it.
+  not a function anyone can call. A method's api is its documented name,
+  `IFoo::Bar`, as the title writes it.
+- Site chrome. A whole-page copy starts with the site's own lines (skip
+  link, browser banner, breadcrumbs, action words such as Edit / Share via /
+  Bearbeiten / Partager via, "Table of contents"), in the reader's language.
+  They are not matched by word: the title is the first line, among the
+  first `_TITLE_WINDOW` lines with text, that reads as a title (`Name
+  function (header.h)`, a known kind) and is followed, before any other
+  title-like line and within `_STRUCTURE_REACH` lines, by the page's
+  structure (a Syntax, Parameters, Return value or Requirements heading,
+  the prototype of that name, a parameter line or a requirement row);
+  everything before it is ignored. A title on the first line needs no such
+  proof. Right after the title come the article's metadata (Article, date,
+  contributors, Feedback) and the "In this article" list of the page's
+  headings: short lines with no sentence punctuation before the first
+  content line are dropped when they hold a date (dd.mm.yyyy read day
+  first, d/m/yyyy day first only when the first number is over 12, as
+  en-us writes month first), and a run of heading names with nothing
+  between them (or one that the body repeats, after such a line) is that
+  list, not the page's headings.
 - The prototype is the block starting at the line that declares the
   function (`... Name(` with nothing but a type before it and no sentence
   after), or the block right after a "Syntax" heading (a typedef such as
@@ -67,7 +85,7 @@ Rules chosen where a copy is ambiguous:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .codes import CODE_NAME
@@ -91,15 +109,31 @@ _OTHER_KINDS = frozenset({
     "event", "message", "notification", "typedef", "delegate", "attribute", "namespace",
     "control code", "object", "record", "field", "data type",
 })
+_KNOWN_KINDS = _FUNCTION_KINDS | _OTHER_KINDS
 
 # -- lines the copy adds or keeps that carry no content ----------------------------------
 
 _DATE_LINE = re.compile(r"^(?:Last updated(?: on)?:?\s*)?(\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})$", re.I)
-_CHROME = frozenset({"in this article", "article", "feedback", "table of contents", "exit focus mode"})
+_CHROME = frozenset({"in this article", "article", "feedback", "table of contents", "exit focus mode",
+                     "commentaires", "comentarios"})
 _READ_TIME = re.compile(r"^\d+ (?:minutes? to read|contributors?)$", re.I)
 _LANG_LABELS = frozenset({"c++", "c", "cpp", "syntax", "c#", "idl", "vb", "json", "xml", "console"})
 # where the copied page ends and the site's own footer starts
-_FOOTER = frozenset({"was this page helpful?", "additional resources", "submit and view feedback for"})
+_FOOTER = frozenset({
+    "was this page helpful?", "additional resources", "submit and view feedback for",
+    "war diese seite hilfreich?", "zusätzliche ressourcen", "cette page a-t-elle été utile ?",
+    "cette page a-t-elle été utile?", "ressources supplémentaires", "¿le resultó útil esta página?",
+    "¿le ha resultado útil esta página?", "recursos adicionales",
+})
+# how far into a copy the title may sit, behind the site's chrome (non-blank lines), and how far
+# after it the page's structure must show (a description runs some tens of lines, not hundreds)
+_TITLE_WINDOW = 60
+_STRUCTURE_REACH = 400
+# the headings that prove a page follows a title line (see the module docstring)
+_STRUCTURE_HEADINGS = frozenset({"syntax", "parameters", "return value", "return values", "requirements"})
+# a date in the article's metadata, in the reader's locale: 02/22/2024, 22/02/2024, 22.02.2024, 2024-02-22
+_META_DATE = re.compile(r"(?<![\d/.])(\d{1,2})([/.])(\d{1,2})\2(\d{4})(?![\d/.])|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_SENTENCE_END = frozenset(".:;!?,)]")
 
 _CODE_LINE = re.compile(r"^(?:[ \t]|//|/\*|#|[{}])|[;{}(),]\s*$")
 
@@ -253,12 +287,15 @@ class _Unit:
 
 
 def looks_like_learn_text(text: str) -> bool:
-    """True when the text starts like a copied reference page: `Name function (header.h)`, no front matter."""
-    first = _first_line(text)
-    if first is None or first.startswith("---"):
+    """True when the text is a copied reference page: a `Name function (header.h)` title, no front matter.
+
+    The title is the first line, or a later one behind the site's chrome (see `_find_title`). Only the
+    first lines are read unless such a title-like line shows up, so this stays cheap on other pages.
+    """
+    first, found, _ = _find_title(_nonblank(_iter_lines(text.lstrip("\ufeff"))))
+    if first is None or found is None:
         return False
-    match = _TITLE.match(first)
-    return bool(match) and match.group("kind").lower() in (_FUNCTION_KINDS | _OTHER_KINDS)
+    return found[1].group("kind").lower() in _KNOWN_KINDS
 
 
 def read_learn_text(raw: bytes, file: str, text: str | None = None) -> PageParts:
@@ -274,18 +311,25 @@ def read_learn_text(raw: bytes, file: str, text: str | None = None) -> PageParts
     first = lines[start].strip()
     if first.startswith("---"):
         raise PageError("the page starts with YAML front matter: it is a markdown source, not a learn-text copy")
-    title = _TITLE.match(first)
-    if not title:
-        raise PageError(
-            f"no title line: a learn-text page starts with 'Name function (header.h)', this one with {first[:80]!r}"
-        )
+    _, found, unproven = _find_title(_nonblank(lines))
+    if found is None:
+        message = ("no title line: a learn-text page starts with 'Name function (header.h)', "
+                   f"this one with {first[:80]!r}")
+        if unproven is not None:
+            message += (f"; the title-like line {unproven[1][:80]!r} (line {unproven[0] + 1}) is followed by no "
+                        "Syntax, Parameters, Return value or Requirements, prototype or parameter line")
+        raise PageError(message)
+    at, title = found
+    title_line = lines[at].strip()
     kind = title.group("kind").lower()
     if kind not in _FUNCTION_KINDS:
-        raise NotAFunction(f"a {kind} page ({first}), not a function")
-    api = title.group("name").replace("::", ".")
+        raise NotAFunction(f"a {kind} page ({title_line}), not a function")
+    api = title.group("name")  # the documented name: `IFoo::Bar` keeps its `::`
     parts = PageParts(format="learn-text", file=file, digest=digest_bytes(raw), api=api,
                       header=title.group("header"))
-    body, parts.date = _strip_chrome(lines[start + 1:])
+    head, meta_date = _head_chrome(lines[at + 1:])
+    body, body_date = _strip_chrome(head)
+    parts.date = meta_date or body_date
     scanner = _Scanner(body, _short_name(api))
     units = scanner.run()
     parts.prototype = scanner.prototype
@@ -333,16 +377,158 @@ def prototype_params(prototype: str, name: str | None = None) -> list[tuple[str,
 
 
 def _short_name(api: str) -> str:
-    """The name the prototype uses: `IFoo.Bar` -> `Bar`; an overload's `(signature)` dropped."""
-    return _OVERLOAD.sub("", api).rsplit(".", 1)[-1]
+    """The name the prototype uses: `IFoo::Bar` (or `IFoo.Bar`) -> `Bar`; an overload's `(signature)` dropped."""
+    return _OVERLOAD.sub("", api).rsplit("::", 1)[-1].rsplit(".", 1)[-1]
 
 
-def _first_line(text: str) -> str | None:
-    for line in text.lstrip("\ufeff").splitlines():
-        stripped = line.strip().replace("\u00a0", " ")
+def _iter_lines(text: str) -> Iterator[str]:
+    """The lines of `text`, split on demand: detection reads only the first few of a long page."""
+    start, end = 0, len(text)
+    while start <= end:
+        stop = text.find("\n", start)
+        if stop < 0:
+            stop = end
+        yield text[start:stop]
+        start = stop + 1
+
+
+def _nonblank(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(index, stripped text) of each line with text; NBSP and a stray BOM count as space."""
+    for index, line in enumerate(lines):
+        stripped = line.strip()
         if stripped:
-            return stripped
-    return None
+            if "\u00a0" in stripped or "\ufeff" in stripped:
+                stripped = stripped.replace("\u00a0", " ").replace("\ufeff", "").strip()
+                if not stripped:
+                    continue
+            yield index, stripped
+
+
+def _find_title(
+    numbered: Iterator[tuple[int, str]],
+) -> tuple[str | None, tuple[int, re.Match[str]] | None, tuple[int, str] | None]:
+    """(first line, (index, match) of the title, a title-like line that had no page after it).
+
+    The first non-blank line is the title when it reads as one. Otherwise the
+    copy may start with the site's chrome: the title is the first of the
+    first `_TITLE_WINDOW` lines that reads as a title of a known kind and is
+    followed, before the next such line and within `_STRUCTURE_REACH` lines,
+    by a line of the page's structure (`_structure_line`). A title-like line
+    deep in a body is never taken, nor one with no page after it. Lines are
+    read only as far as needed.
+    """
+    head = next(numbered, None)
+    if head is None:
+        return None, None, None
+    first_index, first = head
+    if first.startswith("---"):
+        return first, None, None
+    match = _TITLE.match(first)
+    if match:
+        return first, (first_index, match), None
+    seen = pending_at = 1
+    pending: tuple[int, re.Match[str], str] | None = None  # the latest title-like line, awaiting its page
+    unproven: tuple[int, str] | None = None
+    for index, s in numbered:
+        seen += 1
+        if s[-1] == ")":
+            match = _TITLE.match(s)
+            if match and match.group("kind").lower() in _KNOWN_KINDS:
+                if pending is not None and unproven is None:
+                    unproven = (pending[0], pending[1].group(0))
+                if seen > _TITLE_WINDOW:
+                    pending = None  # what follows belongs to this title, too deep in the text to be one
+                    break
+                pending = (index, match, _short_name(match.group("name")))
+                pending_at = seen
+                continue
+        if pending is not None:
+            if _structure_line(s, pending[2]):
+                return first, (pending[0], pending[1]), None
+            if seen - pending_at >= _STRUCTURE_REACH:
+                break
+        elif seen >= _TITLE_WINDOW:
+            break
+    if pending is not None and unproven is None:
+        unproven = (pending[0], pending[1].group(0))
+    return first, None, unproven
+
+
+def _structure_line(s: str, name: str) -> bool:
+    """A line only a reference page's body has: a main section heading, the prototype of `name`,
+    a parameter line (`[in] hContext`) or a requirement row."""
+    if len(s) <= 20 and s.casefold().rstrip(":") in _STRUCTURE_HEADINGS:
+        return True
+    if name in s and _is_proto_line(s, name):
+        return True
+    if len(s) <= 80 and (_PNAME_PRE.match(s) or _PNAME_POST.match(s)):
+        return True
+    return _strong_req_line(s)
+
+
+def _meta_date(s: str) -> str | None:
+    """The ISO date in a metadata line, in any of the site's locales; None if it holds none."""
+    match = _META_DATE.search(s)
+    if not match:
+        return None
+    if match.group(5):
+        return "-".join(match.group(5, 6, 7))
+    a, sep, b, year = int(match.group(1)), match.group(2), int(match.group(3)), int(match.group(4))
+    day, month = (a, b) if sep == "." or a > 12 else (b, a)  # en-us is month first; dotted locales day first
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _chrome_like(s: str) -> bool:
+    """A short line that is not content: no sentence punctuation, no code, not a heading or a note."""
+    if len(s) > 60 or s[-1] in _SENTENCE_END or "(" in s or "\t" in s or s[0] in "[#/{":
+        return False
+    folded = s.casefold().rstrip(":")
+    if folded in _HEADINGS or folded in _NOTE_WORDS or s == "Copy" or folded in _LANG_LABELS:
+        return False
+    return not (_TYPE_LINE.match(s) or _strong_req_line(s) or _CODE_LINE.search(s))
+
+
+def _head_chrome(lines: list[str]) -> tuple[list[str], str | None]:
+    """Blank the article's metadata and "In this article" list after the title; return the page date.
+
+    From the title to the first content line: chrome-like lines (`_chrome_like`,
+    in whatever language) and the list of the page's headings. A run of two or
+    more heading names with nothing between them, none named twice, is that
+    list; so is a single one right after chrome-like lines when the body
+    repeats it. The lines are
+    dropped only when they hold a date or such a list, which is how the site
+    lays out the metadata; otherwise they are left to `_strip_chrome`.
+    """
+    marked: list[int] = []
+    date = None
+    toc = False
+    run: set[str] = set()  # the headings of the list being read; a list names each once
+    numbered = list(_nonblank(lines[:200]))
+    for k, (index, s) in enumerate(numbered):
+        folded = s.casefold().rstrip(":")
+        if folded in _HEADINGS:
+            nxt = numbered[k + 1][1] if k + 1 < len(numbered) else ""
+            if folded not in run and (run or nxt.casefold().rstrip(":") in _HEADINGS or (
+                marked and any(line.strip() == s for line in lines[index + 1:])
+            )):
+                toc = True
+                run.add(folded)
+                marked.append(index)
+                continue
+            break
+        run = set()
+        if not _chrome_like(s):
+            break
+        date = date or _meta_date(s)
+        marked.append(index)
+    if not (date or toc):
+        return lines, None
+    kept = list(lines)
+    for index in marked:
+        kept[index] = ""
+    return kept, date
 
 
 def _strip_chrome(lines: list[str]) -> tuple[list[str], str | None]:
