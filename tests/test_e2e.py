@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import CORPUS
-from pagemaker import page
+from shapes import WRITTEN
 from specproof.cli import main
 from specproof.derive.catalog import Catalog
 from specproof.derive.rules import derive
@@ -26,43 +26,6 @@ from specproof.site import nav
 from specproof.spec.lint import lint
 
 ROOT = Path(__file__).resolve().parents[1]
-
-_SYNTAX = "\n\n## -syntax\n\n```cpp\n{proto}\n```\n"
-_WAIT_RETURNS = """The NT_SUCCESS macro recognizes all of these status values as "success" values.
-
-| Return code | Description |
-|---|---|
-| **STATUS_SUCCESS** | The wait was satisfied. |
-| **STATUS_TIMEOUT** | A time-out occurred before the object was set to a signaled state. |
-"""
-
-# one page per shape: (file under the pages folder, page bytes)
-WRITTEN = {
-    # a header in a subfolder of the include folder (req.header: netx/subhdr.h)
-    "subhdr/nf-subhdr-subfunction.md": page(api="SubFunction", header="subhdr", req_header="netx/subhdr.h"),
-    # a name with a leading underscore, and a pointer parameter the null-pointer rule calls with NULL
-    "testhdr/nf-testhdr-_testedit.md": page(
-        api="_TestEdit", header="testhdr", lib="Test.lib", params="### -param PointerToItem [in]\n\nThe item.",
-        returns="If the function succeeds, the return value is **S_OK**. Otherwise it returns **E_INVALIDARG**.",
-        remarks="None." + _SYNTAX.format(proto="HRESULT _TestEdit(\n  [in] PVOID *PointerToItem\n);")),
-    # one function documented in two headers, each page named with the docs' ~r1
-    "hdra/nf-hdra-_twin~r1.md": page(api="_Twin", uid_tail="_Twin~r1", header="hdra"),
-    "hdrb/nf-hdrb-_twin~r1.md": page(api="_Twin", uid_tail="_Twin~r1", header="hdrb", date="06/07/2022"),
-    # a COM method: the documented name is ITestThing::DoThing
-    "testhdr/nf-testhdr-itestthing-dothing.md": page(api="ITestThing::DoThing", uid_tail="ITestThing.DoThing",
-                                                     header="testhdr"),
-    # a C++ overload whose page names one parameter twice
-    "testhdr/nf-testhdr-testbuf-copy(const_t_ulong).md": page(
-        api="TestBuf::Copy", uid_tail="TestBuf.Copy(const_T,ULONG)", header="testhdr",
-        params="### -param Elts\n\nThe count.\n\n### -param Elts [in]\n\nThe count again.",
-        returns="This method does not return a value."),
-    # a C++ operator whose -param heading has no name
-    "testhdr/nf-testhdr-testbuf-operator-assign.md": page(
-        api="TestBuf::operator=", uid_tail="TestBuf.operator-assign", header="testhdr",
-        params="## -param\n\nA pointer to the data to assign.", returns="The object."),
-    # a macro that tests codes, named in the returns section
-    "testhdr/nf-testhdr-testwait.md": page(api="TestWait", header="testhdr", returns=_WAIT_RETURNS),
-}
 
 # corpus pages that broke a stage when a whole checkout went through them
 CORPUS_PAGES = [
