@@ -55,19 +55,28 @@ def _progress_factory():
                    "Default: $SPECPROOF_SDK_INCLUDE or the mingw-w64 headers.")
 @click.option("--no-sdk", is_flag=True, help="Do not use SDK headers: values come from the pages only.")
 @click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
-@click.option("--force", is_flag=True, help="Replace specs even when they come from a newer page.")
+@click.option("--force", is_flag=True,
+              help="Read every page, even one the page cache has, and replace specs even when they come "
+                   "from a newer page.")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Neither use nor update the page cache (kept in $SPECPROOF_CACHE or ~/.cache/specproof).")
 def ingest(paths: tuple[Path, ...], out: Path, sdk_include: tuple[str, ...], no_sdk: bool, jobs: int | None,
-           force: bool) -> None:
-    """Read reference pages (files or whole folders) and write one spec per function."""
+           force: bool, no_cache: bool) -> None:
+    """Read reference pages (files or whole folders) and write one spec per function.
+
+    A page read before, unchanged, whose spec file is unchanged too, is not read again: its
+    result comes from the page cache.
+    """
     from .ingest import ingest as run_ingest
 
     include = () if no_sdk else (sdk_include or None)
     report = run_ingest(list(paths), out, workers=jobs, include_dirs=include, force=force,
-                        progress_factory=_progress_factory())
+                        progress_factory=_progress_factory(), cache=not no_cache)
     if report.sdk_note:
         err.print(f"[yellow]note:[/] {report.sdk_note}")
     table = Table(title=f"ingest into {out}", show_header=False)
-    table.add_row("pages read", str(report.read))
+    table.add_row("pages read", str(report.read - report.cached))
+    table.add_row("from the cache (page and spec unchanged)", str(report.cached))
     table.add_row("specs written", str(len(report.written)))
     table.add_row("specs unchanged", str(report.unchanged))
     table.add_row("skipped (not function pages)", str(len(report.skipped)))

@@ -5,7 +5,9 @@ Used by the chain test (tests/test_e2e.py) and multiplied by benchmarks/e2e.
 
 from __future__ import annotations
 
+from learntext_render import render_learn_text
 from pagemaker import page
+from specproof.readers.markdown import read_markdown
 
 _SYNTAX = "\n\n## -syntax\n\n```cpp\n{proto}\n```\n"
 _WAIT_RETURNS = """The NT_SUCCESS macro recognizes all of these status values as "success" values.
@@ -43,3 +45,17 @@ WRITTEN = {
     # a macro that tests codes, named in the returns section
     "testhdr/nf-testhdr-testwait.md": page(api="TestWait", header="testhdr", returns=_WAIT_RETURNS),
 }
+
+
+def _learn_text_copy(data: bytes, name: str, chrome: str) -> bytes:
+    """A whole-page learn-text copy of a markdown page, with the site's chrome in `chrome`'s language."""
+    return render_learn_text(read_markdown(data, name), chrome=chrome).encode("utf-8")
+
+
+# whole-page copies that begin with the site's chrome before the title (German and English)
+WRITTEN["copies/CopiedFunction.txt"] = _learn_text_copy(
+    page(api="CopiedFunction", header="copyhdr", params="### -param hThing [in]\n\nA handle to the thing.",
+         returns="If the function succeeds, the return value is **S_OK**. If the handle is not valid, it returns "
+                 "**E_HANDLE**."), "CopiedFunction.md", "de")
+WRITTEN["copies/ICopied-Close.txt"] = _learn_text_copy(
+    page(api="ICopied::Close", uid_tail="ICopied.Close", header="copyhdr"), "ICopied-Close.md", "en")

@@ -122,6 +122,10 @@ def test_shapes_read_as_documented(chain):
     assert [p.name for p in operator.signature.params] == ["unnamedParam1"]
     assert "without a parameter name" in operator.source.problems[0]
     assert {c.name for c in specs["testhdr/TestWait"].returns.codes if c.name} == {"STATUS_SUCCESS", "STATUS_TIMEOUT"}
+    copied = specs["copyhdr/CopiedFunction"]
+    assert (copied.source.format, [p.name for p in copied.signature.params]) == ("learn-text", ["hThing"])
+    assert {c.name for c in copied.returns.codes} == {"S_OK", "E_HANDLE"}
+    assert specs["copyhdr/ICopied.Close"].api == "ICopied::Close"
 
 
 def test_underscore_names_are_called(chain):

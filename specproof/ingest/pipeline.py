@@ -1,10 +1,16 @@
 """`specproof ingest`: pages in, one spec file per function out.
 
-Pages are read in worker processes (one per core): reading is CPU-bound and
-a docs checkout holds tens of thousands of pages. Each worker loads the SDK
-header index once. The main process decides which page wins when several
-describe one function, merges with the spec already on disk, and writes only
-files whose bytes change, so a second run changes nothing.
+Pages are read in worker processes (see read.py). The main process decides
+which page wins when several describe one function, merges with the spec
+already on disk, and writes only files whose bytes change, so a second run
+changes nothing.
+
+A second run does not read the pages again either: each page's result is
+cached (see cache.py) under the page's path and the digest of its bytes, and
+stays good while the spec file it gave is unchanged on disk. The winner logic
+below runs on cached and fresh results alike; a cached result that must
+actually be written (it never was, or another page wrote over it in this
+run) has no text, so its page is read again at the end.
 
 A page that cannot be read never stops the others: its file and the reason
 are collected and reported, and the command exits non-zero.
@@ -12,25 +18,23 @@ are collected and reported, and the command exits non-zero.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, Union
 
-from ..readers import NotAFunction, PageError, read_page
-from ..readers.build import build_spec
-from ..spec.model import Spec
-from ..spec.schema import write_schema
-from ..spec.yamlio import SpecFileError, dump_spec, load_spec
-from .merge import merge
+from .collect import Folder, PageJob, Root, collect_roots, jobs_at
+
+if TYPE_CHECKING:
+    from ..spec.model import Spec
+    from .cache import Entry  # noqa: F401
 
 MAX_PAGE_BYTES = 4 * 1024 * 1024
-PAGE_SUFFIXES = (".md", ".txt")
-# a page's path from its docs repository's own folder, whatever the checkout is called
-_UPSTREAM_ROOT = re.compile(r"(?:^|/)((?:sdk-api|wdk-ddi)(?:-src/content)?/.*)$")
-_FORMAT_RANK = {"learn-text": 0, "sdk-api": 1, "wdk-ddi": 1}
+NO_SDK_NOTE = "SDK headers not used (--no-sdk): code values come from the pages only"
+FORMAT_RANK = {"learn-text": 0, "sdk-api": 1, "wdk-ddi": 1}
+_UNSAFE = re.compile(r"[^\w.~+-]")
 
 
 @dataclass
@@ -50,11 +54,20 @@ class PageResult:
     rank: tuple[str, int] = ("", 0)
     stale: list[tuple[str, list[str]]] = field(default_factory=list)
     existed: bool = False  # a spec file was there already (so the main process compares before writing)
+    digest: bytes | None = None  # sha256 of the page's bytes; None: not to be cached (an OS error, say)
+    source: str = ""  # the spec's source digest (which decides "kept" against another page's spec)
+
+
+# Positions in a cache entry (a tuple: marshal stores and loads those fastest; see cache.py).
+DIGEST, STATUS, REASON, TARGET, RANK, SOURCE, STALE, WON, SIZE, MTIME, INODE = range(11)
+
+# A result as the main loop sees it: fresh from a reader, or a cache entry (a tuple, see cache.py).
+Result = Union[PageResult, "Entry"]
 
 
 @dataclass
 class IngestReport:
-    read: int = 0
+    read: int = 0  # pages found
     written: list[Path] = field(default_factory=list)
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -63,166 +76,16 @@ class IngestReport:
     stale: list[tuple[Path, str, list[str]]] = field(default_factory=list)
     kept_newer: list[tuple[str, Path]] = field(default_factory=list)
     sdk_note: str | None = None
+    cached: int = 0  # pages whose result came from the cache instead of a reader
 
     @property
     def specs(self) -> int:
         return len(self.written) + self.unchanged
 
 
-@dataclass(frozen=True)
-class PageJob:
-    path: Path
-    display: str  # the path recorded in the spec: stable whatever the working directory
-    explicit: bool  # named on the command line (an unreadable one fails instead of being skipped)
-
-
-def _display_path(resolved: str, base: str) -> str:
-    """The path a spec records: from the docs repository's own folder when the path shows it,
-    else relative to the folder above the one named on the command line."""
-    upstream = _UPSTREAM_ROOT.search(resolved)
-    if upstream:
-        return upstream.group(1)
-    return resolved[len(base) + 1:] if resolved.startswith(base + "/") else resolved.rsplit("/", 1)[-1]
-
-
-def collect(paths: Sequence[Path]) -> list[PageJob]:
-    """Files to read: named files as given, folders walked for *.md and *.txt (hidden folders left out)."""
-    jobs: list[PageJob] = []
-    for root in paths:
-        resolved = root.resolve()
-        base = resolved.parent.as_posix()
-        if root.is_file():
-            jobs.append(PageJob(root, _display_path(resolved.as_posix(), base), True))
-            continue
-        if not root.is_dir():
-            raise FileNotFoundError(f"{root}: no such file or folder")
-        prefix = resolved.as_posix()
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            relative = os.path.relpath(folder, root)
-            shown = prefix if relative == "." else f"{prefix}/{Path(relative).as_posix()}"
-            here = Path(folder)
-            for name in sorted(files):
-                if name.lower().endswith(PAGE_SUFFIXES) and not name.startswith("."):
-                    jobs.append(PageJob(here / name, _display_path(f"{shown}/{name}", base), False))
-    return jobs
-
-
-# -- worker side ----------------------------------------------------------------------
-
-_SDK = None
-_OUT: Path = Path("specs")
-_OUT_TEXT = "specs/"
-_FORCE = False
-# the index the main process loaded and for which folders: workers started by fork have it
-# already, where loading it again takes each of them a quarter of a second
-_LOADED: tuple[tuple[str, ...] | None, object] | None = None
-
-
-def _init_worker(include_dirs: tuple[str, ...] | None, out: Path, force: bool) -> None:
-    global _SDK, _OUT, _OUT_TEXT, _FORCE
-    if _LOADED is not None and _LOADED[0] == include_dirs:
-        _SDK = _LOADED[1]
-    else:
-        _SDK = _load_sdk(include_dirs)[0]
-    _OUT, _OUT_TEXT, _FORCE = out, str(out / "x")[:-1], force  # "specs/", or "" for "."
-
-
-def _load_sdk(include_dirs: tuple[str, ...] | None):
-    if include_dirs == ():
-        return None, "SDK headers not used (--no-sdk): code values come from the pages only"
-    try:
-        from ..sdk import SdkHeaders, SdkNotFound
-    except ImportError as exc:  # pragma: no cover
-        return None, f"SDK header support unavailable: {exc}"
-    try:
-        dirs = [Path(d) for d in include_dirs] if include_dirs else None
-        return SdkHeaders.load(dirs), None
-    except SdkNotFound as exc:
-        return None, str(exc)
-
-
-def read_one(job: PageJob) -> PageResult:
-    """Read and build one page; never raises for a bad page."""
-    return _read(str(job.path), job.display, job.explicit)
-
-
-def _read_task(task: tuple[str, str, bool]) -> PageResult:
-    """`read_one` for a worker: the job as plain strings, which pickle far faster than a Path."""
-    return _read(*task)
-
-
-def _read(path: str, display: str, explicit: bool) -> PageResult:
-    try:
-        with open(path, "rb") as page:
-            size = os.fstat(page.fileno()).st_size
-            if size > MAX_PAGE_BYTES:
-                return PageResult(display, "failed",
-                                  f"{size / 1048576:.1f} MB is too large for a reference page (limit "
-                                  f"{MAX_PAGE_BYTES // 1048576} MB); check that this is the page you meant")
-            raw = page.read()
-        spec = build_spec(read_page(raw, display), _SDK)
-        return _render(display, spec)
-    except NotAFunction as exc:
-        return PageResult(display, "skipped", str(exc))
-    except PageError as exc:
-        if not explicit and str(exc).startswith("unknown page format"):
-            return PageResult(display, "skipped", "not an API reference page")
-        return PageResult(display, "failed", str(exc))
-    except OSError as exc:
-        return PageResult(display, "failed", f"cannot read the file: {exc.strerror or exc}")
-    except Exception as exc:  # a reader bug must not stop the other pages
-        return PageResult(display, "failed", f"internal error while reading ({type(exc).__name__}: {exc}); "
-                                             "please report it with this page")
-
-
-def _render(display: str, spec: Spec) -> PageResult:
-    """Merge with the spec on disk (if any) and render; the main process only compares and writes."""
-    target = _spec_file(spec)
-    old: Spec | None = None
-    if target.exists():
-        try:
-            old = load_spec(target)
-        except SpecFileError as exc:
-            return PageResult(display, "failed", f"the spec it would replace is broken ({exc}); "
-                                                 "fix or delete that file and ingest again")
-        if not _FORCE and _rank(old) > _rank(spec) and old.source.digest != spec.source.digest:
-            return PageResult(display, "kept", target=str(target), rank=_rank(spec))
-    merged, merge_report = merge(spec, old)
-    return PageResult(display, "spec", target=str(target), text=dump_spec(merged), rank=_rank(spec),
-                      stale=merge_report.stale, existed=old is not None)
-
-
-def _read_all(jobs: list[PageJob], workers: int, include_dirs, out: Path, force: bool,
-              progress: Callable[[int], None] | None) -> Iterator[PageResult]:
-    if workers <= 1 or len(jobs) < 64:
-        _init_worker(include_dirs, out, force)
-        for job in jobs:
-            yield read_one(job)
-            if progress:
-                progress(1)
-        return
-    # chunks of at most 64 pages: few enough messages, and a short tail at the end where one
-    # worker finishes its last chunk alone and the main process writes its results
-    chunk = max(8, min(64, len(jobs) // (workers * 8) or 1))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(include_dirs, out, force)) as pool:
-        tasks = ((str(job.path), job.display, job.explicit) for job in jobs)
-        for result in pool.map(_read_task, tasks, chunksize=chunk):
-            yield result
-            if progress:
-                progress(1)
-
-
-# -- main side ------------------------------------------------------------------------
-
-
-def _rank(spec: Spec) -> tuple[str, int]:
-    """Which of two pages of one function wins: the newer doc date, then markdown over a text copy."""
-    return (spec.source.date or "", _FORMAT_RANK.get(spec.source.format, 0))
-
-
-_UNSAFE = re.compile(r"[^\w.~+-]")
+def too_large(size: int) -> str:
+    return (f"{size / 1048576:.1f} MB is too large for a reference page (limit "
+            f"{MAX_PAGE_BYTES // 1048576} MB); check that this is the page you meant")
 
 
 def spec_path(out: Path, spec: Spec) -> Path:
@@ -230,12 +93,25 @@ def spec_path(out: Path, spec: Spec) -> Path:
     return out / folder / f"{_UNSAFE.sub('_', name)}.yaml"
 
 
-def _spec_file(spec: Spec) -> Path:
-    """spec_path under the output folder, made from one string when the folder name is plain."""
-    folder, name = spec.path_key
-    if "/" in folder or folder in ("", "."):  # Path normalises these
-        return spec_path(_OUT, spec)
-    return Path(f"{_OUT_TEXT}{folder}/{_UNSAFE.sub('_', name)}.yaml")
+class _Reader:
+    """The readers, started on first use: a run that finds every page in the cache never loads
+    them, the SDK index or a worker process."""
+
+    def __init__(self, workers: int, include_dirs: tuple[str, ...] | None, out: Path, force: bool,
+                 report: IngestReport) -> None:
+        self.workers, self.include_dirs, self.out, self.force, self.report = workers, include_dirs, out, force, report
+        self.module = None
+
+    def start(self):
+        if self.module is None:
+            from . import read
+
+            self.report.sdk_note = read.prepare(self.include_dirs)  # builds the index once, before the workers
+            self.module = read
+        return self.module
+
+    def read(self, jobs: Sequence[PageJob], progress: Callable[[int], None] | None):
+        return self.start().read_all(jobs, self.workers, self.include_dirs, self.out, self.force, progress)
 
 
 def ingest(
@@ -246,87 +122,263 @@ def ingest(
     include_dirs: Sequence[str] | None = None,
     force: bool = False,
     progress_factory: Callable[[int], Callable[[int], None] | None] | None = None,
+    cache: bool = True,
+    cache_dir: Path | None = None,
 ) -> IngestReport:
-    """Read `paths`, write specs under `out`; see the module docstring."""
-    global _LOADED
+    """Read `paths`, write specs under `out`; see the module docstring.
+
+    `cache=False` neither reads nor writes the page cache; `cache_dir` moves it (default: the
+    user cache, see cache.py). `force` reads every page, and caches what it read.
+    """
+    from .cache import PageCache
+
     report = IngestReport()
-    jobs = collect(paths)
-    report.read = len(jobs)
     dirs = tuple(include_dirs) if include_dirs is not None else None
-    sdk, report.sdk_note = _load_sdk(dirs)  # builds the header index once, before the workers use it
-    _LOADED = (dirs, sdk)
-    progress = progress_factory(len(jobs)) if progress_factory else None
+    store = PageCache.open(out, dirs, cache_dir) if cache else None
+    roots = collect_roots(paths, store.listings if store else None, store.listed if store else None)
+    folders = [folder for root in roots for folder in root.folders]
+    total = report.read = sum(len(folder.names) for folder in folders)
+    reader = _Reader(workers or os.cpu_count() or 1, dirs, out, force, report)
     out.mkdir(parents=True, exist_ok=True)
-    write_schema(out)
+    out_text = str(out / "x")[:-1]  # "specs/", or "" for "."
+    if store is None:
+        reader.start()
+        found: list[Result | None] = [None] * total
+    else:
+        report.sdk_note = store.sdk_note
+        found = [None] * total if force else store.lookup(roots, out)
+    missing = [index for index, hit in enumerate(found) if hit is None] if None in found else []
+    report.cached = total - len(missing)
+    if store is None or not store.schema_unchanged(out):
+        from ..spec.schema import write_schema
+
+        write_schema(out)
+    progress = progress_factory(total) if progress_factory else None
+    if progress and report.cached:
+        progress(report.cached)
+    signature = (out_text, tuple((root.key, root.explicit, tuple(folder.rel for folder in root.folders))
+                                 for root in roots))
+    summary = store.summarised(signature) if store is not None else None
+    if summary is not None:  # the same pages as the last run, all from the cache: its report
+        _replay(report, summary)
+        store.update(roots, found, {}, {}, {}, out, report.cached, signature, lambda: summary)
+        return report
+    fresh = iter(reader.read(jobs_at(roots, missing), progress) if missing else ())
+    run = _Run(report, out_text, folders, found)
+    winners, loud = run.winners, run.loud
+    index = 0
     # Specs are written as results arrive, so writing overlaps the workers' reading (the pool
     # feeds them from its own thread meanwhile). When a better page of the same function comes
-    # later (rare), it writes the file again.
-    winners: dict[str, PageResult] = {}
-    writes: dict[str, bool | OSError] = {}
-    changed: dict[str, bool] = {}
-    folders: set[str] = set()
-    for result in _read_all(jobs, workers or os.cpu_count() or 1, dirs, out, force, progress):
-        if result.status == "skipped":
-            report.skipped.append((result.file, result.reason))
-        elif result.status == "failed":
-            report.failed.append((result.file, result.reason))
-        elif result.status == "kept":
-            report.kept_newer.append((result.file, Path(result.target)))
-        else:
-            current = winners.get(result.target)
-            if current is None or result.rank > current.rank:
-                if current is not None:
-                    report.superseded.append((current.file, f"{result.file} is newer or the source format"))
-                    changed[result.target] = _written(writes[result.target], current, report)
-                winners[result.target] = result
-                writes[result.target] = _write(result, folders)
+    # later (rare), it writes the file again. Targets are named relative to `out` here.
+    for folder in folders:
+        for name in folder.names:
+            item = found[index]
+            if item is None:
+                item = found[index] = next(fresh)
+                run.fresh(index, item)
+            elif item[STATUS] == "spec":  # the cached result of most pages: a spec, as in the file
+                target = item[TARGET]
+                if item[WON] and target not in winners:
+                    winners[target] = index
+                    if item[STALE]:
+                        loud.add(target)
+                else:
+                    run.cached(index, item, target)
+            elif item[STATUS] == "kept":
+                report.kept_newer.append((folder.display + name, Path(out_text + item[TARGET])))
+            elif item[STATUS] == "skipped":
+                report.skipped.append((folder.display + name, item[REASON]))
             else:
-                report.superseded.append((result.file, f"{current.file} is newer or the source format"))
-    for target in sorted(winners):
-        for case_id, clause_ids in winners[target].stale:
-            report.stale.append((Path(target), case_id, clause_ids))
-        wrote = _written(writes[target], winners[target], report)
-        if wrote is None:
-            continue
-        if wrote or changed.get(target, False):
-            report.written.append(Path(target))
-        else:
-            report.unchanged += 1
+                report.failed.append((folder.display + name, item[REASON]))
+            index += 1
+    run.write_pending(roots, reader)
+    run.finish()
+    if store is not None:
+        store.update(roots, found, run.winners, run.writes, run.stats, out, report.cached, signature,
+                     lambda: _summary(report))
     return report
 
 
-def _written(write: bool | OSError, result: PageResult, report: IngestReport) -> bool | None:
-    """The outcome of a write; a failed write is reported against its page, never raised."""
-    if isinstance(write, OSError):
-        report.failed.append((result.file, f"cannot write {result.target}: {write.strerror or write}"))
-        return None
-    return write
+def _summary(report: IngestReport) -> tuple:
+    """What `_replay` needs of a report, in types marshal stores."""
+    return (report.skipped, report.failed, report.superseded, [(file, str(path)) for file, path in report.kept_newer],
+            [(str(path), case_id, clause_ids) for path, case_id, clause_ids in report.stale], report.unchanged)
 
 
-def _write(result: PageResult, folders: set[str]) -> bool | OSError:
+def _replay(report: IngestReport, summary: tuple) -> None:
+    skipped, failed, superseded, kept, stale, unchanged = summary
+    report.skipped, report.failed, report.superseded = list(skipped), list(failed), list(superseded)
+    report.kept_newer = [(file, Path(path)) for file, path in kept]
+    report.stale = [(Path(path), case_id, list(clause_ids)) for path, case_id, clause_ids in stale]
+    report.unchanged = unchanged
+
+
+class _Run:
+    """Which page of each function wins, what is written, and the report, as results arrive.
+
+    `winners` maps a spec file (relative to the output folder) to the index of the page that
+    wins it so far; `writes` how that page's spec was written: True (written), False (the file
+    holds it already), an OSError, or None: a cached result whose page must be read again to be
+    written (see `write_pending`). A cached result that wins the file it holds is in neither
+    (the main loop handles it inline: it is most pages of a re-ingest).
+    """
+
+    def __init__(self, report: IngestReport, out_text: str, folders: list[Folder], found: list) -> None:
+        self.report, self.out_text, self.folders, self.found = report, out_text, folders, found
+        self.cut = len(out_text)
+        self.winners: dict[str, int] = {}
+        self.writes: dict[str, bool | OSError | None] = {}
+        self.ranks: dict[str, tuple[str, int]] = {}  # of winners that are not cached results left as they are
+        self.items: dict[str, Result] = {}  # likewise
+        self.changed: dict[str, bool | None] = {}
+        self.loud: set[str] = set()  # to look at in the end: all but cached winners left as they are, no stale case
+        self.written: set[str] = set()  # targets written in this run
+        self.made: set[str] = set()  # folders made in this run
+        self.stats: dict[str, os.stat_result] = {}  # of the files written or compared in this run, for the cache
+        self.starts = [folder.start for folder in folders]
+
+    def display(self, index: int) -> str:
+        folder = self.folders[bisect.bisect_right(self.starts, index) - 1]
+        return folder.display + folder.names[index - folder.start]
+
+    def fresh(self, index: int, result: PageResult) -> None:
+        if result.status == "spec":
+            self._compete(index, result, result.target[self.cut:], result.rank)
+        elif result.status == "skipped":
+            self.report.skipped.append((result.file, result.reason))
+        elif result.status == "failed":
+            self.report.failed.append((result.file, result.reason))
+        else:
+            self.report.kept_newer.append((result.file, Path(result.target)))
+
+    def cached(self, index: int, entry: Entry, target: str) -> None:
+        self._compete(index, entry, target, entry[RANK])
+
+    def _compete(self, index: int, item: Result, target: str, rank: tuple[str, int]) -> None:
+        current = self.winners.get(target)
+        if current is not None:
+            current_rank = self.ranks[target] if target in self.ranks else self._item(current)[RANK]
+            if not rank > current_rank:
+                self.report.superseded.append((self.display(index), f"{self.display(current)} is newer or the "
+                                                                    "source format"))
+                return
+            self.report.superseded.append((self.display(current), f"{self.display(index)} is newer or the "
+                                                                  "source format"))
+            self.changed[target] = self._written(target)
+        self.winners[target] = index
+        self.ranks[target], self.items[target] = rank, item
+        if type(item) is tuple:
+            if item[WON] and target not in self.written:  # its text is the file's: nothing to write
+                self.writes.pop(target, None)
+                self.ranks.pop(target)
+                self.items.pop(target)
+                if item[STALE]:
+                    self.loud.add(target)
+                else:
+                    self.loud.discard(target)
+                return
+            self.writes[target] = None
+        else:
+            write = self.writes[target] = _write(item, target, self.made, self.stats)
+            if write is True:
+                self.written.add(target)
+        self.loud.add(target)
+
+    def _item(self, index: int) -> Result:
+        return self.found[index]
+
+    def _written(self, target: str) -> bool | None:
+        """The outcome of the winner's write; a failed write is reported against its page, never raised."""
+        write = self.writes.get(target, False)
+        if isinstance(write, OSError):
+            result = self.items[target]
+            self.report.failed.append((result.file, f"cannot write {result.target}: {write.strerror or write}"))
+            return None
+        return bool(write)
+
+    def write_pending(self, roots: Sequence[Root], reader: "_Reader") -> None:
+        """Read again the pages of cached results that won and must be written, and write them.
+
+        Rare: the page that used to win is gone or got older, or a cached page won over one
+        written earlier in this run. The page is read against the file as it is now, as any
+        page would be.
+        """
+        pending = sorted(target for target in self.loud if target in self.writes and self.writes[target] is None)
+        if not pending:
+            return
+        indexes = sorted(self.winners[target] for target in pending)
+        by_index = {self.winners[target]: target for target in pending}
+        self.report.cached -= len(pending)
+        found = self.found
+        for index, result in zip(indexes, reader.read(jobs_at(roots, indexes), None)):
+            target = by_index[index]
+            found[index] = result
+            if result.status == "spec" and result.target[self.cut:] == target:
+                self.ranks[target], self.items[target] = result.rank, result
+                self.writes[target] = _write(result, target, set(), self.stats)
+                continue
+            del self.winners[target], self.writes[target], self.ranks[target], self.items[target]
+            self.loud.discard(target)
+            if result.status == "spec":
+                found[index] = None
+                self.report.failed.append((result.file, "the page changed while ingest ran; ingest again"))
+            else:
+                self.fresh(index, result)
+
+    def finish(self) -> None:
+        report, found = self.report, self.found
+        report.unchanged += len(self.winners) - len(self.loud)
+        for target in sorted(self.loud):
+            item = found[self.winners[target]]
+            stale = item[STALE] if type(item) is tuple else item.stale
+            path = Path(self.out_text + target)
+            for case_id, clause_ids in stale:
+                report.stale.append((path, case_id, list(clause_ids)))
+            wrote = self._written(target)
+            if wrote is None:
+                continue
+            if wrote or self.changed.get(target, False):
+                report.written.append(path)
+            else:
+                report.unchanged += 1
+
+
+def _write(result: PageResult, key: str, folders: set[str], stats: dict[str, os.stat_result]) -> bool | OSError:
     """Write a spec whose bytes changed (True), or leave a file that holds them already (False).
 
     The text goes to a temporary file renamed over the target, so a spec file is
-    never seen half written; each folder is made once per run.
+    never seen half written; each folder is made once per run. The file's status
+    (taken from the open file: renaming keeps it) goes to `stats[key]` for the cache.
     """
     target = result.target
+    data = result.text.encode("utf-8")
     try:
         if not result.existed:
             folder = os.path.dirname(target) or "."
             if folder not in folders:
                 os.makedirs(folder, exist_ok=True)
                 folders.add(folder)
-        elif Path(target).read_text(encoding="utf-8") == result.text:
-            return False
+        else:
+            try:  # read as text, as ever: a copy with CRLF line ends holds the same spec
+                with open(target, encoding="utf-8") as current:
+                    status = os.fstat(current.fileno())
+                    same = current.read() == result.text
+            except (FileNotFoundError, UnicodeDecodeError):
+                same = False
+            if same:
+                stats[key] = status
+                return False
         tmp = target + ".tmp"
-        data = memoryview(result.text.encode("utf-8"))
+        view = memoryview(data)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
-            while data:
-                data = data[os.write(fd, data):]
+            while view:
+                view = view[os.write(fd, view):]
+            status = os.fstat(fd)
         finally:
             os.close(fd)
         os.replace(tmp, target)
+        stats[key] = status
     except OSError as exc:
         return exc
     return True
