@@ -27,6 +27,11 @@ WRITTEN = {
         api="_TestEdit", header="testhdr", lib="Test.lib", params="### -param PointerToItem [in]\n\nThe item.",
         returns="If the function succeeds, the return value is **S_OK**. Otherwise it returns **E_INVALIDARG**.",
         remarks="None." + _SYNTAX.format(proto="HRESULT _TestEdit(\n  [in] PVOID *PointerToItem\n);")),
+    # a name the test's `api` object has as a member of its own
+    "testhdr/nf-testhdr-alloc.md": page(
+        api="alloc", header="testhdr", lib="Test.lib", params="### -param Block [in]\n\nThe block.",
+        returns="If the function succeeds, the return value is **S_OK**. Otherwise it returns **E_INVALIDARG**.",
+        remarks="None." + _SYNTAX.format(proto="HRESULT alloc(\n  [in] PVOID *Block\n);")),
     # one function documented in two headers, each page named with the docs' ~r1
     "hdra/nf-hdra-_twin~r1.md": page(api="_Twin", uid_tail="_Twin~r1", header="hdra"),
     "hdrb/nf-hdrb-_twin~r1.md": page(api="_Twin", uid_tail="_Twin~r1", header="hdrb", date="06/07/2022"),

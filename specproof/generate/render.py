@@ -20,6 +20,7 @@ from pathlib import Path
 import jinja2
 
 from .. import __version__
+from ..adapter.marshal import Api
 from ..derive.catalog import Catalog
 from ..derive.rules import derive
 from ..spec.model import BufferArg, Case, FixtureArg, HandleArg, Spec, ValueArg
@@ -157,8 +158,9 @@ def _arg_code(arg, fixtures: list[str]) -> str:
 
 def _call_code(function: str, args: list[tuple[str, str]]) -> list[str]:
     """`returned = api.F(a=..., b=...)`, one argument a line when the call is long."""
-    # `api._KsEdit(...)` would reach Python's own attribute lookup, which keeps `_` names private
-    plain = is_ident(function) and not function.startswith("_") and all(is_ident(name) for name, _ in args)
+    # `api._lopen(...)` and `api.alloc(...)` would reach the Api object's own attributes, not the function
+    plain = is_ident(function) and not function.startswith("_") and not hasattr(Api, function) \
+        and all(is_ident(name) for name, _ in args)
     items = [f"{name}={code}" if plain else f"{pylit(name)}: {code}" for name, code in args]
     opening = f"returned = api.{function}(" if plain else f"returned = api.call({pylit(function)}, **{{"
     closing = ")" if plain else "})"
