@@ -8,6 +8,9 @@ shows is what was recorded.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -17,7 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from .outcomes import OUTCOMES
-from .plugin.results import RESULTS_FILE, check_run_id, new_run_id, read_results
+from .plugin.results import (RESULTS_FILE, ResultsError, check_run_id, close_interrupted, new_run_id, read_meta,
+                             read_results)
 
 _STYLE = {"pass": "green", "fail": "red", "undocumented": "magenta", "crash": "red", "timeout": "yellow",
           "not-implemented": "dim", "not-applicable": "dim", "xfail": "cyan", "xpass": "bold red", "error": "bold red"}
@@ -48,15 +52,75 @@ def run(suites: Path, adapter: str | None, impl: str | None, results: Path, run_
         resume: str | None, expectations: Path | None, call_timeout: float | None, workers: int | None,
         specs: Path | None, extra: tuple[str, ...], console: Console) -> tuple[int, Path]:
     """Run the suites; returns pytest's exit status and the run's folder."""
-    from .adapter.registry import impl_label
+    from .adapter.registry import impl_label, resume_command
 
-    name = check_run_id(resume or run_id or new_run_id(impl_label(adapter, impl)))
+    label = impl_label(adapter, impl)
+    name = check_run_id(resume or run_id or new_run_id(label))
     command = pytest_command(suites, adapter, impl, results, name, bool(resume), expectations, call_timeout,
                              workers, specs, extra)
-    status = subprocess.call(command)
+    status, signalled = run_child(command)
     folder = results / name
-    summarise(folder, console)
+    try:
+        killed = close_interrupted(folder, status)
+        meta = read_meta(folder)
+        summarise(folder, console)
+    except ResultsError as error:
+        console.print(f"[red]error:[/] {error}")
+        return status or 1, folder
+    if meta is not None and (meta.get("interrupted") or killed or signalled):
+        how = "the test process was killed" if killed else "interrupted"
+        command = resume_command(str(meta.get("adapter") or adapter), meta.get("impl"), name)
+        console.print(f"[yellow]{how}:[/] the results so far are kept; finish the run with: {command}")
     return status, folder
+
+
+def run_child(command: list[str]) -> tuple[int, int | None]:
+    """Run pytest as a child and wait for it; (its exit status, the signal this process was sent, if any).
+
+    Ctrl-C or SIGTERM sent to this process is passed on to the child as SIGINT, which pytest answers
+    by stopping after the current test, closing the adapter (a Wine prefix included) and closing the
+    run; this process then waits for it. The child runs in its own session, so a Ctrl-C at the
+    terminal reaches it once, through here, and it is sent SIGINT by the kernel should this process
+    be killed outright (SIGKILL): it never runs on unseen.
+    """
+    child = subprocess.Popen(command, start_new_session=True, preexec_fn=_stop_with_parent(os.getpid()))
+    received: list[int] = []
+
+    def forward(signum: int, _frame) -> None:
+        received.append(signum)
+        try:
+            child.send_signal(signal.SIGINT)
+        except ProcessLookupError:
+            pass
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while True:
+            try:
+                return child.wait(), (received[0] if received else None)
+            except InterruptedError:
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop_with_parent(parent: int):
+    """A preexec function: the child gets SIGINT when its parent dies (Linux's PR_SET_PDEATHSIG)."""
+
+    def arm() -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGINT), 0, 0, 0)
+        except (OSError, AttributeError):  # not Linux: the child is only stopped by signals passed on
+            return
+        if os.getppid() != parent:  # the parent died before the line above
+            os.kill(os.getpid(), signal.SIGINT)
+
+    return arm
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def summarise(folder: Path, console: Console) -> Counter[str]:

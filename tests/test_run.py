@@ -155,6 +155,7 @@ def test_killed_run_resumes_with_every_test_exactly_once(tmp_path: Path):
     assert len(ids) == len(set(ids)) == total, done.stdout[-2000:]
     run = json.loads((results / "killed" / "run.json").read_text())
     assert run["finished"] and run["resumed"]
+    assert sum(run["counts"].values()) == total, "run.json counts the whole run, not the resumed part"
 
 
 def test_xdist_workers_merge_into_one_run(tmp_path: Path, model_run):
@@ -176,11 +177,12 @@ def test_results_reader_skips_a_cut_line_and_names_a_bad_one(tmp_path):
     from specproof.plugin.results import read_results
 
     path = tmp_path / "results.jsonl"
-    path.write_bytes(b'{"id": "a"}\n\n{"id": "b", "n": [1, 2]}\n{"id": "c", "cut sh')
+    path.write_bytes(b'{"id": "a", "outcome": "pass"}\n\n{"id": "b", "outcome": "pass", "n": [1, 2]}\n'
+                     b'{"id": "c", "cut sh')
     assert [r["id"] for r in read_results(path)] == ["a", "b"], "a last line cut short by a kill is skipped"
-    path.write_bytes(b'{"id": "a"}\n{"id": "b"} {"id": "x"}\n{"id": "c"}\n')
+    path.write_bytes(b'{"id": "a", "outcome": "pass"}\n{"id": "b"} {"id": "x"}\n{"id": "c", "outcome": "pass"}\n')
     with pytest.raises(ValueError, match=r"results.jsonl:2: not a JSON line"):
         list(read_results(path))
-    path.write_bytes(b'{"id": "a"}\n1, 2\n')
+    path.write_bytes(b'{"id": "a", "outcome": "pass"}\n1, 2\n')
     with pytest.raises(ValueError, match=r"results.jsonl:2: not a JSON line"):
         list(read_results(path))

@@ -571,3 +571,29 @@ def test_chart_text_is_escaped():
     svg = outcome_bars({"pass": 3, "fail": 1}, "impl <script>")
     assert "<script>" not in svg and "impl &lt;script&gt;" in svg
     assert svg.index(">pass<") < svg.index(">fail<"), "outcomes in the kit's order"
+
+
+def test_an_interrupted_run_does_not_hide_the_complete_one(tmp_path: Path):
+    specs, runs = write_input(tmp_path)
+    partial = [_result("things/OpenThing", "success", "crash", ["R1"])]
+    _run(runs / "alpha-cut", "alpha-cut", "alpha", "1.2", "2026-03-01T10:00:00+00:00", partial)
+    meta = json.loads((runs / "alpha-cut" / "run.json").read_text())
+    meta.update(finished=None, counts=None)  # the process was killed before it closed the run
+    (runs / "alpha-cut" / "run.json").write_text(json.dumps(meta))
+    docs, out = tmp_path / "docs", tmp_path / "public"
+    docs.mkdir()
+    shutil.copy(ROOT / "site" / "index.md", docs / "index.md")
+    shutil.copy(ROOT / "site" / "about.md", docs / "about.md")
+    result = CliRunner().invoke(main, ["site", "build", "--specs", str(specs), "--results", str(runs), "--docs",
+                                       str(docs), "--out", str(out), "--config", str(ROOT / "mkdocs.yml")])
+    assert result.exit_code == 0, result.output
+    home = HTMLParser((out / "index.html").read_text(encoding="utf-8"))
+    _, rows = table_rows(home, "table#sp-counts")
+    versions = rows[0][1:]
+    assert versions[0] == "1.1", "alpha's newest complete run stands for it, not the newer interrupted one"
+    text = home.css_first("article").text(separator=" ")
+    assert "a newer run did not finish" in text and "alpha-cut" in text and "not closed" in text
+    runs_page = HTMLParser((out / "generated" / "runs.html").read_text(encoding="utf-8"))
+    _, listed = table_rows(runs_page, "article table")
+    assert {row[0]: row[4] for row in listed}["alpha-cut"] == "not finished"
+    assert {row[0]: row[4] for row in listed}["alpha-new"] == "complete"

@@ -96,6 +96,12 @@ def impl_label(adapter: str | None, impl: str | None = None) -> str:
     return (adapter or choose_default()).rsplit(":", 1)[-1].lower()
 
 
+def resume_command(adapter: str, impl: str | None, run_id: str) -> str:
+    """The command that finishes an interrupted run, as a user types it (`--impl` only when not the default)."""
+    label = f" --impl {impl}" if impl and impl != impl_label(adapter) else ""
+    return f"specproof run --adapter {adapter}{label} --resume {run_id}"
+
+
 def create(name: str, **options: str) -> Adapter:
     """A new adapter instance; raises AdapterNotFound or RuntimeError (unusable, with the fix)."""
     made = factory(name)

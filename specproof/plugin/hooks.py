@@ -24,7 +24,7 @@ from ..adapter.specindex import SpecIndex
 from ..outcomes import FAILING, NotApplicable, Outcome
 from ..spec.model import function_of_stem
 from .expectations import Expectations
-from .results import RunWriter, check_run_id, new_run_id, now, read_results, specs_digest
+from .results import ResultsError, RunWriter, check_run_id, new_run_id, now, read_results, specs_digest
 
 MARK = "specproof"
 _STATE = pytest.StashKey["RunState"]()
@@ -78,13 +78,17 @@ class RunState:
         self.counts: Counter[str] = Counter()
         self.departures: list[dict[str, Any]] = []
         self.done: set[str] = set()
+        self.interrupted = False
         results_root = Path(opt.results) if opt.results else root / "results"
         self.run_id = check_run_id(opt.resume or opt.run_id or new_run_id(self.impl))
         self.folder = results_root / self.run_id
         if opt.resume:
             if not (self.folder / "results.jsonl").exists():
                 raise pytest.UsageError(f"--resume {opt.resume}: no {self.folder / 'results.jsonl'} to resume")
-            self.done = {r["id"] for r in read_results(self.folder / "results.jsonl")}
+            try:
+                self.done = {r["id"] for r in read_results(self.folder / "results.jsonl")}
+            except ResultsError as error:
+                raise pytest.UsageError(str(error)) from error
 
     def adapter(self) -> Adapter:
         if self._adapter is None:
@@ -112,7 +116,10 @@ class RunState:
             "command": ["pytest" if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name,
                         *sys.argv[1:]],
         }
-        self.writer = RunWriter(self.folder, meta, resume=bool(self.config.option.resume))
+        try:
+            self.writer = RunWriter(self.folder, meta, resume=bool(self.config.option.resume))
+        except ResultsError as error:
+            raise pytest.UsageError(str(error)) from error
 
     def close(self) -> None:
         if self._adapter is not None:
@@ -354,7 +361,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[_STATE]
     if state.writer is not None:
-        state.writer.finish(state.counts, int(exitstatus))
+        state.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        state.writer.finish(state.counts, int(exitstatus), interrupted=state.interrupted)
     state.close()
 
 
@@ -376,3 +384,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.write_line(f"{state.impl} ({state.adapter_name}): {parts}")
     if state.writer is not None:
         terminalreporter.write_line(f"results: {state.folder}")
+    if state.interrupted:
+        terminalreporter.write_line(f"interrupted: {state.folder.name} keeps its {sum(state.counts.values())} results; "
+                                    f"finish it with: {registry.resume_command(state.adapter_name, state.impl, state.run_id)}")
+

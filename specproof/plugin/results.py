@@ -8,16 +8,21 @@ folders together: nothing outside a run's folder is written.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..outcomes import OUTCOMES
+
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.jsonl"
+LOCK_FILE = ".lock"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -45,8 +50,18 @@ def specs_digest(root: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+class ResultsError(ValueError):
+    """A results file or run folder that cannot be used as it is; the message names the file and line."""
+
+
 def read_results(path: Path, repair: bool = False) -> Iterator[dict[str, Any]]:
-    """The records of a results file; a last line cut short by a kill is skipped (and cut off with `repair`)."""
+    """The records of a results file; a last line cut short by a kill is skipped (and cut off with `repair`).
+
+    Every record is a JSON object with a test `id` and one of the kit's outcomes: anything else is an
+    error naming the file and line (a value the kit does not know is never counted as another). A test
+    recorded twice (a run resumed after a line was written but before the kill was noticed) keeps its
+    last record, once.
+    """
     if not path.exists():
         return
     data = path.read_bytes()
@@ -57,49 +72,148 @@ def read_results(path: Path, repair: bool = False) -> Iterator[dict[str, Any]]:
     lines = [line for line in data[:end].splitlines() if line.strip()]
     try:  # one decoder call for the whole file: a call a line cost more than the decoding
         records = json.loads(b"[" + b",".join(lines) + b"]")
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         records = None
-    if isinstance(records, list) and len(records) == len(lines):
-        yield from records
-        return
-    for number, line in enumerate(data[:end].splitlines(), 1):  # find the line that is wrong, and say which
+    if not (isinstance(records, list) and len(records) == len(lines)
+            and all(type(r) is dict and type(r.get("id")) is str and r.get("outcome") in OUTCOMES for r in records)):
+        records = list(_checked_lines(path, data[:end]))
+    by_id: dict[str, dict[str, Any]] = {}
+    for record in records:
+        by_id.pop(record["id"], None)  # the last record of a test counts, in its own place
+        by_id[record["id"]] = record
+    yield from by_id.values()
+
+
+def _checked_lines(path: Path, data: bytes) -> Iterator[dict[str, Any]]:
+    """The file line by line, to name the line that is wrong and say why."""
+    for number, line in enumerate(data.splitlines(), 1):
         if not line.strip():
             continue
+        where = f"{path}:{number}"
         try:
-            yield json.loads(line)
+            record = json.loads(line)
+        except UnicodeDecodeError as error:
+            raise ResultsError(f"{where}: not UTF-8 text (byte 0x{line[error.start]:02x} at column "
+                               f"{error.start + 1}); remove the line and resume the run") from error
         except json.JSONDecodeError as error:
-            raise ValueError(f"{path}:{number}: not a JSON line ({error.msg}); remove the line and resume") from error
+            raise ResultsError(f"{where}: not a JSON line ({error.msg}); remove the line and resume the run") from error
+        if type(record) is not dict or type(record.get("id")) is not str:
+            raise ResultsError(f"{where}: not a test result (a JSON object with a test `id`); remove the line "
+                               "and resume the run")
+        if record.get("outcome") not in OUTCOMES:
+            raise ResultsError(f"{where}: outcome {record.get('outcome')!r} of {record['id']} is not one of "
+                               f"{', '.join(OUTCOMES)}; correct it, or remove the line and resume the run")
+        yield record
 
 
 class RunWriter:
-    """Writes one run's folder; only the controlling process of a run writes it."""
+    """Writes one run's folder; only the controlling process of a run writes it.
+
+    A run folder holds one run of one implementation: a new run refuses a
+    folder that holds results already, a resumed one a folder of another
+    adapter or implementation, and two processes never write one folder at
+    once (an exclusive lock on `.lock` in it, held while the run writes and
+    released by the kernel whatever ends the process).
+    """
 
     def __init__(self, folder: Path, meta: dict[str, Any], resume: bool = False) -> None:
         self.folder = folder
         self.meta = meta
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._lock = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as error:
+            raise ResultsError(f"cannot write the run folder {folder}: {error.strerror or error}; "
+                               "name a writable folder with --results") from error
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            os.close(self._lock)
+            raise ResultsError(f"run {folder.name} is being written by another process now; wait for it, "
+                               "or choose another --run-id") from error
+        try:
+            self._open(resume)
+        except BaseException:
+            os.close(self._lock)
+            raise
+
+    def _open(self, resume: bool) -> None:
+        folder, meta = self.folder, self.meta
         self.done: set[str] = set()
+        self.before: Counter[str] = Counter()
+        previous = read_meta(folder)
+        if not resume and (previous is not None or (folder / RESULTS_FILE).exists()):
+            raise ResultsError(f"run folder {folder} holds a run already; finish it with --resume {folder.name}, "
+                               "or choose another --run-id")
         if resume:
-            previous = json.loads((folder / RUN_FILE).read_text()) if (folder / RUN_FILE).exists() else {}
+            previous = previous or {}
+            for key in ("adapter", "impl"):
+                if previous.get(key) not in (None, meta.get(key)):
+                    raise ResultsError(
+                        f"run {folder.name} is a run of {previous.get('impl')} (adapter {previous.get('adapter')}); "
+                        f"resume it with --adapter {previous.get('adapter')}"
+                        + (f" --impl {previous.get('impl')}" if previous.get("impl") != previous.get("adapter") else "")
+                        + ", or start a new run")
             self.meta = {**previous, **meta, "started": previous.get("started", meta.get("started"))}
             self.meta.setdefault("resumed", []).append(now())
-            self.done = {r["id"] for r in read_results(folder / RESULTS_FILE, repair=True)}
+            for record in read_results(folder / RESULTS_FILE, repair=True):
+                self.done.add(record["id"])
+                self.before[record["outcome"]] += 1
         self._results = open(folder / RESULTS_FILE, "a", encoding="utf-8")
         self.write_meta()
 
     def write_meta(self) -> None:
-        tmp = self.folder / (RUN_FILE + ".tmp")
-        tmp.write_text(json.dumps(self.meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, self.folder / RUN_FILE)
+        write_meta(self.folder, self.meta)
 
     def add(self, record: dict[str, Any]) -> None:
         self._results.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
         self._results.flush()
         self.done.add(record["id"])
 
-    def finish(self, counts: dict[str, int], exit_status: int) -> None:
+    def finish(self, counts: dict[str, int], exit_status: int, interrupted: bool = False) -> None:
+        """Close the run: its counts are of the whole run, the part before a resume included."""
         self._results.close()
         self.meta["finished"] = now()
-        self.meta["counts"] = dict(sorted(counts.items()))
+        self.meta["counts"] = dict(sorted((self.before + Counter(counts)).items()))
         self.meta["exit_status"] = exit_status
+        if interrupted:
+            self.meta["interrupted"] = True
+        else:
+            self.meta.pop("interrupted", None)
         self.write_meta()
+        os.close(self._lock)
+
+
+def read_meta(folder: Path) -> dict[str, Any] | None:
+    """A run folder's run.json, or None when there is none; an unreadable one is an error naming it."""
+    path = folder / RUN_FILE
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise ResultsError(f"{path}: cannot read the run's metadata ({error})") from error
+    if not isinstance(meta, dict):
+        raise ResultsError(f"{path}: not a JSON object")
+    return meta
+
+
+def close_interrupted(folder: Path, exit_status: int) -> bool:
+    """Mark a run whose process was killed before it closed the run (no `finished`) as interrupted.
+
+    Its counts are those of the lines it wrote. Returns whether the run needed it.
+    """
+    meta = read_meta(folder)
+    if meta is None or meta.get("finished"):
+        return False
+    counts = Counter(record["outcome"] for record in read_results(folder / RESULTS_FILE, repair=True))
+    meta.update(finished=now(), counts=dict(sorted(counts.items())), exit_status=exit_status, interrupted=True)
+    write_meta(folder, meta)
+    return True
+
+
+def write_meta(folder: Path, meta: dict[str, Any]) -> None:
+    """run.json, replaced whole: a reader never sees it half written."""
+    tmp = folder / (RUN_FILE + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, folder / RUN_FILE)

@@ -116,9 +116,10 @@ class Run:
 
     @property
     def complete(self) -> bool:
-        """Whether the run finished and its recorded counts agree with its lines."""
+        """Whether the run finished, was not interrupted, and its recorded counts agree with its lines."""
         recorded = self.meta.get("counts")
-        return bool(self.finished) and recorded is not None and Counter(recorded) == self.counts
+        return (bool(self.finished) and not self.meta.get("interrupted") and recorded is not None
+                and Counter(recorded) == self.counts)
 
     @property
     def title(self) -> str:
@@ -133,7 +134,7 @@ class SiteData:
 
     specs: dict[str, Spec]  # "header/Function" (the results' `spec` key) -> spec
     runs: list[Run]  # oldest first
-    latest: dict[str, Run]  # implementation -> its newest run, by implementation name
+    latest: dict[str, Run]  # implementation -> its newest complete run (else its newest), by implementation name
 
     @property
     def impls(self) -> list[str]:
@@ -306,7 +307,7 @@ def load_run(folder: Path) -> Run:
     if not isinstance(meta, dict):
         raise SiteInputError(f"{meta_path}: not a JSON object")
     try:
-        results = [_result(r) for r in read_results(folder / RESULTS_FILE) if isinstance(r, dict)]
+        results = [_result(r) for r in read_results(folder / RESULTS_FILE)]
     except ValueError as error:
         raise SiteInputError(str(error)) from error
     return Run(str(meta.get("run_id") or folder.name), folder, meta, results)
@@ -363,7 +364,9 @@ def load(specs_root: Path, run_folders: Iterable[Path]) -> SiteData:
     if duplicated := [i for i, n in ids.items() if n > 1]:
         raise SiteInputError(f"runs with the same id in several folders: {', '.join(sorted(duplicated))}")
     latest: dict[str, Run] = {}
-    for run in runs:  # oldest first, so the newest of each implementation stays
-        latest[run.impl] = run
+    for run in runs:  # oldest first: the newest complete run of each implementation stays, else its newest
+        current = latest.get(run.impl)
+        if current is None or run.complete or not current.complete:
+            latest[run.impl] = run
     latest = dict(sorted(latest.items()))
     return SiteData(specs, runs, latest)

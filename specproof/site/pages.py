@@ -150,8 +150,20 @@ def home_snippet(ctx: Context) -> str:
         out.append(table(head, rows, name="sp-counts", head_markup=True))
         out.append(para("Architectures, kernel mode and run details: "
                         + a(source, nav.IMPLEMENTATIONS, "Implementations") + "."))
-        out.append("\nEach implementation's newest run; every test counts once, under its outcome "
+        out.append("\nEach implementation's newest complete run; every test counts once, under its outcome "
                    f"([what the outcomes mean]({nav.rel(source, 'about.md')}#outcomes)).\n")
+        for run in ctx.runs:
+            newer = [r for r in data.runs if r.impl == run.impl and not r.complete
+                     and (r.started, r.run_id) > (run.started, run.run_id)]
+            if newer:
+                out.append(f"\n{text(run.impl)}: a newer run did not finish and is not counted here: "
+                           + ", ".join(f"{text(r.run_id)} ({plural(len(r.results), 'test')}, "
+                                       f"{'interrupted' if r.meta.get('interrupted') else 'not closed'})"
+                                       for r in newer)
+                           + f" ([Runs]({nav.rel(source, nav.RUNS)})).\n")
+            elif not run.complete:
+                out.append(f"\n{text(run.impl)}: its newest run, {text(run.run_id)}, did not finish "
+                           f"({plural(len(run.results), 'test')}).\n")
         for run in ctx.runs:
             chart = nav.chart(ctx.impl_slugs[run.impl])
             out.append(f"\n![Outcomes of {text(run.impl)}]({nav.rel(source, chart)})\n")
@@ -533,8 +545,8 @@ def impl_page(ctx: Context, run: Run, specs_digest: str | None) -> str:
     facts += [(str(k), v) for k, v in sorted((info.get("details") or {}).items())]
     out.append(table(["", ""], [[h(k), h(v)] for k, v in facts if v not in (None, "")]) + "\n")
     if not run.complete:
-        out.append(_note("warning", "Incomplete run", "The run did not finish, or its recorded counts differ "
-                         "from its result lines; the counts here are from the lines.") + "\n")
+        out.append(_note("warning", "Incomplete run", "The run was interrupted or did not finish, or its recorded "
+                         "counts differ from its result lines; the counts here are from the lines.") + "\n")
     if specs_digest and run.meta.get("specs_digest") and run.meta["specs_digest"] != specs_digest:
         out.append(_note("note", "Different spec set", "This run checked another version of the specs than "
                          "the one this site shows; tests may have changed since.") + "\n")
@@ -583,10 +595,13 @@ def runs_page(ctx: Context, specs_digest: str | None) -> str:
     rows = []
     for run in reversed(ctx.data.runs):
         same = run.meta.get("specs_digest") == specs_digest if specs_digest else None
+        state = ("complete" if run.complete else "interrupted" if run.meta.get("interrupted")
+                 else "not finished" if not run.finished else "counts differ from its lines")
         rows.append([h(run.run_id), a(source, nav.impl_page(ctx.impl_slugs[run.impl]), run.impl), h(run.version),
-                     h(short_time(run.started)), h(counts_line(run.counts)),
+                     h(short_time(run.started)), h(state), h(counts_line(run.counts)),
                      "yes" if same else ("no" if same is False else "?")])
-    out.append(table(["run", "implementation", "version", "started", "outcomes", "checked these specs"], rows))
+    out.append(table(["run", "implementation", "version", "started", "state", "outcomes", "checked these specs"],
+                     rows))
     out.append("\n## Diffs\n\n")
     if ctx.diffs:
         for d in ctx.diffs:

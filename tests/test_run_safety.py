@@ -1,0 +1,138 @@
+"""A run never mixes or loses results: one run a folder, resumes that fit, interrupts that close the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from specproof.plugin.results import ResultsError, RunWriter, read_results
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+ENV = {**os.environ, "PYTHONPATH": str(TESTS)}
+
+
+def _pytest(results: Path, *args: str, adapter: str = "model") -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "pytest", str(ROOT / "conformance" / "sspi"), "-p", "no:cacheprovider", "-q",
+               "--adapter", adapter, "--results", str(results), "-k", "DeleteSecurityContext", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=ENV, timeout=300)
+
+
+def _lines(folder: Path) -> list[str]:
+    return (folder / "results.jsonl").read_text().splitlines()
+
+
+def test_a_run_folder_holds_one_run(tmp_path: Path):
+    first = _pytest(tmp_path, "--run-id", "same")
+    assert first.returncode == 0, first.stdout[-2000:]
+    before = _lines(tmp_path / "same")
+    second = _pytest(tmp_path, "--run-id", "same", adapter="broken_models:Slow")
+    assert second.returncode != 0
+    assert "holds a run already" in second.stderr and "--resume same" in second.stderr, second.stderr
+    assert _lines(tmp_path / "same") == before, "nothing was appended"
+    assert json.loads((tmp_path / "same" / "run.json").read_text())["adapter"] == "model"
+
+
+def test_a_resume_with_another_implementation_is_refused(tmp_path: Path):
+    assert _pytest(tmp_path, "--run-id", "r").returncode == 0
+    before = _lines(tmp_path / "r")
+    other = _pytest(tmp_path, "--resume", "r", adapter="broken_models:Slow")
+    assert other.returncode != 0
+    assert "resume it with --adapter model" in other.stderr, other.stderr
+    assert _lines(tmp_path / "r") == before
+
+
+def test_two_processes_never_write_one_run(tmp_path: Path):
+    meta = {"run_id": "x", "adapter": "model", "impl": "model", "started": "now"}
+    writer = RunWriter(tmp_path / "x", dict(meta))
+    with pytest.raises(ResultsError, match="being written by another process"):
+        RunWriter(tmp_path / "x", dict(meta), resume=True)
+    writer.finish({}, 0)
+    RunWriter(tmp_path / "x", dict(meta), resume=True).finish({}, 0)  # free again once the first closed
+
+
+def test_a_resumed_run_counts_the_whole_run(tmp_path: Path):
+    folder = tmp_path / "part"
+    meta = {"run_id": "part", "adapter": "model", "impl": "model", "started": "then"}
+    writer = RunWriter(folder, dict(meta))
+    for n in range(3):
+        writer.add({"id": f"t{n}", "outcome": "pass"})
+    writer.finish({"pass": 3}, 2, interrupted=True)
+    assert json.loads((folder / "run.json").read_text())["interrupted"] is True
+    resumed = RunWriter(folder, dict(meta, started="now"), resume=True)
+    assert resumed.done == {"t0", "t1", "t2"}
+    resumed.add({"id": "t3", "outcome": "fail"})
+    resumed.finish({"fail": 1}, 1)
+    run = json.loads((folder / "run.json").read_text())
+    assert run["counts"] == {"fail": 1, "pass": 3} and run["started"] == "then" and "interrupted" not in run
+
+
+def test_results_keep_a_test_once_and_name_values_they_do_not_know(tmp_path: Path):
+    path = tmp_path / "results.jsonl"
+    path.write_text('{"id": "a", "outcome": "pass"}\n{"id": "b", "outcome": "fail"}\n'
+                    '{"id": "a", "outcome": "crash"}\n')
+    assert [(r["id"], r["outcome"]) for r in read_results(path)] == [("b", "fail"), ("a", "crash")]
+    for bad in ('"banana"', '"PASS"', "null"):
+        path.write_text('{"id": "a", "outcome": "pass"}\n{"id": "b", "outcome": %s}\n' % bad)
+        with pytest.raises(ResultsError, match=r"results.jsonl:2: outcome .* of b is not one of pass, fail"):
+            list(read_results(path))
+    path.write_bytes(b'{"id": "a", "outcome": "pass"}\n{"id": "b", "outcome": "pass", "message": "\xff"}\n')
+    with pytest.raises(ResultsError, match=r"results.jsonl:2: not UTF-8 text \(byte 0xff at column 44\)"):
+        list(read_results(path))
+
+
+def _processes_naming(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _start_run(tmp_path: Path, run_id: str) -> subprocess.Popen:
+    """`specproof run` on a slow model, returned once it has written some results."""
+    command = [sys.executable, "-m", "specproof", "run", "--adapter", "broken_models:Slow", "--results",
+               str(tmp_path), "--run-id", run_id, "--suites", str(ROOT / "conformance" / "sspi")]
+    child = subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = tmp_path / run_id / "results.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not lines.exists() or lines.read_text().count("\n") < 5):
+        time.sleep(0.05)
+    assert lines.exists(), "the run wrote no result"
+    return child
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_closes_as_interrupted_and_says_how_to_resume(tmp_path: Path, signum: int):
+    run = _start_run(tmp_path, "stopped")
+    run.send_signal(signum)  # to `specproof run` alone, as `kill` does; Ctrl-C at a terminal goes the same way
+    output, _ = run.communicate(timeout=120)
+    assert "specproof run --adapter broken_models:Slow --resume stopped" in output, output[-2000:]
+    meta = json.loads((tmp_path / "stopped" / "run.json").read_text())
+    assert meta["finished"] and meta["interrupted"] and meta["exit_status"] == 2
+    kept = len(list(read_results(tmp_path / "stopped" / "results.jsonl")))
+    assert 5 <= kept and sum(meta["counts"].values()) == kept
+    assert _processes_naming("stopped") == [], "the pytest child is gone"
+
+
+def test_a_killed_runner_takes_its_child_with_it(tmp_path: Path):
+    run = _start_run(tmp_path, "killed")
+    run.kill()
+    run.communicate(timeout=30)
+    deadline = time.monotonic() + 60
+    while _processes_naming("killed") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_naming("killed") == [], "the pytest child stopped with its parent"
+    meta = json.loads((tmp_path / "killed" / "run.json").read_text())
+    assert meta["finished"] and meta["interrupted"], "the child closed the run as it stopped"
