@@ -16,7 +16,7 @@ import yaml
 
 from .adapter.contract import Adapter
 from .adapter.specindex import module_of
-from .spec.yamlio import load_spec
+from .spec.yamlio import load_spec, read_spec_bytes
 
 STATUSES = ("present", "stub", "missing")
 
@@ -45,29 +45,29 @@ def identity(path: Path) -> dict[str, str]:
     depth = 0
     key: str | None = None
     expect_key = False
-    with open(path, encoding="utf-8") as handle:
-        for event in yaml.parse(handle, Loader=yaml.CSafeLoader):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth == 1:
-                    expect_key = True
-                elif depth == 2 and key is not None:
-                    key = None
-                    expect_key = True  # a nested value: skip it, the next top-level scalar is a key
-                continue
-            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-                continue
-            if depth != 1 or not isinstance(event, yaml.ScalarEvent):
-                continue
-            if expect_key:
-                key, expect_key = event.value, False
-            else:
-                if key in IDENTITY:
-                    found[key] = event.value
-                    if len(found) == len(IDENTITY):
-                        break
-                key, expect_key = None, True
+    # the bytes as every stage reads a spec: from a regular file only, within the size limit
+    for event in yaml.parse(read_spec_bytes(path), Loader=yaml.CSafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth == 1:
+                expect_key = True
+            elif depth == 2 and key is not None:
+                key = None
+                expect_key = True  # a nested value: skip it, the next top-level scalar is a key
+            continue
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+            continue
+        if depth != 1 or not isinstance(event, yaml.ScalarEvent):
+            continue
+        if expect_key:
+            key, expect_key = event.value, False
+        else:
+            if key in IDENTITY:
+                found[key] = event.value
+                if len(found) == len(IDENTITY):
+                    break
+            key, expect_key = None, True
     return found
 
 

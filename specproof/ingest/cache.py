@@ -47,6 +47,7 @@ import hashlib
 import importlib.util
 import marshal
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -238,7 +239,7 @@ class PageCache:
         into = [buffer]
         sha256, open_, readv, close, stat = hashlib.sha256, os.open, os.readv, os.close, os.stat
         chunk = _CHUNK
-        flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)  # a FIFO never waits for a writer
         folder_flags = flags | getattr(os, "O_DIRECTORY", 0)
         try:
             out_fd = open_(out, folder_flags)
@@ -281,6 +282,8 @@ class PageCache:
                                     digest = sha256(view[:size]).digest()
                                 else:
                                     digest = self._rest(fd, view)
+                                    if digest is None:
+                                        continue
                                     if type(digest) is int:  # too large: decided by the size, as a reader would
                                         found[index] = (b"", "failed", too_large(digest))
                                         listed = False  # its reason tells the size, which may have changed
@@ -314,16 +317,24 @@ class PageCache:
         return None
 
     @staticmethod
-    def _rest(fd: int, first: memoryview) -> bytes | int:
-        """The digest of a page longer than the buffer, or its size when that is over the limit."""
-        size = os.fstat(fd).st_size
+    def _rest(fd: int, first: memoryview) -> bytes | int | None:
+        """The digest of a page longer than the buffer, its size when that is over the limit, or None
+        when it is no regular file."""
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            return None  # a device behind the page's name: the reader refuses it, saying why
+        size = status.st_size
         if size > MAX_PAGE_BYTES:
             return size
         hasher = hashlib.sha256(first)
+        total = len(first)
         while True:
             more = os.read(fd, 1 << 20)
             if not more:
                 return hasher.digest()
+            total += len(more)
+            if total > MAX_PAGE_BYTES:  # a file with no size to check first (a link to /dev/zero)
+                return total
             hasher.update(more)
 
     def schema_unchanged(self, out: Path) -> bool:

@@ -89,9 +89,12 @@ def collect_roots(paths: Sequence[Path], known: dict[str, dict[str, Listing]] | 
     for root in paths:
         resolved = root.resolve()
         base = resolved.parent.as_posix()
-        if root.is_file():
-            folder, _, name = resolved.as_posix().rpartition("/")
-            roots.append(Root(resolved.as_posix(), True, [Folder(f"{folder}/", "", _display_folder(f"{folder}/", base),
+        if root.exists() and not root.is_dir():  # a page, or a FIFO or device the reader refuses by name
+            # the page under the name given (a link to a page, or to /dev/zero, keeps its own name)
+            named = Path(os.path.abspath(root)).parent.resolve() / root.name
+            base = named.parent.as_posix()
+            folder, _, name = named.as_posix().rpartition("/")
+            roots.append(Root(named.as_posix(), True, [Folder(f"{folder}/", "", _display_folder(f"{folder}/", base),
                                                                  [name], count)]))
             count += 1
             continue

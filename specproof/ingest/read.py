@@ -14,6 +14,7 @@ a second to load: a re-ingest that finds every page in the cache
 from __future__ import annotations
 
 import os
+import stat
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -80,11 +81,19 @@ def _read_task(task: tuple[str, str, bool]) -> PageResult:
 def _read(path: str, display: str, explicit: bool) -> PageResult:
     digest: bytes | None = None  # of the bytes read: what the cache keys the result by
     try:
-        with open(path, "rb") as page:
-            size = os.fstat(page.fileno()).st_size
-            if size > MAX_PAGE_BYTES:
-                return PageResult(display, "failed", too_large(size), digest=b"")  # b"": decided by the size
-            raw = page.read()
+        # O_NONBLOCK: a FIFO named like a page must not wait for a writer; only regular files are read,
+        # and never more than the limit (a link to /dev/zero has no size to check first)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as page:
+            status = os.fstat(fd)
+            if not stat.S_ISREG(status.st_mode):
+                why = "not a regular file (a FIFO, device or socket); ingest reads page files only"
+                return PageResult(display, "failed" if explicit else "skipped", why)
+            if status.st_size > MAX_PAGE_BYTES:
+                return PageResult(display, "failed", too_large(status.st_size), digest=b"")  # b"": by the size
+            raw = page.read(MAX_PAGE_BYTES + 1)
+            if len(raw) > MAX_PAGE_BYTES:  # it grew while being read
+                return PageResult(display, "failed", too_large(len(raw)))
         digest = page_digest(raw)
         spec = build_spec(read_page(raw, display), _SDK)
         return _render(display, spec, digest)

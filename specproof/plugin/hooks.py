@@ -23,6 +23,7 @@ from ..adapter.marshal import Api
 from ..adapter.specindex import SpecIndex
 from ..outcomes import FAILING, NotApplicable, Outcome
 from ..spec.model import function_of_stem
+from ..spec.yamlio import SpecFileError
 from .expectations import Expectations
 from .results import ResultsError, RunWriter, check_run_id, new_run_id, now, read_results, specs_digest
 
@@ -105,13 +106,17 @@ class RunState:
         return self._info
 
     def start_results(self) -> None:
+        try:
+            digest = specs_digest(self.specs.root)
+        except SpecFileError as error:
+            raise pytest.UsageError(str(error)) from error
         info = self.info()
         meta = {
             "run_id": self.run_id, "adapter": self.adapter_name, "impl": self.impl,
             "implementation": {"name": info.name, "version": info.version, "platform": info.platform,
                                "architecture": info.architecture, "kernel_mode": info.kernel_mode,
                                **({"details": info.details} if info.details else {})},
-            "kit_version": __version__, "specs_digest": specs_digest(self.specs.root),
+            "kit_version": __version__, "specs_digest": digest,
             "expectations": self.expectations_file, "started": now(), "finished": None,
             "command": ["pytest" if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name,
                         *sys.argv[1:]],

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..outcomes import OUTCOMES
+from ..spec.yamlio import read_spec_bytes
 
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.jsonl"
@@ -46,7 +47,7 @@ def specs_digest(root: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(root.glob("*/*.yaml")):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes())
+        digest.update(read_spec_bytes(path))
     return "sha256:" + digest.hexdigest()
 
 

@@ -23,7 +23,7 @@ from ..outcomes import OUTCOMES
 from ..plugin.results import RESULTS_FILE, RUN_FILE, read_results
 from ..readers.frontmatter import UntaggedLoader
 from ..spec.model import Spec
-from ..spec.yamlio import iter_spec_files, load_spec
+from ..spec.yamlio import iter_spec_files, load_spec, read_spec_bytes
 
 
 class SiteInputError(Exception):
@@ -200,20 +200,27 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     raise _Unusual(tag)
 
 
-def _data(node: yaml.Node | None) -> Any:
+def _data(node: yaml.Node | None, seen: set[int] | None = None) -> Any:
+    """Plain data of a node tree. A collection met twice is an alias (specs never need one): the file
+    goes the slow way, whose loader builds each node once, so a nest of aliases cannot blow up here."""
     if node is None:
         return None
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
+    if seen is None:
+        seen = set()
+    if id(node) in seen:
+        raise _Unusual("an alias")
+    seen.add(id(node))
     if isinstance(node, yaml.SequenceNode):
-        return [_data(item) for item in node.value]
+        return [_data(item, seen) for item in node.value]
     if isinstance(node, yaml.MappingNode):
         data = {}
         for key, value in node.value:
-            name = _data(key)
+            name = _data(key, seen)
             if name == "<<" or not isinstance(name, (str, int, bool)) or name in data:
                 raise _Unusual("merge key, complex or duplicate key")
-            data[name] = _data(value)
+            data[name] = _data(value, seen)
         return data
     raise _Unusual(type(node).__name__)
 
@@ -221,7 +228,7 @@ def _data(node: yaml.Node | None) -> Any:
 def _read_data(path: Path) -> Any:
     """A spec file's data, or None when `_data` is not sure of it (then `load_spec` reads it)."""
     try:
-        loader = _Composer(path.read_bytes())
+        loader = _Composer(read_spec_bytes(path))
         try:
             return _data(loader.get_single_node())
         finally:

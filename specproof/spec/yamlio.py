@@ -10,7 +10,9 @@ as text directly (`block_text`), anything else by the C emitter.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -334,24 +336,59 @@ class SpecFileError(Exception):
         self.path, self.line, self.col, self.message = path, line, col, message
 
 
+#: A spec file larger than this is refused unread (the largest spec of a docs checkout is some 100 KB).
+MAX_SPEC_BYTES = 4 * 1024 * 1024
+
+
+def read_spec_bytes(path: Path) -> bytes:
+    """A spec file's bytes: from a regular file only, and never more than MAX_SPEC_BYTES.
+
+    Opened without blocking, so a FIFO named like a spec is refused rather than waited on, and read
+    with a bound, so a link to /dev/zero costs nothing; every refusal names the file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise SpecFileError(path, 1, 1, f"cannot read the file: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as stream:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise SpecFileError(path, 1, 1, "not a regular file (a FIFO, device or socket): a spec is a YAML file; "
+                                            "remove it from the spec folder")
+        data = stream.read(MAX_SPEC_BYTES + 1) if status.st_size <= MAX_SPEC_BYTES else b""
+        if status.st_size > MAX_SPEC_BYTES or len(data) > MAX_SPEC_BYTES:
+            raise SpecFileError(path, 1, 1, f"larger than {MAX_SPEC_BYTES // 1048576} MB: not a spec this kit "
+                                            "wrote; check the file")
+    return data
+
+
 def load_file(path: Path) -> Loaded:
     """Parse YAML with the C loader, keeping nodes; YAML syntax errors carry a location."""
+    data = read_spec_bytes(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecFileError(path, 1, 1, f"not UTF-8 text ({exc.reason}); save the file as UTF-8") from exc
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SpecFileError(path, line, col, f"not UTF-8 text ({exc.reason}); save the file as UTF-8") from exc
     try:
         loader = yaml.CSafeLoader(text)
         try:
             node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
+            parsed = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise SpecFileError(path, line, col, f"YAML syntax: {exc.problem or exc}") from exc
-    return Loaded(path, data, node)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise SpecFileError(path, line, col, f"character U+{code:04X} is not allowed in YAML; remove it "
+                                             "(or write it as an escape in a double-quoted string)") from exc
+    return Loaded(path, parsed, node)
 
 
 def locate(node: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int, int]:
@@ -395,4 +432,5 @@ def iter_spec_files(root: Path) -> Iterator[Path]:
     if root.is_file():
         yield root
         return
-    yield from sorted(p for p in root.rglob("*.yaml") if p.is_file())
+    # anything not a folder: a FIFO or a link to a device is a spec file the loader refuses by name
+    yield from sorted(p for p in root.rglob("*.yaml") if not p.is_dir())
