@@ -174,20 +174,30 @@ def specs(root: Path) -> None:
               show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SUITES, show_default=True)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the suites differ from what the specs give.")
-def generate(root: Path, out: Path, check: bool) -> None:
-    """Generate the pytest suites (one module per header) from the specs."""
-    if not _generate(root, out, check):
+@click.option("--catalog", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The fixture catalog (default: OUT/fixtures/catalog.yaml).")
+def generate(root: Path, out: Path, check: bool, catalog: Path | None) -> None:
+    """Generate the pytest suites (one module per header) from the specs.
+
+    Specs lint rejects are left out and reported as lint reports them; the exit status is then 1.
+    """
+    if not _generate(root, out, check, catalog):
         sys.exit(1)
 
 
-def _generate(root: Path, out: Path, check: bool) -> bool:
+def _generate(root: Path, out: Path, check: bool, catalog: Path | None = None) -> bool:
     from .generate import GenerateError, plan, write
 
     try:
-        result = plan(root, out)
+        result = plan(root, out, catalog)
     except (GenerateError, ValueError) as error:
         err.print(str(error), markup=False)
         sys.exit(2)
+    for problem in result.rejected:
+        err.print(problem, markup=False)
+    if result.rejected:
+        err.print(f"[red]{len(result.rejected)} errors[/]: the specs with them are left out of the suites; "
+                  f"fix them (see `specproof lint {root}`) and generate again")
     summary = f"{result.functions} specs, {len(result.files) // 2} headers ({len(result.files)} files), {result.tests} tests"
     if check:
         for path in result.changed:
@@ -198,11 +208,11 @@ def _generate(root: Path, out: Path, check: bool) -> bool:
             err.print("the suites differ from what the specs give: run `specproof generate` and commit the result")
             return False
         console.print(f"suites up to date: {summary}")
-        return True
+        return not result.rejected
     write(result)
     console.print(f"{summary}: {len(result.changed)} written, {len(result.removed)} removed, "
                   f"{len(result.files) - len(result.changed)} unchanged")
-    return True
+    return not result.rejected
 
 
 _RUN_OPTIONS = [

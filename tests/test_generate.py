@@ -30,7 +30,7 @@ def spec_with(text: str, **extra) -> Spec:
         source=Source(format="sdk-api", file="x.md", digest="sha256:00"),
         clauses=[Clause(id="R1", section="returns", text=text, digest=digest_text(text), kind="normative"),
                  Clause(id="R2", section="returns", text="If it has already been deleted, SEC_E_OK.",
-                        digest="sha256:1", kind="normative")],
+                        digest=digest_text("If it has already been deleted, SEC_E_OK."), kind="normative")],
         returns={"shape": "status", "codes": [
             ReturnCode(name="SEC_E_OK", value=0, success=True, clause="R2"),
             ReturnCode(name="SEC_E_INVALID_HANDLE", value=0x80090301, clause="R1")]},
@@ -98,6 +98,12 @@ def test_generation_is_deterministic_and_check_finds_drift(tmp_path: Path):
     spec = load_spec(spec_path)
     spec.clauses[0].text = "The handle passed is not valid."
     spec_path.write_text(dump_spec(spec), encoding="utf-8")
+    edited = plan(specs, out, CATALOG)
+    assert [p.split(": ", 1)[1] for p in edited.rejected] == [
+        f"error: digest does not match the text of R1; if the text was edited on purpose, set digest: "
+        f"{digest_text(spec.clauses[0].text)}"], "a spec lint rejects is left out, with lint's message"
+    spec.clauses[0].digest = digest_text(spec.clauses[0].text)
+    spec_path.write_text(dump_spec(spec), encoding="utf-8")
     assert plan(specs, out, CATALOG).changed == [cases_path(out, "thing")]
     (out / "gone").mkdir()
     stale = out / "gone" / "test_gone.py"
@@ -114,9 +120,33 @@ def test_generate_check_cli_on_the_committed_suites():
 def test_generate_check_cli_fails_when_stale(tmp_path: Path):
     specs, out = tmp_path / "specs", tmp_path / "suites"
     write_specs(specs, spec_with("Text."))
-    result = CliRunner().invoke(main, ["generate", "--check", "--specs", str(specs), "--out", str(out)])
+    result = CliRunner().invoke(main, ["generate", "--check", "--specs", str(specs), "--out", str(out),
+                                       "--catalog", str(ROOT / "conformance" / "fixtures" / "catalog.yaml")])
     assert result.exit_code == 1
     assert "out of date" in result.output and "test_thing.py" in result.output
+
+
+def test_generate_into_a_folder_without_fixtures_says_so(tmp_path: Path):
+    specs, out = tmp_path / "specs", tmp_path / "suites"
+    write_specs(specs, spec_with("Text."))
+    result = CliRunner().invoke(main, ["generate", "--specs", str(specs), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "no fixture catalog" in result.output and "--catalog" in result.output
+    assert not out.exists(), "nothing generated without the catalog"
+
+
+def test_generate_leaves_out_what_lint_rejects_and_fails(tmp_path: Path):
+    specs, out = tmp_path / "specs", tmp_path / "suites"
+    good = spec_with("Text.", api="GoodThing")
+    bad = spec_with("Text.", cases=[{"id": "twice", "covers": ["R9"]}, {"id": "twice", "covers": ["R1"]}])
+    write_specs(specs, good, bad)
+    result = CliRunner().invoke(main, ["generate", "--specs", str(specs), "--out", str(out),
+                                       "--catalog", str(ROOT / "conformance" / "fixtures" / "catalog.yaml")])
+    assert result.exit_code == 1
+    assert "DeleteThing.yaml" in result.output and "duplicate case id twice" in result.output
+    assert "covers unknown clause R9" in result.output
+    source = cases_path(out, "thing").read_text()
+    assert "test_GoodThing__" in source and "test_DeleteThing__" not in source
 
 
 def _by_id(spec: Spec) -> dict:

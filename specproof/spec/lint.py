@@ -138,6 +138,25 @@ def _meaning(loaded: Loaded, spec: Spec, root: Path) -> Iterator[Problem]:
         yield _at(loaded, ("source", "problems", index), "warning", f"the page: {problem}")
 
 
+def lint_file(path: Path, base: Path) -> tuple[Spec | None, list[Problem]]:
+    """One spec file: the spec (None when it is not valid) and its problems.
+
+    `generate` reads every spec through here too, so what lint rejects never becomes a suite.
+    """
+    try:
+        loaded = load_file(path)
+    except SpecFileError as exc:
+        return None, [Problem(path, exc.line, exc.col, "error", exc.message)]
+    if not isinstance(loaded.data, dict):
+        return None, [Problem(path, 1, 1, "error", "a spec is a YAML mapping (spec: 1, api: ..., ...)")]
+    try:
+        spec = Spec.model_validate(loaded.data)
+    except ValidationError as exc:
+        return None, [_at(loaded, tuple(err["loc"]), "error", f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: "
+                                                              f"{err['msg']}") for err in exc.errors()]
+    return spec, list(_meaning(loaded, spec, base))
+
+
 def lint(root: Path) -> LintResult:
     """Lint every spec below `root` (a folder or one file)."""
     problems: list[Problem] = []
@@ -146,23 +165,10 @@ def lint(root: Path) -> LintResult:
     base = root if root.is_dir() else root.parent
     for path in iter_spec_files(root):
         files += 1
-        try:
-            loaded = load_file(path)
-        except SpecFileError as exc:
-            problems.append(Problem(path, exc.line, exc.col, "error", exc.message))
-            continue
-        if not isinstance(loaded.data, dict):
-            problems.append(Problem(path, 1, 1, "error", "a spec is a YAML mapping (spec: 1, api: ..., ...)"))
-            continue
-        try:
-            spec = Spec.model_validate(loaded.data)
-        except ValidationError as exc:
-            for err in exc.errors():
-                where = ".".join(str(p) for p in err["loc"]) or "(top)"
-                problems.append(_at(loaded, tuple(err["loc"]), "error", f"{where}: {err['msg']}"))
-            continue
-        specs.append(spec)
-        problems.extend(_meaning(loaded, spec, base))
+        spec, found = lint_file(path, base)
+        problems.extend(found)
+        if spec is not None:
+            specs.append(spec)
     if root.is_dir():
         schema = root / SCHEMA_FILE
         if files and (not schema.exists() or schema.read_text(encoding="utf-8") != schema_text()):
