@@ -55,11 +55,18 @@ def run(suites: Path, adapter: str | None, impl: str | None, results: Path, run_
     from .adapter.registry import impl_label, resume_command
 
     label = impl_label(adapter, impl)
-    name = check_run_id(resume or run_id or new_run_id(label))
+    try:
+        name = check_run_id(resume or run_id or new_run_id(label))
+    except ResultsError as error:
+        console.print(f"[red]error:[/] {error}")
+        return 2, results
     command = pytest_command(suites, adapter, impl, results, name, bool(resume), expectations, call_timeout,
                              workers, specs, extra)
     status, signalled = run_child(command)
     folder = results / name
+    if not (folder / RESULTS_FILE).exists():  # pytest stopped before any test: its output says why
+        console.print(f"no results were written (pytest exited with status {status}; its message is above)")
+        return status or 1, folder
     try:
         killed = close_interrupted(folder, status)
         meta = read_meta(folder)
@@ -132,6 +139,17 @@ def summarise(folder: Path, console: Console) -> Counter[str]:
         per_header[header][record["outcome"]] += 1
         total[record["outcome"]] += 1
     present = [o for o in OUTCOMES if total[o]]
+    titles = ["header", *present, "tests"]
+    widths = [max(len(titles[0]), *(len(h) for h in per_header), 3), *(len(o) for o in present), 5]
+    if sum(widths) + 3 * len(widths) + 1 > console.width:  # a table would cut its counts: one line a header
+        console.print(folder.name)
+        for header in [*sorted(per_header), "all"]:
+            counts = total if header == "all" else per_header[header]
+            console.print(f"{header}: " + ", ".join(f"{counts[o]}\u00a0{o}" for o in present if counts[o])
+                          + f" ({sum(counts.values())} tests)", markup=False, overflow="fold")
+        console.print(f"results: {folder / RESULTS_FILE} ({sum(total.values())} tests)", markup=False,
+                      overflow="fold")
+        return total
     table = Table(title=f"{folder.name}", title_justify="left")
     table.add_column("header")
     for outcome in present:

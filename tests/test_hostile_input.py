@@ -123,3 +123,25 @@ def test_a_cached_page_replaced_by_a_link_to_dev_zero_is_refused(tmp_path: Path)
     (pages / "page.md").symlink_to("/dev/zero")
     again = specproof("ingest", str(pages), "--out", str(tmp_path / "specs"), cwd=tmp_path)
     assert "skipped: not a regular file" in again.stdout + again.stderr, again.stdout + again.stderr
+
+
+def test_a_tree_1100_folders_deep_is_walked(tmp_path: Path):
+    """Neither ingest nor lint walks folders by recursion: any depth is read."""
+    for name in ("pages", "specs"):
+        folder = tmp_path / name
+        folder.mkdir()
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            for _ in range(1100):  # made relative to an open folder: a path this long is past PATH_MAX
+                os.mkdir("d", dir_fd=fd)
+                inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+            leaf = "X.yaml" if name == "specs" else "nf-x-y.md"
+            os.close(os.open(leaf, os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+        finally:
+            os.close(fd)
+    ingest = specproof("ingest", "pages", "--out", "out", "--no-cache", cwd=tmp_path)
+    assert ingest.returncode in (0, 1) and "RecursionError" not in ingest.stderr, ingest.stderr[-2000:]
+    linted = specproof("lint", "specs", cwd=tmp_path)
+    assert "RecursionError" not in linted.stderr and "X.yaml" in linted.stdout, linted.stderr[-2000:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import signal
 import subprocess
@@ -136,3 +137,44 @@ def test_a_killed_runner_takes_its_child_with_it(tmp_path: Path):
     assert _processes_naming("killed") == [], "the pytest child stopped with its parent"
     meta = json.loads((tmp_path / "killed" / "run.json").read_text())
     assert meta["finished"] and meta["interrupted"], "the child closed the run as it stopped"
+
+
+def _specproof(*args: str, cwd: Path, columns: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "specproof", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**ENV, "COLUMNS": str(columns)}, timeout=300)
+
+
+def test_a_run_id_outside_ascii_is_a_sentence_not_a_traceback(tmp_path: Path):
+    done = _specproof("run", "--adapter", "model", "--run-id", "rün 1", "--results", str(tmp_path), cwd=ROOT)
+    assert done.returncode == 2
+    assert "run id 'rün 1': use ASCII letters" in done.stdout and "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_run_that_wrote_nothing_shows_no_empty_table(tmp_path: Path):
+    for args in (["--adapter", "nosuch"], ["--adapter", "model", "--resume", "nosuch"]):
+        done = _specproof("run", *args, "--results", str(tmp_path), cwd=ROOT)
+        assert done.returncode != 0
+        assert "no results were written" in done.stdout and "(0 tests)" not in done.stdout, done.stdout
+    assert not any(tmp_path.iterdir()), "no run folder was left behind"
+
+
+def test_a_narrow_terminal_keeps_every_count(tmp_path: Path):
+    shutil.copytree(ROOT / "results" / "reference-wine", tmp_path / "reference-wine")
+    from rich.console import Console
+
+    from specproof.runner import summarise
+
+    console = Console(width=40, record=True, file=open(os.devnull, "w"))
+    total = summarise(tmp_path / "reference-wine", console)
+    text = console.export_text().replace("\n", " ")
+    assert "…" not in text
+    for outcome, count in total.items():
+        assert f"{count} {outcome}" in " ".join(text.split()), (outcome, text)
+
+
+def test_site_build_names_a_results_folder_without_runs(tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+    done = _specproof("site", "build", "--results", str(tmp_path / "empty"), "--out", str(tmp_path / "public"),
+                      "--docs", str(tmp_path / "docs"), cwd=ROOT)
+    assert done.returncode != 0
+    assert "neither a run folder nor a folder of run folders" in done.stdout + done.stderr

@@ -81,7 +81,10 @@ class RunState:
         self.done: set[str] = set()
         self.interrupted = False
         results_root = Path(opt.results) if opt.results else root / "results"
-        self.run_id = check_run_id(opt.resume or opt.run_id or new_run_id(self.impl))
+        try:
+            self.run_id = check_run_id(opt.resume or opt.run_id or new_run_id(self.impl))
+        except ResultsError as error:
+            raise pytest.UsageError(str(error)) from error
         self.folder = results_root / self.run_id
         if opt.resume:
             if not (self.folder / "results.jsonl").exists():

@@ -27,6 +27,10 @@ LOCK_FILE = ".lock"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
+class ResultsError(ValueError):
+    """A results file or run folder that cannot be used as it is; the message names the file and line."""
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -37,8 +41,10 @@ def new_run_id(label: str) -> str:
 
 
 def check_run_id(run_id: str) -> str:
-    if not _RUN_ID.match(run_id):
-        raise ValueError(f"run id {run_id!r} must be letters, digits, '.', '_' or '-'")
+    """A run id names a folder on every system a run may be copied to: ASCII only."""
+    if not _RUN_ID.match(run_id) or not run_id.isascii():
+        raise ResultsError(f"run id {run_id!r}: use ASCII letters (A-Z, a-z), digits, '.', '_' or '-', "
+                           "starting with a letter or digit")
     return run_id
 
 
@@ -49,10 +55,6 @@ def specs_digest(root: Path) -> str:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(read_spec_bytes(path))
     return "sha256:" + digest.hexdigest()
-
-
-class ResultsError(ValueError):
-    """A results file or run folder that cannot be used as it is; the message names the file and line."""
 
 
 def read_results(path: Path, repair: bool = False) -> Iterator[dict[str, Any]]:

@@ -327,7 +327,12 @@ def find_run_folders(paths: Iterable[Path]) -> list[Path]:
         if (path / RUN_FILE).is_file():
             found.append(path)
         elif path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if (p / RUN_FILE).is_file()))
+            runs = sorted(p for p in path.iterdir() if (p / RUN_FILE).is_file())
+            if not runs:
+                raise SiteInputError(f"{path}: neither a run folder nor a folder of run folders (none holds "
+                                     f"{RUN_FILE}); name the folder `specproof run` wrote (results/<run-id>) or "
+                                     "the folder above it")
+            found.extend(runs)
         else:
             raise SiteInputError(f"{path}: no such results folder")
     unique: dict[Path, None] = {}

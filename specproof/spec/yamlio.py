@@ -432,5 +432,21 @@ def iter_spec_files(root: Path) -> Iterator[Path]:
     if root.is_file():
         yield root
         return
-    # anything not a folder: a FIFO or a link to a device is a spec file the loader refuses by name
-    yield from sorted(p for p in root.rglob("*.yaml") if not p.is_dir())
+    # anything not a folder: a FIFO or a link to a device is a spec file the loader refuses by name.
+    # Walked with a stack of its own, not recursion: a tree of any depth is read.
+    found: list[str] = []
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+            elif entry.name.endswith(".yaml") and not entry.is_dir():
+                found.append(entry.path)
+    yield from sorted(Path(p) for p in found)
