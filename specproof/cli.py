@@ -360,7 +360,8 @@ def site_build(results: tuple[Path, ...], root: Path, docs: Path, out: Path, con
 
 @site.command(name="serve")
 @_with(_SITE_OPTIONS)
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="TCP port (0: any free one).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--no-build", is_flag=True, help="Serve what is in --out without building first.")
 def site_serve(results, root, docs, out, config_file, port: int, host: str, no_build: bool) -> None:
@@ -370,11 +371,14 @@ def site_serve(results, root, docs, out, config_file, port: int, host: str, no_b
 
     if not no_build:
         _build_site(results, root, docs, out, config_file)
-    console.print(f"serving {out} on http://{host}:{port}/ (Ctrl-C to stop)", markup=False)
     try:
-        serve(out, host, port)
+        serve(out, host, port, lambda url: console.print(f"serving {out} on {url} (Ctrl-C to stop)", markup=False))
     except SiteInputError as error:
         err.print(str(error), markup=False)
+        sys.exit(1)
+    except OSError as error:
+        err.print(f"cannot serve on {host}:{port}: {error.strerror or error}; choose another --port "
+                  "(0 picks a free one)", markup=False)
         sys.exit(1)
     except KeyboardInterrupt:
         pass

@@ -141,7 +141,28 @@ def test_a_tree_1100_folders_deep_is_walked(tmp_path: Path):
             os.close(os.open(leaf, os.O_WRONLY | os.O_CREAT, dir_fd=fd))
         finally:
             os.close(fd)
-    ingest = specproof("ingest", "pages", "--out", "out", "--no-cache", cwd=tmp_path)
-    assert ingest.returncode in (0, 1) and "RecursionError" not in ingest.stderr, ingest.stderr[-2000:]
-    linted = specproof("lint", "specs", cwd=tmp_path)
-    assert "RecursionError" not in linted.stderr and "X.yaml" in linted.stdout, linted.stderr[-2000:]
+    try:
+        ingest = specproof("ingest", "pages", "--out", "out", "--no-cache", cwd=tmp_path)
+        assert ingest.returncode in (0, 1) and "RecursionError" not in ingest.stderr, ingest.stderr[-2000:]
+        linted = specproof("lint", "specs", cwd=tmp_path)
+        assert "RecursionError" not in linted.stderr and "X.yaml" in linted.stdout, linted.stderr[-2000:]
+    finally:  # removed here, deepest first: pytest's own clean-up of old temporary folders recurses
+        for name in ("pages", "specs"):
+            _remove_deep(tmp_path / name)
+
+
+def _remove_deep(top: Path) -> None:
+    """Remove a tree of any depth without recursion (shutil.rmtree recurses, and fails past ~1000 levels)."""
+    folders = []
+    stack = [str(top)]
+    while stack:
+        folder = stack.pop()
+        folders.append(folder)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    os.unlink(entry.path)
+    for folder in reversed(folders):
+        os.rmdir(folder)

@@ -597,3 +597,18 @@ def test_an_interrupted_run_does_not_hide_the_complete_one(tmp_path: Path):
     _, listed = table_rows(runs_page, "article table")
     assert {row[0]: row[4] for row in listed}["alpha-cut"] == "not finished"
     assert {row[0]: row[4] for row in listed}["alpha-new"] == "complete"
+
+
+def test_serve_says_why_it_cannot_listen(tmp_path: Path):
+    import socket
+
+    (tmp_path / "index.html").write_text("<p>site</p>")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["site", "serve", "--no-build", "--out", str(tmp_path), "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot serve on 127.0.0.1:{port}: Address already in use; choose another --port" in result.output
+    result = CliRunner().invoke(main, ["site", "serve", "--no-build", "--out", str(tmp_path), "--port", "99999"])
+    assert result.exit_code == 2 and "99999 is not in the range" in result.output

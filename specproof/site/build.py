@@ -108,8 +108,12 @@ def external_assets(html: str) -> list[str]:
     return [html[m.start(): m.start() + 160] for m in _ASSET_URL.finditer(html)]
 
 
-def serve(out: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the built site until interrupted (a static server: rebuild with `specproof site build`)."""
+def serve(out: Path, host: str = "127.0.0.1", port: int = 8000, started=None) -> None:
+    """Serve the built site until interrupted (a static server: rebuild with `specproof site build`).
+
+    `started` is told the URL once the port is bound (port 0 binds a free one); a port in use raises
+    OSError before that.
+    """
     import functools
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -117,6 +121,8 @@ def serve(out: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
         raise SiteInputError(f"{out}/index.html does not exist: run `specproof site build` first")
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(out))
     with ThreadingHTTPServer((host, port), handler) as server:
+        if started is not None:
+            started(f"http://{host}:{server.server_address[1]}/")
         server.serve_forever()
 
 
