@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -338,7 +339,12 @@ def _build_site(results: tuple[Path, ...], root: Path, docs: Path, out: Path, co
     try:
         report = build_site(root, results, docs, out, config_file)
     except (SiteBuildError, SiteInputError, SpecFileError) as error:
-        err.print(f"[red]site build failed:[/] {error}", markup=True, highlight=False)
+        err.print(f"[red]site build failed:[/] {escape(str(error))}", markup=True, highlight=False)
+        sys.exit(1)
+    except OSError as error:
+        err.print(f"[red]site build failed:[/] cannot write {escape(str(error.filename or ''))}: "
+                  f"{escape(error.strerror or str(error))}; --docs names the docs folder (the pages are written "
+                  "to DOCS/generated) and --out where the site goes", markup=True, highlight=False)
         sys.exit(1)
     data = report.data
     runs = ", ".join(f"{r.run_id} ({r.impl})" for r in data.runs) or "no runs"

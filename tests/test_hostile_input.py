@@ -166,3 +166,39 @@ def _remove_deep(top: Path) -> None:
                     os.unlink(entry.path)
     for folder in reversed(folders):
         os.rmdir(folder)
+
+
+def _read_only_run(tmp_path: Path, script: str) -> subprocess.CompletedProcess:
+    """`script` in a mount namespace where tmp_path/home and tmp_path/checkout are read-only bind mounts."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare(1) to mount folders read-only")
+    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"unshare --mount is not allowed here: {probe.stderr.decode(errors='replace').strip()}")
+    mounts = "".join(f"mount --bind {tmp_path / d} {tmp_path / d} && mount -o remount,bind,ro {tmp_path / d} && "
+                     for d in ("home", "checkout"))
+    return subprocess.run(["unshare", "--mount", "sh", "-c", mounts + f"cd {tmp_path / 'checkout'} && " + script],
+                          cwd=tmp_path / "checkout",
+                          capture_output=True, text=True, timeout=LIMIT * 3,
+                          env={**os.environ, "HOME": str(tmp_path / "home"), "COLUMNS": "300",
+                               "SPECPROOF_CACHE": "", "XDG_CACHE_HOME": ""})
+
+
+def test_read_only_home_and_checkout_are_named_with_the_way_out(tmp_path: Path):
+    (tmp_path / "home").mkdir()
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for name in ("specs", "conformance", "site", "expectations", "results"):
+        shutil.copytree(ROOT / name, checkout / name)
+    shutil.copy(ROOT / "mkdocs.yml", checkout)
+    python = f"{sys.executable} -m specproof"
+    done = _read_only_run(tmp_path, f"{python} adapters; echo ===; "
+                                    f"{python} run -a model -k DeleteSecurityContext; echo ===; "
+                                    f"{python} site build")
+    adapters = done.stdout.split("===")[0]
+    if "wine" in adapters:
+        assert "is not writable" in adapters and "SPECPROOF_CACHE" in adapters
+    said = done.stdout + done.stderr
+    assert "cannot write the run folder results/" in said and "name a writable folder with --results" in said
+    assert "cannot write site/generated" in said and "--docs" in said
+    assert "Traceback" not in said and "INTERNALERROR" not in said

@@ -23,7 +23,7 @@ from specproof.adapter.contract import Availability, CallResult, Export, Fault, 
 from .helper import Answer, Helper, HelperGone, HelperTimeout
 from .prefix import Prefix
 from .stubs import StubIndex
-from .toolchain import INSTALL_COMMAND, ToolMissing, build_helper, find_compiler, find_wine
+from .toolchain import INSTALL_COMMAND, ToolMissing, build_helper, cache_problem, find_compiler, find_wine
 
 #: WINEDEBUG for the helper: Wine's own errors and its fixme: lines, which mark partial stubs.
 DEBUG_CHANNELS = "err+all,fixme+all"
@@ -84,6 +84,9 @@ class WineAdapter:
             find_compiler()
         except ToolMissing as missing:
             return Availability(False, str(missing).split(";")[0], INSTALL_COMMAND)
+        problem = cache_problem()
+        if problem:
+            return Availability(False, problem, "set SPECPROOF_CACHE to a writable folder")
         return Availability(True)
 
     # -- the helper's life -----------------------------------------------------------------

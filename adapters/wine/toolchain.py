@@ -102,6 +102,23 @@ def cache_root() -> Path:
     return Path(base) / "specproof" / "wine"
 
 
+def cache_problem() -> str | None:
+    """Why the cache cannot hold the helper and prefixes (a read-only or missing home), or None."""
+    root = cache_root()
+    existing = next((p for p in (root, *root.parents) if p.exists()), None)
+    if existing is None or not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing or root} is not writable, and the wine adapter keeps its helper and Wine prefixes in {root}"
+    try:  # access() answers for permissions only; a read-only mount shows when something is made
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        return f"{root} is not writable ({error.strerror or error}), and the wine adapter keeps its helper and " \
+               "Wine prefixes there"
+    return None
+
+
 @contextmanager
 def locked(name: str) -> Iterator[None]:
     """An exclusive lock in the cache: two workers starting at once build or create things once."""

@@ -100,6 +100,11 @@ class RunState:
                 self._adapter = registry.create(self.adapter_name)
             except (registry.AdapterNotFound, RuntimeError) as error:
                 raise pytest.UsageError(str(error)) from error
+            except OSError as error:  # e.g. a folder the adapter writes is read-only
+                where = f" {error.filename}" if error.filename else ""
+                raise pytest.UsageError(f"adapter {self.adapter_name!r} could not start: {error.strerror or error}"
+                                        f"{where}; if that folder is not writable, set SPECPROOF_CACHE to one that "
+                                        "is") from error
         return self._adapter
 
     def info(self) -> Info:
