@@ -78,17 +78,22 @@ def html_table_rows(html: str) -> tuple[list[list[str]], bool]:
     return (block.rows, block.header) if block else ([], False)
 
 
-def _list_items(node: LexborNode, blocks: list[Block]) -> None:
+#: How deep blocks are taken apart: real pages nest a few levels; below this a block's text is one
+#: paragraph, so a page of a thousand nested quotes or lists is read, not a RecursionError.
+MAX_DEPTH = 64
+
+
+def _list_items(node: LexborNode, blocks: list[Block], depth: int = 0) -> None:
     for li in node.iter():
         if li.tag != "li":
             continue
-        nested = [child for child in li.iter() if child.tag in _LISTS]
-        own = [child for child in li.iter(include_text=True) if child.tag not in _LISTS]
+        nested = [child for child in li.iter() if child.tag in _LISTS] if depth < MAX_DEPTH else []
+        own = [child for child in li.iter(include_text=True) if child.tag not in _LISTS or depth >= MAX_DEPTH]
         text = fold(" ".join(fold(c.text(deep=True).replace(_BREAK, " ")) for c in own))
         if text:
             blocks.append(Block("item", text))
         for sub in nested:
-            _list_items(sub, blocks)
+            _list_items(sub, blocks, depth + 1)
 
 
 _BLOCK_TAGS = frozenset({"p", "ul", "ol", "blockquote", "pre", "table", "div", "section", "dl", "dd", "dt",
@@ -96,9 +101,10 @@ _BLOCK_TAGS = frozenset({"p", "ul", "ol", "blockquote", "pre", "table", "div", "
 _BLOCK_SELECTOR = ", ".join(sorted(_BLOCK_TAGS - {"dt", "dd", "hr"}))
 
 
-def _walk(node: LexborNode, blocks: list[Block], tables: list[str], quoted: bool = False) -> None:
+def _walk(node: LexborNode, blocks: list[Block], tables: list[str], quoted: bool = False, depth: int = 0) -> None:
     """Blocks of a node's children; runs of inline content (text, links, bold) make one paragraph."""
     run: list[str] = []
+    deeper = depth + 1
 
     def flush() -> None:
         if not run:
@@ -132,13 +138,16 @@ def _walk(node: LexborNode, blocks: list[Block], tables: list[str], quoted: bool
             run.append(child.text(deep=True).replace(_BREAK, " "))
             continue
         flush()
-        if tag in ("p", "dt", "dd"):
+        if depth >= MAX_DEPTH:  # nested past any real page: the rest is one paragraph
+            run.append(child.text(deep=True).replace(_BREAK, " "))
+            flush()
+        elif tag in ("p", "dt", "dd"):
             run.append(child.text(deep=True).replace(_BREAK, " "))
             flush()
         elif tag in _LISTS:
-            _list_items(child, blocks)
+            _list_items(child, blocks, depth)
         elif tag == "blockquote":
-            _walk(child, blocks, tables, quoted=True)
+            _walk(child, blocks, tables, True, deeper)
         elif tag == "pre":
             blocks.append(Block("code", child.text(deep=True).replace(_BREAK, "")))
         elif tag in _HEADINGS:
@@ -148,9 +157,9 @@ def _walk(node: LexborNode, blocks: list[Block], tables: list[str], quoted: bool
             if table is not None:
                 blocks.append(table)
         elif child.css_first(_BLOCK_SELECTOR) is not None:
-            _walk(child, blocks, tables, quoted or "alert" in (child.attributes.get("class") or ""))
+            _walk(child, blocks, tables, quoted or "alert" in (child.attributes.get("class") or ""), deeper)
         elif "alert" in (child.attributes.get("class") or ""):
-            _walk(child, blocks, tables, quoted=True)
+            _walk(child, blocks, tables, True, deeper)
         else:
             run.append(child.text(deep=True).replace(_BREAK, " "))
             flush()
