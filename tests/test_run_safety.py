@@ -178,3 +178,13 @@ def test_site_build_names_a_results_folder_without_runs(tmp_path: Path):
                       "--docs", str(tmp_path / "docs"), cwd=ROOT)
     assert done.returncode != 0
     assert "neither a run folder nor a folder of run folders" in done.stdout + done.stderr
+
+
+def test_resuming_a_results_file_with_a_bad_line_names_it_once(tmp_path: Path):
+    assert _pytest(tmp_path, "--run-id", "bad").returncode == 0
+    with (tmp_path / "bad" / "results.jsonl").open("a") as handle:
+        handle.write("not json\n")
+    done = _specproof("run", "--adapter", "model", "--resume", "bad", "--results", str(tmp_path), cwd=ROOT)
+    said = done.stdout + done.stderr
+    assert done.returncode != 0 and "Traceback" not in said
+    assert "bad/results.jsonl:18: not a JSON line" in said and "remove the line and resume the run" in said

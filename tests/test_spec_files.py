@@ -140,6 +140,19 @@ def test_misplaced_file_and_stale_schema(tmp_path: Path):
     assert any("schema.json is missing or out of date" in m for m in messages)
 
 
+def test_a_file_named_for_another_function_is_an_error(tmp_path: Path):
+    """A spec whose api and file name disagree would pass lint and end in SpecNotFound in the run."""
+    root = tmp_path / "specs"
+    (root / "thing").mkdir(parents=True)
+    write_schema(root)
+    (root / "thing" / "Renamed.yaml").write_text(dump_spec(make_spec()))
+    problems = [p for p in lint(root).problems if p.severity == "error"]
+    assert [p.message for p in problems] == [
+        "file is named Renamed.yaml but its api (DeleteThing) and source uid give DeleteThing.yaml; rename the "
+        "file, or fix api"]
+    assert problems[0].line == 3, "the error points at the api line (after the modeline and spec: 1)"
+
+
 def test_lint_cli_exit_status(tmp_path: Path):
     root = tmp_path / "specs"
     write_specs(root, make_spec())
