@@ -238,6 +238,29 @@ def test_interrupted_run_leaves_no_wine_process(tmp_path: Path):
     assert lines.read_text().count("\n") >= 10  # what was produced is kept
 
 
+def test_ctrl_c_on_specproof_run_closes_wine_and_the_run(tmp_path: Path):
+    """Ctrl-C to `specproof run` reaches pytest, which closes the prefix; the run is closed as interrupted."""
+    results = tmp_path / "results"
+    run = subprocess.Popen([sys.executable, "-m", "specproof", "run", "--adapter", "wine", "--results", str(results),
+                            "--run-id", "stopped", "--suites", str(ROOT / "conformance" / "sspi")], cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = results / "stopped" / "results.jsonl"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and (not lines.exists() or lines.read_text().count("\n") < 10):
+        time.sleep(0.05)
+    children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+    assert len(children) == 1, "specproof run has its pytest process"
+    pytest_pid = int(children[0])
+    assert wine_processes_of_runs_by(pytest_pid), "the run started no Wine process"
+    run.send_signal(signal.SIGINT)
+    output, _ = run.communicate(timeout=120)
+    assert wine_processes_of_runs_by(pytest_pid) == []
+    assert not list((cache_root() / "instances").glob(f"{pytest_pid}-*")), "the prefix copy is gone"
+    meta = json.loads((results / "stopped" / "run.json").read_text())
+    assert meta["interrupted"] and meta["exit_status"] == 2
+    assert "specproof run --adapter wine --resume stopped" in output
+
+
 def test_killed_run_leaves_no_wine_process_for_long(tmp_path: Path):
     child = subprocess.Popen([sys.executable, "-m", "pytest", str(ROOT / "conformance" / "sspi"), "-p",
                               "no:cacheprovider", "-q", "--adapter", "wine", "--no-results"], cwd=ROOT,
