@@ -56,7 +56,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 from .. import __version__
 from ..sdk.locate import default_cache_dir
 from .collect import Listing, Root
-from .pipeline import DIGEST, INODE, MAX_PAGE_BYTES, MTIME, NO_SDK_NOTE, RANK, SIZE, SOURCE, TARGET, PageResult, too_large
+from .page import DIGEST, INODE, MAX_PAGE_BYTES, MTIME, NO_SDK_NOTE, RANK, SIZE, SOURCE, TARGET, PageResult, too_large
 
 FORMAT = 5
 # The packages whose source decides what ingest writes, and the libraries that read pages.
@@ -169,10 +169,6 @@ def _headers(root: str) -> list[tuple[str, int, int]]:
 
 def cache_file(cache_dir: Path, out_key: str) -> Path:
     return cache_dir / f"ingest-{hashlib.sha256(out_key.encode()).hexdigest()[:24]}.marshal"
-
-
-def page_digest(raw: bytes | memoryview) -> bytes:
-    return hashlib.sha256(raw).digest()
 
 
 def _source_key(source: str) -> bytes:

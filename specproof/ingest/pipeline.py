@@ -20,46 +20,15 @@ from __future__ import annotations
 
 import bisect
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, Union
 
 from .collect import Folder, PageJob, Root, collect_roots, jobs_at
+from .page import RANK, REASON, STALE, STATUS, TARGET, WON, PageResult
 
 if TYPE_CHECKING:
-    from ..spec.model import Spec
     from .cache import Entry  # noqa: F401
-
-MAX_PAGE_BYTES = 4 * 1024 * 1024
-NO_SDK_NOTE = "SDK headers not used (--no-sdk): code values come from the pages only"
-FORMAT_RANK = {"learn-text": 0, "sdk-api": 1, "wdk-ddi": 1}
-_UNSAFE = re.compile(r"[^\w.~+-]")
-
-
-@dataclass
-class PageResult:
-    """What one page gave: a rendered spec, a skip or a failure with its reason.
-
-    Workers send the spec already merged with the file on disk and rendered
-    as YAML: text pickles far faster than a model, and dumping is the most
-    expensive step left, so it belongs on every core, not on the main one.
-    """
-
-    file: str
-    status: str  # "spec" | "kept" (the spec on disk is from a newer page) | "skipped" | "failed"
-    reason: str = ""
-    target: str = ""
-    text: str = ""
-    rank: tuple[str, int] = ("", 0)
-    stale: list[tuple[str, list[str]]] = field(default_factory=list)
-    existed: bool = False  # a spec file was there already (so the main process compares before writing)
-    digest: bytes | None = None  # sha256 of the page's bytes; None: not to be cached (an OS error, say)
-    source: str = ""  # the spec's source digest (which decides "kept" against another page's spec)
-
-
-# Positions in a cache entry (a tuple: marshal stores and loads those fastest; see cache.py).
-DIGEST, STATUS, REASON, TARGET, RANK, SOURCE, STALE, WON, SIZE, MTIME, INODE = range(11)
 
 # A result as the main loop sees it: fresh from a reader, or a cache entry (a tuple, see cache.py).
 Result = Union[PageResult, "Entry"]
@@ -81,16 +50,6 @@ class IngestReport:
     @property
     def specs(self) -> int:
         return len(self.written) + self.unchanged
-
-
-def too_large(size: int) -> str:
-    return (f"{size / 1048576:.1f} MB is too large for a reference page (limit "
-            f"{MAX_PAGE_BYTES // 1048576} MB); check that this is the page you meant")
-
-
-def spec_path(out: Path, spec: Spec) -> Path:
-    folder, name = spec.path_key
-    return out / folder / f"{_UNSAFE.sub('_', name)}.yaml"
 
 
 class _Reader:

@@ -23,10 +23,9 @@ from ..readers import NotAFunction, PageError, read_page
 from ..readers.build import build_spec
 from ..spec.model import Spec
 from ..spec.yamlio import SpecFileError, dump_spec, load_spec
-from .cache import page_digest
 from .collect import PageJob
 from .merge import merge
-from .pipeline import _UNSAFE, FORMAT_RANK, MAX_PAGE_BYTES, NO_SDK_NOTE, PageResult, spec_path, too_large
+from .page import MAX_PAGE_BYTES, NO_SDK_NOTE, PageResult, page_digest, rank, spec_path, too_large
 
 _SDK = None
 _OUT: Path = Path("specs")
@@ -153,14 +152,9 @@ def read_all(jobs: Sequence[PageJob], workers: int, include_dirs: tuple[str, ...
                 progress(1)
 
 
-def rank(spec: Spec) -> tuple[str, int]:
-    """Which of two pages of one function wins: the newer doc date, then markdown over a text copy."""
-    return (spec.source.date or "", FORMAT_RANK.get(spec.source.format, 0))
-
-
 def _spec_file(spec: Spec) -> Path:
     """spec_path under the output folder, made from one string when the folder name is plain."""
     folder, name = spec.path_key
     if "/" in folder or folder in ("", "."):  # Path normalises these
         return spec_path(_OUT, spec)
-    return Path(f"{_OUT_TEXT}{folder}/{_UNSAFE.sub('_', name)}.yaml")
+    return Path(f"{_OUT_TEXT}{folder}/{name}.yaml")
