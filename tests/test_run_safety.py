@@ -56,6 +56,7 @@ def test_two_processes_never_write_one_run(tmp_path: Path):
     with pytest.raises(ResultsError, match="being written by another process"):
         RunWriter(tmp_path / "x", dict(meta), resume=True)
     writer.finish({}, 0)
+    assert not (tmp_path / "x" / ".lock").exists(), "a closed run leaves no lock file"
     RunWriter(tmp_path / "x", dict(meta), resume=True).finish({}, 0)  # free again once the first closed
 
 

@@ -184,6 +184,10 @@ class RunWriter:
         else:
             self.meta.pop("interrupted", None)
         self.write_meta()
+        try:  # a closed run keeps no lock file behind (a folder is copied, merged or committed as it is)
+            os.unlink(self.folder / LOCK_FILE)
+        except OSError:
+            pass
         os.close(self._lock)
 
 
