@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .outcomes import OUTCOMES
-from .plugin.results import (RESULTS_FILE, ResultsError, check_run_id, close_interrupted, new_run_id, read_meta,
+from .results import (RESULTS_FILE, ResultsError, check_run_id, close_interrupted, new_run_id, read_meta,
                              read_results)
 
 _STYLE = {"pass": "green", "fail": "red", "undocumented": "magenta", "crash": "red", "timeout": "yellow",

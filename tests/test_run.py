@@ -174,7 +174,7 @@ def test_unknown_adapter_is_a_clear_error(tmp_path: Path):
 
 
 def test_results_reader_skips_a_cut_line_and_names_a_bad_one(tmp_path):
-    from specproof.plugin.results import read_results
+    from specproof.results import read_results
 
     path = tmp_path / "results.jsonl"
     path.write_bytes(b'{"id": "a", "outcome": "pass"}\n\n{"id": "b", "outcome": "pass", "n": [1, 2]}\n'

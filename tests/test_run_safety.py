@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from specproof.plugin.results import ResultsError, RunWriter, read_results
+from specproof.results import ResultsError, RunWriter, read_results
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent

@@ -25,7 +25,7 @@ from ..outcomes import FAILING, NotApplicable, Outcome
 from ..spec.model import function_of_stem
 from ..spec.yamlio import SpecFileError
 from .expectations import Expectations
-from .results import ResultsError, RunWriter, check_run_id, new_run_id, now, read_results, specs_digest
+from ..results import ResultsError, RunWriter, check_run_id, new_run_id, now, read_results, specs_digest
 
 MARK = "specproof"
 _STATE = pytest.StashKey["RunState"]()

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable
 
-from ..plugin.results import specs_digest
+from ..results import specs_digest
 from . import nav, pages
 from .load import SiteData, load
 from .search import entries_file

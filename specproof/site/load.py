@@ -20,7 +20,7 @@ from typing import Any, Iterable
 import yaml
 
 from ..outcomes import OUTCOMES
-from ..plugin.results import RESULTS_FILE, RUN_FILE, read_results
+from ..results import RESULTS_FILE, RUN_FILE, read_results
 from ..readers.frontmatter import UntaggedLoader
 from ..spec.model import Spec
 from ..spec.yamlio import iter_spec_files, load_spec, read_spec_bytes

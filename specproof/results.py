@@ -1,4 +1,7 @@
-"""Run outputs: `results/<run-id>/run.json` and `results.jsonl`, one line per finished test.
+"""The results format: `results/<run-id>/run.json` and `results.jsonl`, one line per finished test.
+
+The one owner of run folders: the pytest plugin writes them through it, and
+`specproof run`'s summary and the site read them through it.
 
 Lines are appended (and flushed) as tests finish, so a run that is killed
 keeps every result it produced; a line cut short by the kill is dropped
@@ -18,8 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..outcomes import OUTCOMES
-from ..spec.yamlio import read_spec_bytes
+from .outcomes import OUTCOMES
+from .spec.yamlio import read_spec_bytes
 
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.jsonl"
