@@ -25,7 +25,7 @@ from specproof.site import escape, nav
 from specproof.site.build import SiteBuildError, build_site, external_assets, run_mkdocs
 from specproof.site.generate import generate
 from specproof.site.load import load, read_spec
-from specproof.spec.model import Spec
+from specproof.spec.model import ReturnCode, Spec
 from specproof.spec.yamlio import dump_spec, iter_spec_files, load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -612,3 +612,27 @@ def test_serve_says_why_it_cannot_listen(tmp_path: Path):
     assert f"cannot serve on 127.0.0.1:{port}: Address already in use; choose another --port" in result.output
     result = CliRunner().invoke(main, ["site", "serve", "--no-build", "--out", str(tmp_path), "--port", "99999"])
     assert result.exit_code == 2 and "99999 is not in the range" in result.output
+
+
+def test_the_run_and_the_site_judge_a_value_by_one_rule():
+    """An open family or a condition row stands for every value no other code names, in the run and on the site."""
+    from specproof.adapter.codes import CodeBook
+    from specproof.site.codes import matches
+    from specproof.site.findings import Observation
+    from specproof.site.load import Observed
+
+    spec = _spec("OpenThing", "things")
+    spec.returns.codes.append(ReturnCode(family="NTSTATUS", open=True, clause="R2"))
+    book = CodeBook(load_sdk=False)
+
+    def seen(value: int) -> Observation:
+        observed = Observed("OpenThing", None, f"0x{value:08X}", None, (), "call")
+        return Observation("alpha", observed, None, "call")  # type: ignore[arg-type]
+
+    by_code = {c.name or c.family: c for c in spec.returns.codes}
+    for value, code in ((0, "S_OK"), (0x80070006, "E_HANDLE"), (0xC0000022, "NTSTATUS")):
+        assert book.documented(spec, value) is True
+        assert [name for name, c in by_code.items() if matches(spec, c, seen(value))] == [code]
+    spec.returns.codes.pop()
+    assert book.documented(spec, 0xC0000022) is False
+    assert not any(matches(spec, c, seen(0xC0000022)) for c in spec.returns.codes)

@@ -53,17 +53,9 @@ class CodeBook:
         """Whether `value` is in the documented set; None when the spec documents no set to judge by."""
         if spec.returns.shape not in ("status", "unknown"):
             return None
-        codes = self.codes(spec, phase)
-        if not codes:
+        if not self.codes(spec, phase):
             return None
-        for code in codes:
-            if code.open or code.label:
-                return True
-            if code.name and code.value == value:
-                return True
-            if code.range and code.range[0] <= value <= code.range[1]:
-                return True
-        return False
+        return spec.returns.match(value, None, phase) is not None
 
     def is_success(self, spec: Spec, value: int, phase: str = "call") -> bool:
         """A documented success code; with no success code documented, zero."""

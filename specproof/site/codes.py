@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..spec.model import ReturnCode
+from ..spec.model import ReturnCode, Spec
 from .findings import Observation
 
 
@@ -22,17 +22,12 @@ def code_value(code: ReturnCode) -> str:
     return "unresolved" if code.unresolved else ""
 
 
-def matches(code: ReturnCode, observation: Observation) -> bool:
-    """Whether an observed value is this documented code (same phase; by value, range or name)."""
-    if code.phase != observation.phase:
-        return False
+def matches(spec: Spec, code: ReturnCode, observation: Observation) -> bool:
+    """Whether an observed value is this documented code, by the rule the run judged it by
+    (`Returns.match`: the code that names it, else the open family or condition row for the rest)."""
     value = observation.observed.value
     try:
         number = int(value, 16) if value else None
     except ValueError:
         number = None
-    if code.value is not None and number is not None:
-        return code.value == number
-    if code.range and number is not None:
-        return code.range[0] <= number <= code.range[1]
-    return bool(code.name) and code.name == observation.observed.name
+    return spec.returns.match(number, observation.observed.name, observation.phase) is code

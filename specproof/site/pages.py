@@ -353,7 +353,7 @@ def function_page(ctx: Context, key: str, spec: Spec) -> str:
             clause = (a(source, f"#{nav.clause_anchor(code.clause)}", code.clause)
                       if code.clause and spec.clause(code.clause) else h(code.clause or ""))
             hits = [f"{run.impl} {n}" for run in ctx.runs
-                    if (n := sum(1 for o in seen if o.impl == run.impl and matches(code, o)))]
+                    if (n := sum(1 for o in seen if o.impl == run.impl and matches(spec, code, o)))]
             rows.append([h(code_label(code)), h(code_value(code)), h(", ".join(n for n in notes if n)), clause,
                          h(", ".join(hits))])
         body.append(f"<p>Shape: {h(spec.returns.shape)}.</p>")
@@ -362,7 +362,7 @@ def function_page(ctx: Context, key: str, spec: Spec) -> str:
     else:
         body.append(f"<p>The docs list no return codes (shape: {h(spec.returns.shape)}).</p>")
     if ctx.runs:
-        never = [c for c in spec.returns.codes if c.name and not any(matches(c, o) for o in seen)]
+        never = [c for c in spec.returns.codes if c.name and not any(matches(spec, c, o) for o in seen)]
         body.append('<p id="never-observed"><strong>Documented, never observed:</strong> ' + (", ".join(
             h(f"{c.name} {code_value(c)}".strip()) for c in never) or "none") + "</p>")
         undocumented: dict[tuple[str, str], dict[str, list[TestResult]]] = {}

@@ -111,10 +111,34 @@ class ReturnCode(_Model):
             raise ValueError("range must be [low, high]")
         return self
 
+    def covers(self, value: int | None, name: str | None = None) -> bool:
+        """Whether an observed value is this very code: by its value, within its range, else by its name."""
+        if value is not None and self.value is not None:
+            return self.value == value
+        if value is not None and self.range is not None:
+            return self.range[0] <= value <= self.range[1]
+        return bool(self.name) and self.name == name
+
+    @property
+    def stands_for_the_rest(self) -> bool:
+        """An open family ("Other NTSTATUS codes") or a condition row ("Nonzero"): any value no other code names."""
+        return self.open or bool(self.label)
+
 
 class Returns(_Model):
     shape: ReturnShape = "unknown"
     codes: list[ReturnCode] = Field(default_factory=list)
+
+    def match(self, value: int | None, name: str | None = None, phase: str = "call") -> ReturnCode | None:
+        """The documented code an observed value is, or None when it is undocumented.
+
+        The one rule every stage judges by (the run's `documented-codes`, the
+        site's counts): the code that names the value, else an open family or
+        a condition row of the same phase, which stand for every other value.
+        """
+        codes = [c for c in self.codes if c.phase == phase]
+        return (next((c for c in codes if c.covers(value, name)), None)
+                or next((c for c in codes if c.stands_for_the_rest), None))
 
 
 class Clause(_Model):
