@@ -14,7 +14,7 @@ from typing import Iterator
 
 import yaml
 
-from .adapter.contract import Adapter
+from .adapter.contract import Adapter, SurveysExports
 from .adapter.specindex import module_of
 from .spec.yamlio import load_spec, read_spec_bytes
 
@@ -88,7 +88,7 @@ def user_mode_functions(root: Path) -> Iterator[tuple[str, str, str | None]]:
 
 
 def survey(adapter: Adapter, root: Path) -> list[ExportStatus]:
-    quick = getattr(adapter, "survey", None)
+    quick = adapter.survey if isinstance(adapter, SurveysExports) else None
     rows = []
     for header, function, module in user_mode_functions(root):
         status = quick(module, function) if quick is not None else None

@@ -117,7 +117,7 @@ def test_a_hanging_call_times_out_within_the_limit_and_the_next_call_works(adapt
 
 def test_a_thousand_faults_in_a_row_leave_no_stray_processes():
     made = WineAdapter()
-    prefix = made.prefix.path
+    prefix = made.ready_prefix().path
     for _ in range(1000):
         assert made.call(0x10, [], 5).fault is not None
         made.next_test()  # as between tests: the faulted helper is replaced
@@ -155,7 +155,7 @@ PROBE = textwrap.dedent('''
     def where_this_worker_runs(specproof_adapter):
         yield
         where = Path(os.environ["PROBE_OUT"]) / os.environ.get("PYTEST_XDIST_WORKER", "main")
-        where.write_text(str(specproof_adapter.prefix.path))
+        where.write_text(str(specproof_adapter.ready_prefix().path))
 ''')
 
 

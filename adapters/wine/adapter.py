@@ -90,8 +90,9 @@ class WineAdapter:
         return Availability(True)
 
     # -- the helper's life -----------------------------------------------------------------
-    @property
-    def prefix(self) -> Prefix:
+    def ready_prefix(self) -> Prefix:
+        """This instance's prefix, made on first use: builds the helper (once per machine) and boots
+        Wine in a copy of the template prefix, which takes seconds; then the same prefix."""
         if self._prefix is None:
             self._exe = build_helper()
             prefix = Prefix.create(self.wine)
@@ -124,7 +125,7 @@ class WineAdapter:
 
     def _spawn(self, background: bool = False) -> Helper:
         """A new helper; a `background` one (a spare) may start on any CPU, so it does not slow the calls."""
-        prefix = self.prefix
+        prefix = self.ready_prefix()
         helper = Helper([str(self.wine.loader), str(self._exe)], prefix.env(self.debug), prefix.path)
         if background and self._affinity is not None:
             _set_affinity(helper.process.pid, self._affinity)

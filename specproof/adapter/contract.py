@@ -105,9 +105,27 @@ class Adapter(Protocol):
         """Release everything the adapter started (processes, prefixes, memory)."""
         ...
 
-    # Optional: `next_test()`, called before each test, lets an adapter recover
-    # from what the previous test left (the wine adapter replaces a helper
-    # that faulted). Adapters without it need no such step.
+
+# Capabilities beyond the contract. An adapter offers one by having its method; the kit asks with
+# isinstance() against these protocols and otherwise does without, so a minimal adapter needs none.
+
+
+@runtime_checkable
+class RecoversBetweenTests(Protocol):
+    """An adapter that must put itself right before each test (the wine adapter replaces a helper
+    that faulted); without it, nothing happens between tests."""
+
+    def next_test(self) -> None: ...
+
+
+@runtime_checkable
+class SurveysExports(Protocol):
+    """An adapter that can say whether an export is there without starting the implementation (the
+    wine adapter reads Wine's DLL files); without it, `specproof exports` asks `resolve`."""
+
+    def survey(self, module: str | None, symbol: str) -> str | None:
+        """"present", "stub" or "missing"; None when it cannot tell without starting (then `resolve` is asked)."""
+        ...
 
 
 class AdapterFactory(Protocol):

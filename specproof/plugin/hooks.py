@@ -18,7 +18,7 @@ from pytest import TestReport
 from .. import __version__
 from ..adapter import registry
 from ..adapter.codes import CodeBook
-from ..adapter.contract import Adapter, Info
+from ..adapter.contract import Adapter, Info, RecoversBetweenTests
 from ..adapter.marshal import Api
 from ..adapter.specindex import SpecIndex
 from ..outcomes import FAILING, NotApplicable, Outcome
@@ -201,9 +201,8 @@ def api(request: pytest.FixtureRequest, specproof_adapter: Adapter) -> Iterator[
         info = state.info()
         if not info.kernel_mode:
             raise NotApplicable(f"{info.name} cannot run kernel-mode code")
-    next_test = getattr(specproof_adapter, "next_test", None)
-    if next_test is not None:
-        next_test()
+    if isinstance(specproof_adapter, RecoversBetweenTests):
+        specproof_adapter.next_test()
     api = Api(specproof_adapter, state.specs, state.codes, state.timeout,
               under_test=function_of_stem(function) if function else None, header=stem)
     request.node.stash[_API] = api
