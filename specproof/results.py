@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .outcomes import OUTCOMES
-from .spec.yamlio import read_spec_bytes
+from .spec.yamlio import iter_spec_files, read_spec_bytes
 
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.jsonl"
@@ -54,7 +54,7 @@ def check_run_id(run_id: str) -> str:
 def specs_digest(root: Path) -> str:
     """A digest of every spec file's path and bytes: which spec set a run checked."""
     digest = hashlib.sha256()
-    for path in sorted(root.glob("*/*.yaml")):
+    for path in iter_spec_files(root):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(read_spec_bytes(path))
     return "sha256:" + digest.hexdigest()

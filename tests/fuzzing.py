@@ -24,7 +24,7 @@ from typing import Callable, Iterable
 
 from specproof.readers import NotAFunction, PageError, read_page
 from specproof.readers.build import build_spec
-from specproof.site.load import read_spec
+from specproof.spec.yamlio import read_spec
 from specproof.spec.lint import lint_file
 from specproof.spec.yamlio import SpecFileError, load_spec
 

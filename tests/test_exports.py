@@ -7,10 +7,14 @@ from pathlib import Path
 import pytest
 
 from specproof.adapter.specindex import SpecIndex
-from specproof.exports import identity, user_mode_functions
-from specproof.spec.yamlio import SpecFileError, load_spec
+from specproof.exports import IDENTITY, user_mode_functions
+from specproof.spec.yamlio import SpecFileError, load_spec, read_identity
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def identity(path: Path) -> dict[str, str]:
+    return read_identity(path, IDENTITY)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "specs").glob("*/*.yaml")), ids=lambda p: f"{p.parent.name}/{p.stem}")

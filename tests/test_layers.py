@@ -81,3 +81,22 @@ def test_the_import_reader_sees_relative_and_lazy_imports(tmp_path):
     found = _imports(sample, "specproof.site.probe")
     assert (2, "specproof.plugin") in found and (3, "specproof.runner") in found
     assert _inside("specproof.plugin.hooks", ("specproof.plugin",))
+
+
+# the modules that own a YAML format, each its own: specs, page front matter, the fixture catalog, expectations
+YAML_OWNERS = {"specproof.spec.yamlio", "specproof.readers.frontmatter", "specproof.derive.catalog",
+               "specproof.plugin.expectations"}
+
+
+def test_every_format_has_one_owner():
+    """Spec files are listed, read and parsed by spec/yamlio alone; no other module parses YAML but its format's owner."""
+    strays = []
+    for path in sorted(KIT.rglob("*.py")):
+        module = _module_name(path)
+        text = path.read_text(encoding="utf-8")
+        if module not in YAML_OWNERS and any(target == "yaml" or target.startswith("yaml.")
+                                             for _, target in _imports(path)):
+            strays.append(f"{path.relative_to(ROOT)}: parses YAML")
+        if module != "specproof.spec.yamlio" and ('glob("*/*.yaml")' in text or 'rglob("*.yaml")' in text):
+            strays.append(f"{path.relative_to(ROOT)}: lists spec files itself")
+    assert strays == []

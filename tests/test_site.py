@@ -24,7 +24,8 @@ from specproof.cli import main
 from specproof.site import escape, nav
 from specproof.site.build import SiteBuildError, build_site, external_assets, run_mkdocs
 from specproof.site.generate import generate
-from specproof.site.load import load, read_spec
+from specproof.site.load import load
+from specproof.spec.yamlio import read_spec
 from specproof.spec.model import ReturnCode, Spec
 from specproof.spec.yamlio import dump_spec, iter_spec_files, load_spec
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..spec.model import Spec, function_of_stem, header_stem
-from ..spec.yamlio import load_spec
+from ..spec.yamlio import iter_spec_files, read_spec
 
 
 class SpecNotFound(LookupError):
@@ -27,7 +27,7 @@ class SpecIndex:
     def _index(self) -> dict[str, list[Path]]:
         if self._paths is None:
             paths: dict[str, list[Path]] = {}
-            for path in sorted(self.root.glob("*/*.yaml")):
+            for path in iter_spec_files(self.root):
                 paths.setdefault(function_of_stem(path.stem), []).append(path)
             self._paths = paths
         return self._paths
@@ -47,7 +47,7 @@ class SpecIndex:
             path = next((p for p in paths if p.parent.name == stem), paths[0])
         spec = self._loaded.get(path)
         if spec is None:
-            spec = self._loaded[path] = load_spec(path)
+            spec = self._loaded[path] = read_spec(path)
         return spec
 
     @staticmethod

@@ -22,7 +22,7 @@ from typing import Callable, Iterator, Sequence
 from ..readers import NotAFunction, PageError, read_page
 from ..readers.build import build_spec
 from ..spec.model import Spec
-from ..spec.yamlio import SpecFileError, dump_spec, load_spec
+from ..spec.yamlio import SpecFileError, dump_spec, read_spec
 from .collect import PageJob
 from .merge import merge
 from .page import MAX_PAGE_BYTES, NO_SDK_NOTE, PageResult, page_digest, rank, spec_path, too_large
@@ -118,7 +118,7 @@ def _render(display: str, spec: Spec, digest: bytes) -> PageResult:
     old: Spec | None = None
     if target.exists():
         try:
-            old = load_spec(target)
+            old = read_spec(target)
         except SpecFileError as exc:  # not cached: it depends on that file, which an editor will fix
             return PageResult(display, "failed", f"the spec it would replace is broken ({exc}); "
                                                  "fix or delete that file and ingest again")

@@ -13,29 +13,12 @@ from typing import Any
 
 import yaml
 
+from ..spec.yamlio import UntaggedLoader
 from .parts import PageError
 
 _TAB_AFTER_DASH = re.compile(r"^([ ]*)-\t+", re.M)
 _OPEN = re.compile(r"\A---[ \t]*\n")
 _CLOSE = re.compile(r"^---[ \t]*$", re.M)
-
-
-class UntaggedLoader(yaml.CBaseLoader):
-    """PyYAML's C parser and composer, without tag resolution.
-
-    The composer asks the resolver for every node's tag, three Python calls a
-    node; `_plain` never looks at tags (every scalar stays a string), so the
-    calls do nothing here.
-    """
-
-    def resolve(self, kind: type, value: Any, implicit: Any) -> None:
-        return None
-
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        return None
-
-    def ascend_resolver(self) -> None:
-        return None
 
 
 def _plain(node: yaml.Node | None) -> Any:

@@ -17,13 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
-
 from ..outcomes import OUTCOMES
 from ..results import RESULTS_FILE, RUN_FILE, read_results
-from ..readers.frontmatter import UntaggedLoader
 from ..spec.model import Spec
-from ..spec.yamlio import iter_spec_files, load_spec, read_spec_bytes
+from ..spec.yamlio import iter_spec_files, read_data, spec_from
 
 
 class SiteInputError(Exception):
@@ -158,107 +155,12 @@ def spec_key(spec: Spec) -> str:
     return spec.key
 
 
-# PyYAML's C parser and composer without its Python tag resolution: plain scalars are resolved by
-# `_scalar`, the only ones that can be something other than a string.
-_Composer = UntaggedLoader
-
-
-_RESOLVER = yaml.resolver.Resolver()
-_CONSTRUCT = yaml.constructor.SafeConstructor()
-_STR = "tag:yaml.org,2002:str"
-_FIRST = frozenset(k for k in _RESOLVER.yaml_implicit_resolvers if k is not None)
-_TAGS: dict[str, str] = {}
-
-
-class _Unusual(Exception):
-    """Something `_data` does not read itself (a tag, an anchor, a date): the file goes the slow way."""
-
-
-def _scalar(node: yaml.ScalarNode) -> Any:
-    if node.tag is not None and node.tag not in ("!", _STR):  # an explicit tag
-        raise _Unusual(node.tag)
-    if node.style or node.tag is not None:  # quoted, literal or folded (or tagged a string): text
-        return node.value
-    value = node.value
-    if value and value[0] not in _FIRST:  # PyYAML's resolvers are picked by first character: none applies
-        return value
-    tag = _TAGS.get(value)
-    if tag is None:
-        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
-        if len(value) <= 40 and len(_TAGS) < 100_000:
-            _TAGS[value] = tag
-    if tag == _STR:
-        return value
-    if tag == "tag:yaml.org,2002:int":
-        return _CONSTRUCT.construct_yaml_int(node)
-    if tag == "tag:yaml.org,2002:bool":
-        return _CONSTRUCT.construct_yaml_bool(node)
-    if tag == "tag:yaml.org,2002:null":
-        return None
-    if tag == "tag:yaml.org,2002:float":
-        return _CONSTRUCT.construct_yaml_float(node)
-    raise _Unusual(tag)
-
-
-def _data(node: yaml.Node | None, seen: set[int] | None = None) -> Any:
-    """Plain data of a node tree. A collection met twice is an alias (specs never need one): the file
-    goes the slow way, whose loader builds each node once, so a nest of aliases cannot blow up here."""
-    if node is None:
-        return None
-    if isinstance(node, yaml.ScalarNode):
-        return _scalar(node)
-    if seen is None:
-        seen = set()
-    if id(node) in seen:
-        raise _Unusual("an alias")
-    seen.add(id(node))
-    if isinstance(node, yaml.SequenceNode):
-        return [_data(item, seen) for item in node.value]
-    if isinstance(node, yaml.MappingNode):
-        data = {}
-        for key, value in node.value:
-            name = _data(key, seen)
-            if name == "<<" or not isinstance(name, (str, int, bool)) or name in data:
-                raise _Unusual("merge key, complex or duplicate key")
-            data[name] = _data(value, seen)
-        return data
-    raise _Unusual(type(node).__name__)
-
-
-def _read_data(path: Path) -> Any:
-    """A spec file's data, or None when `_data` is not sure of it (then `load_spec` reads it)."""
-    try:
-        loader = _Composer(read_spec_bytes(path))
-        try:
-            return _data(loader.get_single_node())
-        finally:
-            loader.dispose()
-    except Exception:  # noqa: BLE001 - anything unusual goes the slow way, which says what is wrong
-        return None
-
-
-def _validated(path: Path, data: Any) -> Spec:
-    if data is not None:
-        try:
-            return Spec.model_validate(data)
-        except ValueError:
-            pass
-    return load_spec(path)  # errors name the file, line and key
-
-
-def read_spec(path: Path) -> Spec:
-    """One spec, read about twice as fast as `load_spec` (which builds every value through PyYAML's
-    Python constructor and keeps the node tree for error locations); any file this reader is not sure of,
-    and any file that does not validate, goes through `load_spec`, so errors name the file, line and key."""
-    return _validated(path, _read_data(path))
-
-
 #: From this many spec files on, their YAML is read by two worker processes while this one reads the runs.
 PARALLEL_FROM = 2000
 
 
 def _read_chunk(paths: list[Path]) -> list[Any]:
-    return [_read_data(path) for path in paths]
+    return [read_data(path) for path in paths]
 
 
 def _spec_files(root: Path) -> list[Path]:
@@ -270,7 +172,7 @@ def _spec_files(root: Path) -> list[Path]:
 def _specs_from(paths: list[Path], datas: Iterable[Any]) -> dict[str, Spec]:
     specs: dict[str, Spec] = {}
     for path, data in zip(paths, datas):
-        spec = _validated(path, data)
+        spec = spec_from(path, data)
         specs[spec_key(spec)] = spec
     return specs
 
@@ -278,7 +180,7 @@ def _specs_from(paths: list[Path], datas: Iterable[Any]) -> dict[str, Spec]:
 def load_specs(root: Path) -> dict[str, Spec]:
     """Every spec below `root`, by key (the spec set the `lint` and `generate` commands read)."""
     paths = _spec_files(root)
-    return _specs_from(paths, (_read_data(path) for path in paths))
+    return _specs_from(paths, (read_data(path) for path in paths))
 
 
 def _observed(item: dict[str, Any]) -> Observed:
@@ -369,7 +271,7 @@ def load(specs_root: Path, run_folders: Iterable[Path]) -> SiteData:
             for chunk, part in parts:  # validated as each part arrives, while the workers read the next
                 specs.update(_specs_from(chunk, part.result()))
     else:
-        specs = _specs_from(paths, (_read_data(path) for path in paths))
+        specs = _specs_from(paths, (read_data(path) for path in paths))
         loaded = [load_run(folder) for folder in folders]
     runs = sorted(loaded, key=lambda r: (r.started, r.run_id))
     ids = Counter(r.run_id for r in runs)

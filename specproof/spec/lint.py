@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from ..readers.text import digest_text
 from .model import Spec
 from .schema import schema_text
-from .yamlio import SCHEMA_FILE, Loaded, SpecFileError, iter_spec_files, load_file, locate
+from .yamlio import SCHEMA_FILE, Loaded, SpecFileError, iter_spec_files, load_file, locate, read_data
 
 
 
@@ -50,27 +50,32 @@ class LintResult:
         return sum(1 for p in self.problems if p.severity == "warning")
 
 
+#: A problem before it is located: (key path in the file, severity, message).
+Finding = tuple[tuple[Any, ...], str, str]
+
+
 def _at(loaded: Loaded, loc: tuple[Any, ...], severity: str, message: str) -> Problem:
     line, col = locate(loaded.node, loc)
     return Problem(loaded.path, line, col, severity, message)
 
 
-def _meaning(loaded: Loaded, spec: Spec, root: Path) -> Iterator[Problem]:
+def _meaning(path: Path, spec: Spec, root: Path) -> Iterator[Finding]:
+    """What the schema cannot see, as (key path, severity, message); located only if any are found."""
     ids = Counter(c.id for c in spec.clauses)
     clause_ids = set(ids)
     for index, clause in enumerate(spec.clauses):
         if ids[clause.id] > 1:
-            yield _at(loaded, ("clauses", index, "id"), "error", f"duplicate clause id {clause.id}")
+            yield (("clauses", index, "id"), "error", f"duplicate clause id {clause.id}")
         expected = digest_text(clause.text)
         if clause.digest != expected:
-            yield _at(loaded, ("clauses", index, "digest"), "error",
+            yield (("clauses", index, "digest"), "error",
                       f"digest does not match the text of {clause.id}; if the text was edited on purpose, "
                       f"set digest: {expected}")
     params = {p.name for p in spec.signature.params}
     param_counts = Counter(p.name for p in spec.signature.params)
     for index, param in enumerate(spec.signature.params):
         if param_counts[param.name] > 1:
-            yield _at(loaded, ("signature", "params", index, "name"), "error", f"duplicate parameter {param.name}")
+            yield (("signature", "params", index, "name"), "error", f"duplicate parameter {param.name}")
     documented = set()
     completion = set()
     for index, code in enumerate(spec.returns.codes):
@@ -79,70 +84,83 @@ def _meaning(loaded: Loaded, spec: Spec, root: Path) -> Iterator[Problem]:
         if code.phase == "completion" and code.name:
             completion.add(code.name)
         if code.clause and code.clause not in clause_ids:
-            yield _at(loaded, loc + ("clause",), "error", f"code cites unknown clause {code.clause}")
+            yield (loc + ("clause",), "error", f"code cites unknown clause {code.clause}")
         if code.name and code.value is None and not code.unresolved:
-            yield _at(loaded, loc + ("name",), "error",
+            yield (loc + ("name",), "error",
                       f"{code.name} has no value: run ingest with SDK headers, add `value:`, or mark `unresolved: true`")
         if code.unresolved and code.value is not None:
-            yield _at(loaded, loc + ("unresolved",), "error",
+            yield (loc + ("unresolved",), "error",
                       f"{code.name} has a value but is marked unresolved; remove `unresolved: true`")
         if code.unresolved:
-            yield _at(loaded, loc + ("name",), "warning",
+            yield (loc + ("name",), "warning",
                       f"{code.name} is not in the SDK headers; its value is unknown (add `value:` if you know it)")
         if code.phase == "completion" and not code.reported_by:
-            yield _at(loaded, loc + ("phase",), "warning",
+            yield (loc + ("phase",), "warning",
                       "a completion-phase code should name the function that reports it (`reported_by:`)")
     case_counts = Counter(c.id for c in spec.cases)
     for index, case in enumerate(spec.cases):
         loc = ("cases", index)
         if case_counts[case.id] > 1:
-            yield _at(loaded, loc + ("id",), "error", f"duplicate case id {case.id}")
+            yield (loc + ("id",), "error", f"duplicate case id {case.id}")
         for position, clause_id in enumerate(case.covers):
             if clause_id not in clause_ids:
-                yield _at(loaded, loc + ("covers", position), "error",
+                yield (loc + ("covers", position), "error",
                           f"case {case.id} covers unknown clause {clause_id} (known: {', '.join(sorted(clause_ids))})")
         if case.call is None:
             for name in case.given:
                 if name not in params:
-                    yield _at(loaded, loc + ("given", name), "error",
+                    yield (loc + ("given", name), "error",
                               f"case {case.id} gives unknown parameter {name!r} (parameters: {', '.join(sorted(params))})")
             expected = case.expect.returns
             for name in expected if isinstance(expected, list) else [expected] if expected else []:
                 if name not in documented:
-                    yield _at(loaded, loc + ("expect", "returns"), "error",
+                    yield (loc + ("expect", "returns"), "error",
                               f"case {case.id} expects {name}, which is not among the spec's return codes; "
                               "add it to returns.codes (origin: editor) or fix the name")
         if case.expect.completion and case.expect.completion not in completion:
-            yield _at(loaded, loc + ("expect", "completion"), "error",
+            yield (loc + ("expect", "completion"), "error",
                       f"case {case.id} expects completion {case.expect.completion}, which is not a completion-phase "
                       "code of this spec (`phase: completion`)")
         if case.stale:
-            yield _at(loaded, loc + ("stale",), "warning",
+            yield (loc + ("stale",), "warning",
                       f"case {case.id} covers clauses whose text changed ({', '.join(case.stale)}); "
                       "review the case and remove `stale:`")
     try:
-        relative = loaded.path.resolve().relative_to(root.resolve())
+        relative = path.resolve().relative_to(root.resolve())
     except ValueError:
         relative = None
     if relative is not None and len(relative.parts) == 2:
         folder, name = relative.parts
         want_folder, want_stem = spec.path_key
         if folder != want_folder:
-            yield _at(loaded, ("header",), "error",
+            yield (("header",), "error",
                       f"file is in {folder}/ but its header is {spec.header}; move it to {want_folder}/")
         elif name != f"{want_stem}.yaml":
-            yield _at(loaded, ("api",), "error",
+            yield (("api",), "error",
                       f"file is named {name} but its api ({spec.api}) and source uid give {want_stem}.yaml; "
                       "rename the file, or fix api")
     for index, problem in enumerate(spec.source.problems):
-        yield _at(loaded, ("source", "problems", index), "warning", f"the page: {problem}")
+        yield (("source", "problems", index), "warning", f"the page: {problem}")
 
 
 def lint_file(path: Path, base: Path) -> tuple[Spec | None, list[Problem]]:
     """One spec file: the spec (None when it is not valid) and its problems.
 
-    `generate` reads every spec through here too, so what lint rejects never becomes a suite.
+    Read with the fast reader every stage uses; only a file with a problem is
+    composed again with its node tree, to point each problem at its line and
+    column. `generate` reads every spec through here too, so what lint
+    rejects never becomes a suite.
     """
+    data = read_data(path)
+    if isinstance(data, dict):
+        try:
+            spec = Spec.model_validate(data)
+        except ValidationError:
+            spec = None
+        if spec is not None:
+            found = list(_meaning(path, spec, base))
+            if not found:
+                return spec, []
     try:
         loaded = load_file(path)
     except SpecFileError as exc:
@@ -154,7 +172,7 @@ def lint_file(path: Path, base: Path) -> tuple[Spec | None, list[Problem]]:
     except ValidationError as exc:
         return None, [_at(loaded, tuple(err["loc"]), "error", f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: "
                                                               f"{err['msg']}") for err in exc.errors()]
-    return spec, list(_meaning(loaded, spec, base))
+    return spec, [_at(loaded, loc, severity, message) for loc, severity, message in _meaning(path, spec, base)]
 
 
 def lint(root: Path) -> LintResult:

@@ -450,3 +450,159 @@ def iter_spec_files(root: Path) -> Iterator[Path]:
             elif entry.name.endswith(".yaml") and not entry.is_dir():
                 found.append(entry.path)
     yield from sorted(Path(p) for p in found)
+
+
+# -- the fast reader: what every stage reads a spec with -----------------------------------
+
+class UntaggedLoader(yaml.CBaseLoader):
+    """PyYAML's C parser and composer, without tag resolution.
+
+    The composer asks the resolver for every node's tag, three Python calls a
+    node; readers that resolve the few plain scalars that matter themselves
+    (spec files here, page front matter in the readers) skip those calls.
+    """
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> None:
+        return None
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+
+# Plain scalars are resolved by `_read_scalar`, the only ones that can be something other than a string.
+_RESOLVER = yaml.resolver.Resolver()
+_CONSTRUCT = yaml.constructor.SafeConstructor()
+_STR = "tag:yaml.org,2002:str"
+_FIRST = frozenset(k for k in _RESOLVER.yaml_implicit_resolvers if k is not None)
+_TAGS: dict[str, str] = {}
+
+
+class _Unusual(Exception):
+    """Something `_data` does not read itself (a tag, an anchor, a date): the file goes the slow way."""
+
+
+def _read_scalar(node: yaml.ScalarNode) -> Any:
+    if node.tag is not None and node.tag not in ("!", _STR):  # an explicit tag
+        raise _Unusual(node.tag)
+    if node.style or node.tag is not None:  # quoted, literal or folded (or tagged a string): text
+        return node.value
+    value = node.value
+    if value and value[0] not in _FIRST:  # PyYAML's resolvers are picked by first character: none applies
+        return value
+    tag = _TAGS.get(value)
+    if tag is None:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+        if len(value) <= 40 and len(_TAGS) < 100_000:
+            _TAGS[value] = tag
+    if tag == _STR:
+        return value
+    if tag == "tag:yaml.org,2002:int":
+        return _CONSTRUCT.construct_yaml_int(node)
+    if tag == "tag:yaml.org,2002:bool":
+        return _CONSTRUCT.construct_yaml_bool(node)
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:float":
+        return _CONSTRUCT.construct_yaml_float(node)
+    raise _Unusual(tag)
+
+
+def _read_node(node: yaml.Node | None, seen: set[int] | None = None) -> Any:
+    """Plain data of a node tree. A collection met twice is an alias (specs never need one): the file
+    goes the slow way, whose loader builds each node once, so a nest of aliases cannot blow up here."""
+    if node is None:
+        return None
+    if isinstance(node, yaml.ScalarNode):
+        return _read_scalar(node)
+    if seen is None:
+        seen = set()
+    if id(node) in seen:
+        raise _Unusual("an alias")
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        return [_read_node(item, seen) for item in node.value]
+    if isinstance(node, yaml.MappingNode):
+        data = {}
+        for key, value in node.value:
+            name = _read_node(key, seen)
+            if name == "<<" or not isinstance(name, (str, int, bool)) or name in data:
+                raise _Unusual("merge key, complex or duplicate key")
+            data[name] = _read_node(value, seen)
+        return data
+    raise _Unusual(type(node).__name__)
+
+
+def read_data(path: Path) -> Any:
+    """A spec file's data, or None when `_data` is not sure of it (then `load_spec` reads it)."""
+    try:
+        loader = UntaggedLoader(read_spec_bytes(path))
+        try:
+            return _read_node(loader.get_single_node())
+        finally:
+            loader.dispose()
+    except Exception:  # noqa: BLE001 - anything unusual goes the slow way, which says what is wrong
+        return None
+
+
+def spec_from(path: Path, data: Any) -> Spec:
+    if data is not None:
+        try:
+            return Spec.model_validate(data)
+        except ValueError:
+            pass
+    return load_spec(path)  # errors name the file, line and key
+
+
+def read_spec(path: Path) -> Spec:
+    """One spec, read about twice as fast as `load_spec` (which builds every value through PyYAML's
+    Python constructor and keeps the node tree for error locations); any file this reader is not sure of,
+    and any file that does not validate, goes through `load_spec`, so errors name the file, line and key."""
+    return spec_from(path, read_data(path))
+
+
+def read_identity(path: Path, keys: frozenset[str]) -> dict[str, str]:
+    """Top-level scalar `keys` of a spec (api, dll, mode ...), read from YAML events up to where all have been seen.
+
+    A full load parses the whole file (clauses, cases); a sweep of ten
+    thousand specs needs only these few lines near the top. A file that
+    lacks one (or orders keys differently) is read to its end, so the answer
+    is the same either way. Broken YAML is a SpecFileError with its line.
+    """
+    try:
+        return _identity(read_spec_bytes(path), keys)
+    except yaml.YAMLError:
+        load_file(path)  # raises SpecFileError naming the line and column
+        raise
+
+
+def _identity(data: bytes, keys: frozenset[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    depth = 0
+    key: str | None = None
+    expect_key = False
+    for event in yaml.parse(data, Loader=yaml.CSafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth == 1:
+                expect_key = True
+            elif depth == 2 and key is not None:
+                key = None
+                expect_key = True  # a nested value: skip it, the next top-level scalar is a key
+            continue
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+            continue
+        if depth != 1 or not isinstance(event, yaml.ScalarEvent):
+            continue
+        if expect_key:
+            key, expect_key = event.value, False
+        else:
+            if key in keys:
+                found[key] = event.value
+                if len(found) == len(keys):
+                    break
+            key, expect_key = None, True
+    return found
