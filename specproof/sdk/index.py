@@ -85,10 +85,10 @@ def list_headers(include_dirs: Sequence[Path]) -> list[HeaderFile]:
     """Every ``*.h`` (any case) below the include dirs, in header-id order."""
     headers: list[HeaderFile] = []
     for dir_index, root in enumerate(include_dirs):
+        cut = len(str(root)) + 1  # the walk joins names onto str(root): the path below it is the rest
         for entry in _walk(root):
             stat = entry.stat()
-            relpath = Path(entry.path).relative_to(root).as_posix()
-            headers.append(HeaderFile(dir_index, relpath, stat.st_size, stat.st_mtime_ns))
+            headers.append(HeaderFile(dir_index, entry.path[cut:], stat.st_size, stat.st_mtime_ns))
     headers.sort(key=lambda header: header.sort_key)
     return headers
 
