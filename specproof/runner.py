@@ -19,12 +19,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .outcomes import OUTCOMES
+from .outcomes import OUTCOMES, Outcome
 from .results import (RESULTS_FILE, ResultsError, check_run_id, close_interrupted, new_run_id, read_meta,
                              read_results)
 
-_STYLE = {"pass": "green", "fail": "red", "undocumented": "magenta", "crash": "red", "timeout": "yellow",
-          "not-implemented": "dim", "not-applicable": "dim", "xfail": "cyan", "xpass": "bold red", "error": "bold red"}
 
 
 def pytest_command(suites: Path, adapter: str | None, impl: str | None, results: Path, run_id: str,
@@ -153,7 +151,7 @@ def summarise(folder: Path, console: Console) -> Counter[str]:
     table = Table(title=f"{folder.name}", title_justify="left")
     table.add_column("header")
     for outcome in present:
-        table.add_column(outcome, justify="right", style=_STYLE.get(outcome))
+        table.add_column(outcome, justify="right", style=Outcome(outcome).style)
     table.add_column("tests", justify="right")
     for header in sorted(per_header):
         counts = per_header[header]

@@ -189,3 +189,14 @@ def test_resuming_a_results_file_with_a_bad_line_names_it_once(tmp_path: Path):
     said = done.stdout + done.stderr
     assert done.returncode != 0 and "Traceback" not in said
     assert "bad/results.jsonl:18: not a JSON line" in said and "remove the line and resume the run" in said
+
+
+def test_each_outcome_says_what_it_means():
+    from specproof.outcomes import FAILING, OUTCOMES, Outcome
+
+    assert OUTCOMES == tuple(o.value for o in Outcome) and len(OUTCOMES) == 10
+    assert FAILING == {"fail", "undocumented", "crash", "timeout"} == {o for o in Outcome if o.failing}
+    assert {o for o in Outcome if not o.ran} == {"not-implemented", "not-applicable", "error"}
+    letters = [o.letter for o in Outcome]
+    assert len(set(letters)) == len(letters), "every outcome has its own progress letter"
+    assert json.dumps({"outcome": Outcome.NOT_IMPLEMENTED}) == '{"outcome": "not-implemented"}'

@@ -21,7 +21,7 @@ from ..adapter.codes import CodeBook
 from ..adapter.contract import Adapter, Info, RecoversBetweenTests
 from ..adapter.marshal import Api
 from ..adapter.specindex import SpecIndex
-from ..outcomes import FAILING, NotApplicable, Outcome
+from ..outcomes import FAILING, NotApplicable, Outcome, OutcomeError
 from ..spec.model import function_of_stem
 from ..spec.yamlio import SpecFileError
 from .expectations import Expectations
@@ -32,12 +32,6 @@ _STATE = pytest.StashKey["RunState"]()
 _API = pytest.StashKey[Api]()
 _RECORD = pytest.StashKey[dict]()
 
-_STATUS = {  # outcome -> (short letter, verbose word) in pytest's progress output
-    "undocumented": ("U", "UNDOCUMENTED"), "crash": ("C", "CRASH"), "timeout": ("T", "TIMEOUT"),
-    "not-implemented": ("N", "NOT-IMPLEMENTED"), "not-applicable": ("A", "NOT-APPLICABLE"),
-    "fail": ("F", "FAIL"), "error": ("E", "ERROR"), "xpass": ("X", "XPASS"), "xfail": ("x", "XFAIL"),
-    "pass": (".", "PASS"),
-}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -214,8 +208,8 @@ def _outcome_of(excinfo: pytest.ExceptionInfo | None) -> tuple[str, str]:
     if excinfo is None:
         return "pass", ""
     error = excinfo.value
-    if isinstance(error, Outcome):
-        return error.outcome, str(error)
+    if isinstance(error, OutcomeError):
+        return error.outcome.value, str(error)  # a plain string: records cross to xdist workers as data
     if isinstance(error, AssertionError):
         return "fail", str(error)
     if excinfo.errisinstance(pytest.skip.Exception):
@@ -340,8 +334,8 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     outcome = getattr(report, "specproof_outcome", None)
     if outcome is None or outcome == "pass" and report.when != "call":
         return None
-    letter, word = _STATUS[outcome]
-    return outcome, letter, word
+    known = Outcome(outcome)
+    return outcome, known.letter, known.word
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..outcomes import OUTCOMES
+from ..outcomes import OUTCOMES, Outcome
 from ..results import RESULTS_FILE, RUN_FILE, read_results
 from ..spec.model import Spec
 from ..spec.yamlio import iter_spec_files, read_data, spec_from
@@ -69,7 +69,7 @@ class TestResult:
     @property
     def ran(self) -> bool:
         """Whether the call was made and judged (not missing, not applicable, not a kit error)."""
-        return self.outcome not in ("not-implemented", "not-applicable", "error")
+        return Outcome(self.outcome).ran
 
 
 @dataclass(eq=False)
