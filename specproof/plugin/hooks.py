@@ -21,10 +21,11 @@ from ..adapter.codes import CodeBook
 from ..adapter.contract import Adapter, Info, RecoversBetweenTests
 from ..adapter.marshal import Api
 from ..adapter.specindex import SpecIndex
-from ..outcomes import FAILING, NotApplicable, Outcome, OutcomeError
+from ..outcomes import NotApplicable, Outcome, OutcomeError
 from ..spec.model import function_of_stem
 from ..spec.yamlio import SpecFileError
 from .expectations import Expectations
+from .verdict import verdict
 from ..results import ResultsError, RunWriter, check_run_id, new_run_id, now, read_results, specs_digest
 
 MARK = "specproof"
@@ -296,32 +297,24 @@ def _new_record(item: pytest.Item, mark: pytest.Mark) -> dict[str, Any]:
 
 def _decide(state: RunState, item: pytest.Item, report: TestReport, record: dict[str, Any],
             outcome: str, message: str) -> None:
-    """Set the test's outcome (after expectations) and shape pytest's report to match.
-
-    A robustness case that departs keeps its outcome in the results but does
-    not fail the pytest run: the docs promise nothing there.
-    """
+    """Record the test's verdict (verdict.py) and shape pytest's report to match."""
     expected = state.expectations.match(item.nodeid)
-    if expected is not None and outcome not in ("not-implemented", "not-applicable", "error"):
-        if outcome == "pass":
-            outcome, message = "xpass", f"expected to depart ({expected.reason}) but passed"
-        elif outcome in FAILING:
-            record["departure"] = outcome
-            outcome, message = "xfail", f"{expected.reason} [{record['departure']}: {message}]"
-    record["outcome"] = outcome
+    judged = verdict(outcome, message, expected.reason if expected is not None else None, record["level"])
+    if judged.departure:
+        record["departure"] = judged.departure
+    record["outcome"] = outcome = judged.outcome
+    message = judged.message
     if message:
         record["message"] = message[:2000]
-    if outcome == "pass":
+    if judged.report == "passed":
         report.outcome = "passed"
-    elif outcome in ("not-implemented", "not-applicable"):
+    elif judged.report == "skipped":
         report.outcome = "skipped"
         path, line, _ = item.reportinfo()
         report.longrepr = (str(path), (line or 0) + 1, f"{outcome}: {message}")
-    elif outcome == "xfail":
+    elif judged.report == "xfailed":
         report.outcome = "skipped"
         report.wasxfail = message
-    elif record["level"] == "robustness" and outcome in FAILING:
-        report.outcome = "passed"
     else:
         report.outcome = "failed"
         if report.longrepr is None:
