@@ -22,11 +22,11 @@ from ..adapter.contract import Adapter, Info, RecoversBetweenTests
 from ..adapter.marshal import Api
 from ..adapter.specindex import SpecIndex
 from ..outcomes import NotApplicable, Outcome, OutcomeError
+from ..results import ResultsError, RunWriter, check_run_id, new_run_id, now, read_results, specs_digest
 from ..spec.model import function_of_stem
 from ..spec.yamlio import SpecFileError
 from .expectations import Expectations
 from .verdict import verdict
-from ..results import ResultsError, RunWriter, check_run_id, new_run_id, now, read_results, specs_digest
 
 MARK = "specproof"
 _STATE = pytest.StashKey["RunState"]()
