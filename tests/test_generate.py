@@ -189,3 +189,13 @@ def test_async_completion_codes_become_completion_expectations():
     assert cases["delete-through-async-context"].expect.completion == "SEC_E_OK"
     invalid = [c for c in cases.values() if c.rule == "invalid-handle"]
     assert invalid and all(c.expect.completion == "SEC_E_INVALID_HANDLE" for c in invalid)
+
+
+@pytest.mark.parametrize("name", ["_lopen", "_lclose", "alloc", "call", "wide", "timeout", "adapter", "specs",
+                                  "observations"])
+def test_every_documented_name_reaches_the_function(name: str):
+    """`api.NAME(...)` would reach the Api object's own method or field: such names go through api.call."""
+    from specproof.generate.render import _call_code
+
+    assert _call_code(name, [("hFile", "0x0")]) == [f'returned = api.call("{name}", **{{"hFile": 0x0}})']
+    assert _call_code("CreateFileW", [("hFile", "0x0")]) == ["returned = api.CreateFileW(hFile=0x0)"]

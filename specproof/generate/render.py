@@ -12,6 +12,7 @@ strings, never spliced into code.
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
 import re
 from dataclasses import dataclass, field
@@ -156,10 +157,14 @@ def _arg_code(arg, fixtures: list[str]) -> str:
     return f"value({number}, {pylit(arg.name)})" if arg.name else number
 
 
+#: What `api.NAME` already means on the Api object (its methods and its fields): such a function is called by name.
+_API_NAMES = frozenset(dir(Api)) | {f.name for f in dataclasses.fields(Api)}
+
+
 def _call_code(function: str, args: list[tuple[str, str]]) -> list[str]:
     """`returned = api.F(a=..., b=...)`, one argument a line when the call is long."""
     # `api._lopen(...)` and `api.alloc(...)` would reach the Api object's own attributes, not the function
-    plain = is_ident(function) and not function.startswith("_") and not hasattr(Api, function) \
+    plain = is_ident(function) and not function.startswith("_") and function not in _API_NAMES \
         and all(is_ident(name) for name, _ in args)
     items = [f"{name}={code}" if plain else f"{pylit(name)}: {code}" for name, code in args]
     opening = f"returned = api.{function}(" if plain else f"returned = api.call({pylit(function)}, **{{"
