@@ -361,7 +361,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[_STATE]
     if state.writer is not None:
         state.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-        state.writer.finish(state.counts, int(exitstatus), interrupted=state.interrupted)
+        try:
+            state.writer.finish(state.counts, int(exitstatus), interrupted=state.interrupted)
+        except OSError as error:  # the disk filled or turned read-only: every result line written is kept
+            sys.stderr.write(f"specproof: cannot close the run in {state.folder}: {error.strerror or error} "
+                             f"({error.filename}); its {sum(state.counts.values())} results are kept; "
+                             "resume it once the folder is writable\n")
     state.close()
 
 
