@@ -21,7 +21,7 @@ from ..adapter.codes import CodeBook
 from ..adapter.contract import Adapter, Info, RecoversBetweenTests
 from ..adapter.marshal import Api
 from ..adapter.specindex import SpecIndex
-from ..outcomes import NotApplicable, Outcome, OutcomeError
+from ..outcomes import OUTCOMES, NotApplicable, Outcome, OutcomeError
 from ..results import ResultsError, RunWriter, check_run_id, new_run_id, now, read_results, specs_digest
 from ..spec.model import function_of_stem
 from ..spec.yamlio import SpecFileError
@@ -29,6 +29,8 @@ from .expectations import Expectations
 from .verdict import verdict
 
 MARK = "specproof"
+_PLUGIN_NAME = "specproof-run"
+_SHOWN = ("fail", "undocumented", "crash", "timeout", "xpass", "error")
 _STATE = pytest.StashKey["RunState"]()
 _API = pytest.StashKey[Api]()
 _RECORD = pytest.StashKey[dict]()
@@ -53,7 +55,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class RunState:
-    """What one pytest process knows about the run: options, specs, expectations, results."""
+    """What one pytest process knows about the run (options, specs, expectations, results), and the hooks
+    that record it: registered as a plugin object, its state in `config.stash`, nothing in a module global."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
@@ -134,6 +137,69 @@ class RunState:
             self._adapter.close()
             self._adapter = None
 
+    # -- the run's hooks: this object is registered as a plugin (pytest_configure), as junitxml's is --
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if self.done:
+            keep, drop = [], []
+            for item in items:
+                (drop if item.nodeid in self.done else keep).append(item)
+            if drop:
+                config.hook.pytest_deselected(items=drop)
+                items[:] = keep
+        if (not self.is_worker and not config.option.no_results and not config.option.collectonly
+                and self.writer is None and _is_conformance(items)):
+            self.start_results()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_setupnodes(self, config: pytest.Config) -> None:  # the controller collects nothing itself
+        if not config.option.no_results and self.writer is None:
+            self.start_results()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            return
+        record = next((value for key, value in report.user_properties if key == MARK), None)
+        if record is None:
+            return
+        self.counts[record["outcome"]] += 1
+        if record["outcome"] in _SHOWN:
+            self.departures.append(record)
+        if self.writer is not None:
+            self.writer.add(record)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.writer is not None:
+            self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+            try:
+                self.writer.finish(self.counts, int(exitstatus), interrupted=self.interrupted)
+            except OSError as error:  # the disk filled or turned read-only: every result line written is kept
+                sys.stderr.write(f"specproof: cannot close the run in {self.folder}: {error.strerror or error} "
+                                 f"({error.filename}); its {sum(self.counts.values())} results are kept; "
+                                 "resume it once the folder is writable\n")
+        self.close()
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+        if self.is_worker or not self.counts:
+            return
+        parts = ", ".join(f"{self.counts[o]} {o}" for o in OUTCOMES if self.counts[o])
+        terminalreporter.write_sep("=", "specproof", bold=True)
+        limit = None if config.option.verbose > 0 else 30
+        for record in sorted(self.departures, key=lambda r: (_SHOWN.index(r["outcome"]), r["id"]))[:limit]:
+            level = " (robustness)" if record["level"] == "robustness" else ""
+            message = record.get("message", "")
+            terminalreporter.write_line(f"{record['outcome'].upper()}{level} {record['id']} - "
+                                        f"{message.splitlines()[0][:160] if message else ''}")
+        if limit is not None and len(self.departures) > limit:
+            terminalreporter.write_line(f"... and {len(self.departures) - limit} more (-v shows all; see the results)")
+        terminalreporter.write_line(f"{self.impl} ({self.adapter_name}): {parts}")
+        if self.writer is not None:
+            terminalreporter.write_line(f"results: {self.folder}")
+        if self.interrupted:
+            terminalreporter.write_line(
+                f"interrupted: {self.folder.name} keeps its {sum(self.counts.values())} results; finish it with: "
+                f"{registry.resume_command(self.adapter_name, self.impl, self.run_id)}")
+
 
 def _relative(path: Path, root: Path) -> str:
     try:
@@ -145,7 +211,15 @@ def _relative(path: Path, root: Path) -> str:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARK}(spec, case, rule, covers, level, mode, expect): "
                                        "a conformance test derived from a spec")
-    config.stash[_STATE] = RunState(config)
+    state = config.stash[_STATE] = RunState(config)
+    config.pluginmanager.register(state, _PLUGIN_NAME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        config.pluginmanager.unregister(state, _PLUGIN_NAME)
+        del config.stash[_STATE]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -155,27 +229,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def _is_conformance(items: list[pytest.Item]) -> bool:
     return any(item.get_closest_marker(MARK) for item in items)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    state = config.stash[_STATE]
-    if state.done:
-        keep, drop = [], []
-        for item in items:
-            (drop if item.nodeid in state.done else keep).append(item)
-        if drop:
-            config.hook.pytest_deselected(items=drop)
-            items[:] = keep
-    if (not state.is_worker and not config.option.no_results and not config.option.collectonly
-            and state.writer is None and _is_conformance(items)):
-        state.start_results()
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_setupnodes(config: pytest.Config) -> None:  # the controller collects nothing itself
-    state = config.stash[_STATE]
-    if not config.option.no_results and state.writer is None:
-        state.start_results()
 
 
 @pytest.fixture(scope="session")
@@ -329,66 +382,3 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
         return None
     known = Outcome(outcome)
     return outcome, known.letter, known.word
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when != "teardown":
-        return
-    record = next((value for key, value in report.user_properties if key == MARK), None)
-    if record is None:
-        return
-    config = _CONFIG[0] if _CONFIG else None
-    if config is None:
-        return
-    state = config.stash[_STATE]
-    state.counts[record["outcome"]] += 1
-    if record["outcome"] in _SHOWN:
-        state.departures.append(record)
-    if state.writer is not None:
-        state.writer.add(record)
-
-
-_CONFIG: list[pytest.Config] = []
-_SHOWN = ("fail", "undocumented", "crash", "timeout", "xpass", "error")
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _CONFIG[:] = [session.config]
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    state = session.config.stash[_STATE]
-    if state.writer is not None:
-        state.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-        try:
-            state.writer.finish(state.counts, int(exitstatus), interrupted=state.interrupted)
-        except OSError as error:  # the disk filled or turned read-only: every result line written is kept
-            sys.stderr.write(f"specproof: cannot close the run in {state.folder}: {error.strerror or error} "
-                             f"({error.filename}); its {sum(state.counts.values())} results are kept; "
-                             "resume it once the folder is writable\n")
-    state.close()
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    state = config.stash[_STATE]
-    if state.is_worker or not state.counts:
-        return
-    parts = ", ".join(f"{state.counts[o]} {o}" for o in ("pass", "fail", "undocumented", "crash", "timeout",
-                                                          "not-implemented", "not-applicable", "xfail", "xpass",
-                                                          "error") if state.counts[o])
-    terminalreporter.write_sep("=", "specproof", bold=True)
-    limit = None if config.option.verbose > 0 else 30
-    for record in sorted(state.departures, key=lambda r: (_SHOWN.index(r["outcome"]), r["id"]))[:limit]:
-        level = " (robustness)" if record["level"] == "robustness" else ""
-        terminalreporter.write_line(f"{record['outcome'].upper()}{level} {record['id']} - "
-                                    f"{record.get('message', '').splitlines()[0][:160] if record.get('message') else ''}")
-    if limit is not None and len(state.departures) > limit:
-        terminalreporter.write_line(f"... and {len(state.departures) - limit} more (-v shows all; see the results)")
-    terminalreporter.write_line(f"{state.impl} ({state.adapter_name}): {parts}")
-    if state.writer is not None:
-        terminalreporter.write_line(f"results: {state.folder}")
-    if state.interrupted:
-        terminalreporter.write_line(f"interrupted: {state.folder.name} keeps its {sum(state.counts.values())} results; "
-                                    f"finish it with: {registry.resume_command(state.adapter_name, state.impl, state.run_id)}")
-
