@@ -1,11 +1,10 @@
 """Reading what the site is built from: the spec set and any number of runs.
 
-The site never runs anything: it reads specs through the spec model (the
-loader `specproof lint` and `generate` use) and runs as the plugin wrote
-them (`run.json` and `results.jsonl`, read with the plugin's own reader, so
-a line cut short by a killed run is skipped the same way). Runs are grouped
-by implementation; the newest run of each is the one the pages show, the
-others feed the history and the diffs.
+The site never runs anything: it reads specs with the reader every stage
+uses (spec/yamlio) and runs through the results format's own reader
+(specproof/results.py), so a line cut short by a killed run is skipped the
+same way. Runs are grouped by implementation; the newest complete run of
+each is the one the pages show, the others feed the history and the diffs.
 """
 
 from __future__ import annotations
