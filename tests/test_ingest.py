@@ -22,7 +22,11 @@ def write(path: Path, data: bytes) -> Path:
 
 @pytest.fixture
 def docs(tmp_path: Path) -> Path:
-    root = tmp_path / "docs"
+    return write_docs(tmp_path / "docs")
+
+
+def write_docs(root: Path) -> Path:
+    """A small docs folder: two function pages, a structure page and a README."""
     write(root / "testhdr" / "nf-testhdr-alpha.md", page(api="Alpha"))
     write(root / "testhdr" / "nf-testhdr-beta.md", page(api="Beta", returns="Returns **E_FAIL** on failure."))
     write(root / "testhdr" / "ns-testhdr-thing.md",

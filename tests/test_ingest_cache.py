@@ -18,12 +18,7 @@ from specproof.ingest import collect, ingest
 from specproof.ingest import read as reader
 from specproof.spec.model import Case
 from specproof.spec.yamlio import dump_spec, load_spec
-
-
-def write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+from test_ingest import write, write_docs
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -57,13 +52,9 @@ def reads(monkeypatch) -> list[str]:
 
 @pytest.fixture
 def docs(tmp_path: Path) -> Path:
-    root = tmp_path / "docs"
-    write(root / "testhdr" / "nf-testhdr-alpha.md", page(api="Alpha"))
-    write(root / "testhdr" / "nf-testhdr-beta.md", page(api="Beta", returns="Returns **E_FAIL** on failure."))
-    write(root / "testhdr" / "ns-testhdr-thing.md",
-          page(api="THING").replace(b"UID: NF:testhdr.THING", b"UID: NS:testhdr._THING"))
+    """test_ingest's docs folder, and a page that fails."""
+    root = write_docs(tmp_path / "docs")
     write(root / "testhdr" / "nf-testhdr-broken.md", b"---\nUID: NF:testhdr.Broken\ntitle: Broken\n")
-    write(root / "README.md", b"# Docs\n\nJust a readme.\n")
     return root
 
 

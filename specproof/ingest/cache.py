@@ -56,7 +56,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 from .. import __version__
 from ..sdk.locate import default_cache_dir
 from .collect import Listing, Root
-from .page import DIGEST, INODE, MAX_PAGE_BYTES, MTIME, NO_SDK_NOTE, RANK, SIZE, SOURCE, TARGET, PageResult, too_large
+from .page import (DIGEST, INODE, MAX_PAGE_BYTES, MTIME, NO_SDK_NOTE, RANK, SIZE, SOURCE, TARGET, PageResult,
+                   keeps_newer, too_large)
 
 FORMAT = 5
 # The packages whose source decides what ingest writes, and the libraries that read pages.
@@ -400,8 +401,9 @@ class _Finish:
             if winner == index:
                 status, won = "spec", True
             else:
-                # what read._render says against the winner's file: kept when that page is newer (and another)
-                status = "kept" if self._rank(winner) > rank and self._source(winner) != self._source(index) else "spec"
+                # what read._render says against the winner's file
+                kept = keeps_newer(self._rank(winner), self._source(winner), rank, self._source(index))
+                status = "kept" if kept else "spec"
         if not won:
             stale = ()
         now = self.stats.get(target)

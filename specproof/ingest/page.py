@@ -64,3 +64,12 @@ def page_digest(raw: bytes | memoryview) -> bytes:
 def rank(spec: Spec) -> tuple[str, int]:
     """Which of two pages of one function wins: the newer doc date, then markdown over a text copy."""
     return (spec.source.date or "", FORMAT_RANK.get(spec.source.format, 0))
+
+
+def keeps_newer(on_disk: tuple[str, int], on_disk_source: object, page: tuple[str, int], page_source: object) -> bool:
+    """Whether the spec on disk stays: it comes from a page that ranks higher and is another page.
+
+    The readers decide it against the file (read.py); the page cache decides it again for the
+    results it stores (cache.py), so both ask here.
+    """
+    return on_disk > page and on_disk_source != page_source

@@ -124,7 +124,6 @@ def ingest(
         return report
     fresh = iter(reader.read(jobs_at(roots, missing), progress) if missing else ())
     run = _Run(report, out_text, folders, found)
-    winners, loud = run.winners, run.loud
     index = 0
     # Specs are written as results arrive, so writing overlaps the workers' reading (the pool
     # feeds them from its own thread meanwhile). When a better page of the same function comes
@@ -135,14 +134,8 @@ def ingest(
             if item is None:
                 item = found[index] = next(fresh)
                 run.fresh(index, item)
-            elif item[STATUS] == "spec":  # the cached result of most pages: a spec, as in the file
-                target = item[TARGET]
-                if item[WON] and target not in winners:
-                    winners[target] = index
-                    if item[STALE]:
-                        loud.add(target)
-                else:
-                    run.cached(index, item, target)
+            elif item[STATUS] == "spec":
+                run.cached(index, item, item[TARGET])
             elif item[STATUS] == "kept":
                 report.kept_newer.append((folder.display + name, Path(out_text + item[TARGET])))
             elif item[STATUS] == "skipped":

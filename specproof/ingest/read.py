@@ -25,7 +25,7 @@ from ..spec.model import Spec
 from ..spec.yamlio import SpecFileError, dump_spec, read_spec
 from .collect import PageJob
 from .merge import merge
-from .page import MAX_PAGE_BYTES, NO_SDK_NOTE, PageResult, page_digest, rank, spec_path, too_large
+from .page import MAX_PAGE_BYTES, NO_SDK_NOTE, PageResult, keeps_newer, page_digest, rank, spec_path, too_large
 
 _SDK = None
 _OUT: Path = Path("specs")
@@ -122,7 +122,7 @@ def _render(display: str, spec: Spec, digest: bytes) -> PageResult:
         except SpecFileError as exc:  # not cached: it depends on that file, which an editor will fix
             return PageResult(display, "failed", f"the spec it would replace is broken ({exc}); "
                                                  "fix or delete that file and ingest again")
-        if not _FORCE and rank(old) > rank(spec) and old.source.digest != spec.source.digest:
+        if not _FORCE and keeps_newer(rank(old), old.source.digest, rank(spec), spec.source.digest):
             return PageResult(display, "kept", target=str(target), rank=rank(spec), digest=digest,
                               source=spec.source.digest)
     merged, merge_report = merge(spec, old)
