@@ -216,18 +216,6 @@ def _generate(root: Path, out: Path, check: bool, catalog: Path | None = None) -
     return not result.rejected
 
 
-_RUN_OPTIONS = [
-    click.option("--adapter", "-a", default=None, help="Adapter name or package.module:Class (see `specproof adapters`)."),
-    click.option("--impl", default=None, help="Label of the implementation in results (default: the adapter's name)."),
-    click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
-                 show_default=True, help="Folder of run folders."),
-    click.option("--expectations", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                 help="Known failures (default: expectations/<impl>.yaml)."),
-    click.option("--call-timeout", type=float, default=None, help="Seconds one call may take (default 10)."),
-    click.option("--workers", "-n", type=int, default=None, help="pytest-xdist workers."),
-]
-
-
 def _with(options):
     def decorate(function):
         for option in reversed(options):
@@ -236,20 +224,33 @@ def _with(options):
     return decorate
 
 
+def _run_options(function):
+    """The run's options (specproof/runoptions.py, which the pytest plugin declares too) as click options."""
+    from .runoptions import RUN_OPTIONS
+
+    for option in reversed(RUN_OPTIONS):
+        if option.kind is Path:
+            kind = click.Path(dir_okay=not option.is_file, file_okay=option.is_file, path_type=Path)
+        else:
+            kind = option.kind
+        names = (option.flag, "-a") if option.flag == "--adapter" else (option.flag,)
+        help_text = option.help[0].upper() + option.help[1:] + "."
+        function = click.option(*names, option.dest, type=kind, default=None, metavar=option.metavar,
+                                help=help_text)(function)
+    return function
+
+
 @main.command(context_settings={"ignore_unknown_options": True})
-@_with(_RUN_OPTIONS)
-@click.option("--run-id", default=None, help="Name of the run's folder (default: <impl>-<UTC time>).")
-@click.option("--resume", default=None, metavar="RUN-ID", help="Run only the tests RUN-ID has no result for.")
+@_run_options
+@click.option("--workers", "-n", type=int, default=None, help="pytest-xdist workers.")
 @click.option("--suites", type=click.Path(exists=True, path_type=Path), default=DEFAULT_SUITES, show_default=True)
-@click.option("--specs", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def run(adapter, impl, results, expectations, call_timeout, workers, run_id, resume, suites, specs,
-        pytest_args) -> None:
+def run(suites: Path, workers: int | None, pytest_args: tuple[str, ...], **options) -> None:
     """Run the generated suites against an implementation; extra arguments go to pytest (-k, -x ...)."""
     from .runner import run as run_suites
+    from .runoptions import RunOptions
 
-    status, _ = run_suites(suites, adapter, impl, results, run_id, resume, expectations, call_timeout, workers,
-                           specs, pytest_args, console)
+    status, _ = run_suites(suites, RunOptions(**options), workers, pytest_args, console)
     sys.exit(status)
 
 
@@ -400,6 +401,7 @@ def all_steps(root: Path, suites: Path, results: Path) -> None:
     """The main job: check specs and suites, run the suites on every usable adapter, summarise, build the site."""
     from .adapter.registry import installed
     from .runner import run as run_suites
+    from .runoptions import RunOptions
     from .spec.lint import lint as run_lint
 
     console.rule("lint")
@@ -423,7 +425,7 @@ def all_steps(root: Path, suites: Path, results: Path) -> None:
             console.print(f"adapter {found.name}: not usable here ({found.availability.reason}); skipped")
             continue
         console.rule(f"run on {found.name}")
-        status, folder = run_suites(suites, found.name, None, results, None, None, None, None, None, root, (),
+        status, folder = run_suites(suites, RunOptions(adapter=found.name, results=results, specs=root), None, (),
                                     console)
         folders.append(folder)
         if status not in (0, 5):

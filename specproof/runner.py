@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -21,46 +22,34 @@ from rich.table import Table
 
 from .outcomes import OUTCOMES, Outcome
 from .results import (RESULTS_FILE, ResultsError, check_run_id, close_interrupted, new_run_id, read_meta,
-                             read_results)
+                      read_results)
+from .runoptions import RunOptions
 
 
 
-def pytest_command(suites: Path, adapter: str | None, impl: str | None, results: Path, run_id: str,
-                   resume: bool, expectations: Path | None, call_timeout: float | None, workers: int | None,
-                   specs: Path | None, extra: tuple[str, ...]) -> list[str]:
-    command = [sys.executable, "-m", "pytest", str(suites), "-p", "no:cacheprovider", "-q",
-               "--results", str(results)]
-    command += ["--resume", run_id] if resume else ["--run-id", run_id]
-    if adapter:
-        command += ["--adapter", adapter]
-    if impl:
-        command += ["--impl", impl]
-    if expectations:
-        command += ["--expectations", str(expectations)]
-    if call_timeout:
-        command += ["--call-timeout", str(call_timeout)]
+def pytest_command(suites: Path, options: RunOptions, workers: int | None, extra: tuple[str, ...]) -> list[str]:
+    """The child's command line: pytest on the suites, the run's options as the plugin takes them."""
+    command = [sys.executable, "-m", "pytest", str(suites), "-p", "no:cacheprovider", "-q", *options.pytest_args()]
     if workers:
         command += ["-n", str(workers)]
-    if specs:
-        command += ["--specs", str(specs)]
     return command + list(extra)
 
 
-def run(suites: Path, adapter: str | None, impl: str | None, results: Path, run_id: str | None,
-        resume: str | None, expectations: Path | None, call_timeout: float | None, workers: int | None,
-        specs: Path | None, extra: tuple[str, ...], console: Console) -> tuple[int, Path]:
+def run(suites: Path, options: RunOptions, workers: int | None, extra: tuple[str, ...],
+        console: Console) -> tuple[int, Path]:
     """Run the suites; returns pytest's exit status and the run's folder."""
     from .adapter.registry import impl_label, resume_command
 
-    label = impl_label(adapter, impl)
+    label = impl_label(options.adapter, options.impl)
+    results = options.results or Path("results")
     try:
-        name = check_run_id(resume or run_id or new_run_id(label))
+        name = check_run_id(options.resume or options.run_id or new_run_id(label))
     except ResultsError as error:
         console.print(f"[red]error:[/] {error}")
         return 2, results
-    command = pytest_command(suites, adapter, impl, results, name, bool(resume), expectations, call_timeout,
-                             workers, specs, extra)
-    status, signalled = run_child(command)
+    named = replace(options, results=results, run_id=None if options.resume else name,
+                    resume=name if options.resume else None)
+    status, signalled = run_child(pytest_command(suites, named, workers, extra))
     folder = results / name
     if not (folder / RESULTS_FILE).exists():  # pytest stopped before any test: its output says why
         console.print(f"no results were written (pytest exited with status {status}; its message is above)")
@@ -72,9 +61,9 @@ def run(suites: Path, adapter: str | None, impl: str | None, results: Path, run_
     except ResultsError as error:
         console.print(f"[red]error:[/] {error}")
         return status or 1, folder
-    if meta is not None and (meta.get("interrupted") or killed or signalled):
+    if meta is not None and (meta.interrupted or killed or signalled):
         how = "the test process was killed" if killed else "interrupted"
-        command = resume_command(str(meta.get("adapter") or adapter), meta.get("impl"), name)
+        command = resume_command(meta.adapter or options.adapter or "", meta.impl or None, name)
         console.print(f"[yellow]{how}:[/] the results so far are kept; finish the run with: {command}")
     return status, folder
 
@@ -132,10 +121,10 @@ def summarise(folder: Path, console: Console) -> Counter[str]:
     """Outcome counts per header (and in all) of a run's results, as a table."""
     per_header: dict[str, Counter[str]] = defaultdict(Counter)
     total: Counter[str] = Counter()
-    for record in read_results(folder / RESULTS_FILE):
-        header = record.get("spec", "?/").split("/", 1)[0]
-        per_header[header][record["outcome"]] += 1
-        total[record["outcome"]] += 1
+    for result in read_results(folder / RESULTS_FILE):
+        header = (result.spec or "?/").split("/", 1)[0]
+        per_header[header][result.outcome.value] += 1
+        total[result.outcome.value] += 1
     present = [o for o in OUTCOMES if total[o]]
     titles = ["header", *present, "tests"]
     widths = [max(len(titles[0]), *(len(h) for h in per_header), 3), *(len(o) for o in present), 5]

@@ -179,7 +179,7 @@ def test_results_reader_skips_a_cut_line_and_names_a_bad_one(tmp_path):
     path = tmp_path / "results.jsonl"
     path.write_bytes(b'{"id": "a", "outcome": "pass"}\n\n{"id": "b", "outcome": "pass", "n": [1, 2]}\n'
                      b'{"id": "c", "cut sh')
-    assert [r["id"] for r in read_results(path)] == ["a", "b"], "a last line cut short by a kill is skipped"
+    assert [r.id for r in read_results(path)] == ["a", "b"], "a last line cut short by a kill is skipped"
     path.write_bytes(b'{"id": "a", "outcome": "pass"}\n{"id": "b"} {"id": "x"}\n{"id": "c", "outcome": "pass"}\n')
     with pytest.raises(ValueError, match=r"results.jsonl:2: not a JSON line"):
         list(read_results(path))

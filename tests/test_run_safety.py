@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from specproof.results import ResultsError, RunWriter, read_results
+from specproof.outcomes import Outcome
+from specproof.results import ResultsError, RunMeta, RunWriter, TestResult, read_results
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -50,27 +51,33 @@ def test_a_resume_with_another_implementation_is_refused(tmp_path: Path):
     assert _lines(tmp_path / "r") == before
 
 
+def _meta(run_id: str, started: str = "now") -> RunMeta:
+    return RunMeta(run_id=run_id, adapter="model", impl="model", started=started)
+
+
+def _result(test_id: str, outcome: str) -> TestResult:
+    return TestResult(id=test_id, spec="h/F", function="F", case=test_id, rule="curated", outcome=Outcome(outcome))
+
+
 def test_two_processes_never_write_one_run(tmp_path: Path):
-    meta = {"run_id": "x", "adapter": "model", "impl": "model", "started": "now"}
-    writer = RunWriter(tmp_path / "x", dict(meta))
+    writer = RunWriter(tmp_path / "x", _meta("x"))
     with pytest.raises(ResultsError, match="being written by another process"):
-        RunWriter(tmp_path / "x", dict(meta), resume=True)
+        RunWriter(tmp_path / "x", _meta("x"), resume=True)
     writer.finish({}, 0)
     assert not (tmp_path / "x" / ".lock").exists(), "a closed run leaves no lock file"
-    RunWriter(tmp_path / "x", dict(meta), resume=True).finish({}, 0)  # free again once the first closed
+    RunWriter(tmp_path / "x", _meta("x"), resume=True).finish({}, 0)  # free again once the first closed
 
 
 def test_a_resumed_run_counts_the_whole_run(tmp_path: Path):
     folder = tmp_path / "part"
-    meta = {"run_id": "part", "adapter": "model", "impl": "model", "started": "then"}
-    writer = RunWriter(folder, dict(meta))
+    writer = RunWriter(folder, _meta("part", started="then"))
     for n in range(3):
-        writer.add({"id": f"t{n}", "outcome": "pass"})
+        writer.add(_result(f"t{n}", "pass"))
     writer.finish({"pass": 3}, 2, interrupted=True)
     assert json.loads((folder / "run.json").read_text())["interrupted"] is True
-    resumed = RunWriter(folder, dict(meta, started="now"), resume=True)
+    resumed = RunWriter(folder, _meta("part"), resume=True)
     assert resumed.done == {"t0", "t1", "t2"}
-    resumed.add({"id": "t3", "outcome": "fail"})
+    resumed.add(_result("t3", "fail"))
     resumed.finish({"fail": 1}, 1)
     run = json.loads((folder / "run.json").read_text())
     assert run["counts"] == {"fail": 1, "pass": 3} and run["started"] == "then" and "interrupted" not in run
@@ -80,7 +87,7 @@ def test_results_keep_a_test_once_and_name_values_they_do_not_know(tmp_path: Pat
     path = tmp_path / "results.jsonl"
     path.write_text('{"id": "a", "outcome": "pass"}\n{"id": "b", "outcome": "fail"}\n'
                     '{"id": "a", "outcome": "crash"}\n')
-    assert [(r["id"], r["outcome"]) for r in read_results(path)] == [("b", "fail"), ("a", "crash")]
+    assert [(r.id, r.outcome) for r in read_results(path)] == [("b", "fail"), ("a", "crash")]
     for bad in ('"banana"', '"PASS"', "null"):
         path.write_text('{"id": "a", "outcome": "pass"}\n{"id": "b", "outcome": %s}\n' % bad)
         with pytest.raises(ResultsError, match=r"results.jsonl:2: outcome .* of b is not one of pass, fail"):

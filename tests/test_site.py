@@ -620,14 +620,14 @@ def test_the_run_and_the_site_judge_a_value_by_one_rule():
     from specproof.adapter.codes import CodeBook
     from specproof.site.codes import matches
     from specproof.site.findings import Observation
-    from specproof.site.load import Observed
+    from specproof.results import Observed
 
     spec = _spec("OpenThing", "things")
     spec.returns.codes.append(ReturnCode(family="NTSTATUS", open=True, clause="R2"))
     book = CodeBook(load_sdk=False)
 
     def seen(value: int) -> Observation:
-        observed = Observed("OpenThing", None, f"0x{value:08X}", None, (), "call")
+        observed = Observed("OpenThing", value=f"0x{value:08X}")
         return Observation("alpha", observed, None, "call")  # type: ignore[arg-type]
 
     by_code = {c.name or c.family: c for c in spec.returns.codes}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..outcomes import CallTimeout, Crash, NotImplementedByImplementation
+from ..results.records import Observed
 from . import layouts
 from .contract import UNIMPLEMENTED_STUB, Adapter, CallResult
 from .codes import CodeBook
@@ -111,24 +112,12 @@ class Observation:
     diagnostics: tuple[str, ...] = ()
     stub: str = ""  # the implementation's own word that this export is a stub
 
-    def as_record(self) -> dict[str, Any]:
-        record: dict[str, Any] = {"function": self.function}
-        if self.value is not None:
-            record["value"] = f"0x{self.value:08X}"
-            record["name"] = self.name
-            if self.documented is not None:
-                record["documented"] = self.documented
-        if self.phase != "call":
-            record["phase"] = self.phase
-        if self.fault:
-            record["fault"] = self.fault
-        if self.timed_out:
-            record["timeout"] = True
-        if self.diagnostics:
-            record["diagnostics"] = list(self.diagnostics)
-        if self.stub:
-            record["stub"] = self.stub
-        return record
+    def as_record(self) -> Observed:
+        """The observation as the results format records it (the value in hex, 8 digits at least)."""
+        return Observed(function=self.function, value=None if self.value is None else f"0x{self.value:08X}",
+                        name=self.name if self.value is not None else None,
+                        documented=self.documented if self.value is not None else None, phase=self.phase,
+                        fault=self.fault, timeout=self.timed_out, diagnostics=self.diagnostics, stub=self.stub)
 
 
 @dataclass

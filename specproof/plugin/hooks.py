@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 from pytest import TestReport
@@ -22,7 +22,9 @@ from ..adapter.contract import Adapter, Info, RecoversBetweenTests
 from ..adapter.marshal import Api
 from ..adapter.specindex import SpecIndex
 from ..outcomes import OUTCOMES, NotApplicable, Outcome, OutcomeError
-from ..results import ResultsError, RunWriter, check_run_id, new_run_id, now, read_results, specs_digest
+from ..results import (ResultsError, RunMeta, RunWriter, TestResult, check_run_id, new_run_id, now, read_results,
+                       specs_digest)
+from ..runoptions import RUN_OPTIONS
 from ..spec.model import function_of_stem
 from ..spec.yamlio import SpecFileError
 from .expectations import Expectations
@@ -33,24 +35,16 @@ _PLUGIN_NAME = "specproof-run"
 _SHOWN = ("fail", "undocumented", "crash", "timeout", "xpass", "error")
 _STATE = pytest.StashKey["RunState"]()
 _API = pytest.StashKey[Api]()
-_RECORD = pytest.StashKey[dict]()
+_RESULT = pytest.StashKey[TestResult]()
+_FIRST_OBSERVATION = pytest.StashKey[int]()  # observations before it were the fixtures' (setup)
 
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("specproof", "specproof conformance runs")
-    group.addoption("--adapter", default=None,
-                    help="implementation to test: an installed adapter's name (see `specproof adapters`) "
-                         "or package.module:Class; default: a usable installed adapter, else the model")
-    group.addoption("--impl", default=None, help="label for the implementation in results (default: the adapter's)")
-    group.addoption("--results", default=None, metavar="DIR", help="folder for run folders (default: results/)")
-    group.addoption("--run-id", default=None, help="name of this run's folder (default: <impl>-<UTC time>)")
-    group.addoption("--resume", default=None, metavar="RUN-ID", help="run only the tests RUN-ID has no result for")
-    group.addoption("--expectations", default=None, metavar="FILE",
-                    help="known failures (default: expectations/<impl>.yaml when it exists)")
-    group.addoption("--call-timeout", type=float, default=10.0, metavar="SECONDS",
-                    help="time limit of one call into the implementation (default 10)")
-    group.addoption("--specs", default=None, metavar="DIR", help="spec folder (default: specs/ beside conformance/)")
+    for option in RUN_OPTIONS:  # declared once, for this plugin and for `specproof run`
+        group.addoption(option.flag, dest=option.dest, default=None, metavar=option.metavar, help=option.help,
+                        type=float if option.kind is float else None)
     group.addoption("--no-results", action="store_true", help="write no results folder")
 
 
@@ -66,7 +60,7 @@ class RunState:
         root = Path(config.rootpath)
         self.specs = SpecIndex(Path(opt.specs) if opt.specs else root / "specs")
         self.codes = CodeBook()
-        self.timeout = opt.call_timeout
+        self.timeout = opt.call_timeout if opt.call_timeout is not None else 10.0
         exp_path = Path(opt.expectations) if opt.expectations else root / "expectations" / f"{self.impl}.yaml"
         self.expectations = Expectations.load(exp_path)
         self.expectations_file = _relative(exp_path, root) if exp_path.exists() else None
@@ -75,7 +69,7 @@ class RunState:
         self.is_worker = hasattr(config, "workerinput")
         self.writer: RunWriter | None = None
         self.counts: Counter[str] = Counter()
-        self.departures: list[dict[str, Any]] = []
+        self.departures: list[TestResult] = []
         self.done: set[str] = set()
         self.interrupted = False
         results_root = Path(opt.results) if opt.results else root / "results"
@@ -88,7 +82,7 @@ class RunState:
             if not (self.folder / "results.jsonl").exists():
                 raise pytest.UsageError(f"--resume {opt.resume}: no {self.folder / 'results.jsonl'} to resume")
             try:
-                self.done = {r["id"] for r in read_results(self.folder / "results.jsonl")}
+                self.done = {r.id for r in read_results(self.folder / "results.jsonl")}
             except ResultsError as error:
                 raise pytest.UsageError(str(error)) from error
 
@@ -117,16 +111,14 @@ class RunState:
         except SpecFileError as error:
             raise pytest.UsageError(str(error)) from error
         info = self.info()
-        meta = {
-            "run_id": self.run_id, "adapter": self.adapter_name, "impl": self.impl,
-            "implementation": {"name": info.name, "version": info.version, "platform": info.platform,
-                               "architecture": info.architecture, "kernel_mode": info.kernel_mode,
-                               **({"details": info.details} if info.details else {})},
-            "kit_version": __version__, "specs_digest": digest,
-            "expectations": self.expectations_file, "started": now(), "finished": None,
-            "command": ["pytest" if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name,
-                        *sys.argv[1:]],
-        }
+        meta = RunMeta(
+            run_id=self.run_id, adapter=self.adapter_name, impl=self.impl,
+            implementation={"name": info.name, "version": info.version, "platform": info.platform,
+                            "architecture": info.architecture, "kernel_mode": info.kernel_mode,
+                            **({"details": info.details} if info.details else {})},
+            kit_version=__version__, specs_digest=digest, expectations=self.expectations_file, started=now(),
+            command=["pytest" if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name, *sys.argv[1:]],
+        )
         try:
             self.writer = RunWriter(self.folder, meta, resume=bool(self.config.option.resume))
         except ResultsError as error:
@@ -162,11 +154,12 @@ class RunState:
         record = next((value for key, value in report.user_properties if key == MARK), None)
         if record is None:
             return
-        self.counts[record["outcome"]] += 1
-        if record["outcome"] in _SHOWN:
-            self.departures.append(record)
+        result = TestResult.from_json(record)  # it crossed from an xdist worker as plain data
+        self.counts[result.outcome.value] += 1
+        if result.outcome in _SHOWN:
+            self.departures.append(result)
         if self.writer is not None:
-            self.writer.add(record)
+            self.writer.add(result)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.writer is not None:
@@ -185,10 +178,10 @@ class RunState:
         parts = ", ".join(f"{self.counts[o]} {o}" for o in OUTCOMES if self.counts[o])
         terminalreporter.write_sep("=", "specproof", bold=True)
         limit = None if config.option.verbose > 0 else 30
-        for record in sorted(self.departures, key=lambda r: (_SHOWN.index(r["outcome"]), r["id"]))[:limit]:
-            level = " (robustness)" if record["level"] == "robustness" else ""
-            message = record.get("message", "")
-            terminalreporter.write_line(f"{record['outcome'].upper()}{level} {record['id']} - "
+        for result in sorted(self.departures, key=lambda r: (_SHOWN.index(r.outcome), r.id))[:limit]:
+            level = " (robustness)" if result.level == "robustness" else ""
+            message = result.message
+            terminalreporter.write_line(f"{result.outcome.value.upper()}{level} {result.id} - "
                                         f"{message.splitlines()[0][:160] if message else ''}")
         if limit is not None and len(self.departures) > limit:
             terminalreporter.write_line(f"... and {len(self.departures) - limit} more (-v shows all; see the results)")
@@ -284,23 +277,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> TestR
     if mark is None:
         return None
     state = item.config.stash[_STATE]
-    record = item.stash.get(_RECORD, None)
-    if record is None:
-        record = item.stash[_RECORD] = _new_record(item, mark)
-        record["_start"] = 0
+    result = item.stash.get(_RESULT, None)
+    if result is None:
+        result = item.stash[_RESULT] = _new_result(item, mark)
     api = item.stash.get(_API, None)
     outcome, message = _outcome_of(call.excinfo)
     report = _report(item, call, full=outcome == "error")
     if call.when == "setup":
         if api is not None:
-            record["_start"] = len(api.observations)
+            item.stash[_FIRST_OBSERVATION] = len(api.observations)
         if call.excinfo is not None:
             outcome = "error" if outcome in ("fail", "pass") else outcome
             outcome, message = _stub_explains(api.observations if api else [], outcome, message, ("error",))
-            _decide(state, item, report, record, outcome, message)
+            _decide(state, item, report, result, outcome, message)
     elif call.when == "call":
-        observed = api.observations[record["_start"]:] if api else []
-        record["observed"] = [o.as_record() for o in observed]
+        observed = api.observations[item.stash.get(_FIRST_OBSERVATION, 0):] if api else []
+        result.observed = tuple(o.as_record() for o in observed)
         strays = [o for o in observed if o.documented is False]
         if strays and outcome in ("pass", "fail"):
             first = strays[0]
@@ -309,17 +301,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> TestR
                        f"do not list. Documented codes: {state.codes.describe_set(spec, first.phase)}")
             outcome = "undocumented"
         outcome, message = _stub_explains(observed, outcome, message, ("fail", "undocumented"))
-        record["duration"] = round(call.duration, 6)
-        _decide(state, item, report, record, outcome, message)
+        result.duration = round(call.duration, 6)
+        _decide(state, item, report, result, outcome, message)
     else:
-        if call.excinfo is not None and record.get("outcome") == "pass":
-            _decide(state, item, report, record, "error", "teardown: " + message)
+        if call.excinfo is not None and result.outcome == Outcome.PASS:
+            _decide(state, item, report, result, "error", "teardown: " + message)
         if api is not None:
             diagnostics = [d for o in api.observations for d in o.diagnostics] + api.notes
-            if diagnostics:
-                record["diagnostics"] = diagnostics[:50]
-        final = {k: v for k, v in record.items() if not k.startswith("_")}
-        report.user_properties.append((MARK, final))
+            result.diagnostics = tuple(diagnostics[:50])
+        if result.outcome is not None:  # a test stopped before its call (-x, Ctrl-C) has no result to record
+            report.user_properties.append((MARK, result.to_json()))
     return report
 
 
@@ -333,32 +324,40 @@ def _stub_explains(observed: list, outcome: str, message: str, departures: tuple
 
 
 def _report(item: pytest.Item, call: pytest.CallInfo, full: bool) -> TestReport:
-    if full and call.excinfo is not None:
+    """pytest's own report of the phase; for an outcome the kit explains itself, without the traceback.
+
+    pytest formats a failure's traceback while building the report, and that
+    re-reads the large generated module each time: a crash or a missing
+    export needs a sentence, not a traceback. So the report is built from a
+    call that raised nothing, and given the phase's real times; `_decide`
+    then writes the outcome and the sentence into it.
+    """
+    if full or call.excinfo is None:
         return TestReport.from_item_and_call(item, call)
-    sections = [(f"Captured {key} {when}", content) for when, key, content in item._report_sections]
-    return TestReport(item.nodeid, item.location, {name: 1 for name in item.keywords}, "passed", None, call.when,
-                      sections, call.duration, call.start, call.stop, list(item.user_properties))
+    report = TestReport.from_item_and_call(item, pytest.CallInfo.from_call(lambda: None, call.when))
+    report.duration, report.start, report.stop = call.duration, call.start, call.stop
+    return report
 
 
-def _new_record(item: pytest.Item, mark: pytest.Mark) -> dict[str, Any]:
+def _new_result(item: pytest.Item, mark: pytest.Mark) -> TestResult:
     kw = mark.kwargs
-    return {"id": item.nodeid, "spec": kw["spec"], "function": kw["spec"].split("/", 1)[-1], "case": kw["case"],
-            "rule": kw["rule"], "clauses": list(kw.get("covers", ())), "level": kw.get("level", "conformance"),
-            "mode": kw.get("mode") or "user", "expected": kw.get("expect", ""), "observed": [],
-            "outcome": None, "duration": 0.0}
+    return TestResult(id=item.nodeid, spec=kw["spec"], function=kw["spec"].split("/", 1)[-1], case=kw["case"],
+                      rule=kw["rule"], clauses=tuple(kw.get("covers", ())), level=kw.get("level", "conformance"),
+                      mode=kw.get("mode") or "user", expected=kw.get("expect", ""))
 
 
-def _decide(state: RunState, item: pytest.Item, report: TestReport, record: dict[str, Any],
+def _decide(state: RunState, item: pytest.Item, report: TestReport, result: TestResult,
             outcome: str, message: str) -> None:
     """Record the test's verdict (verdict.py) and shape pytest's report to match."""
     expected = state.expectations.match(item.nodeid)
-    judged = verdict(outcome, message, expected.reason if expected is not None else None, record["level"])
+    judged = verdict(outcome, message, expected.reason if expected is not None else None, result.level)
     if judged.departure:
-        record["departure"] = judged.departure
-    record["outcome"] = outcome = judged.outcome
+        result.departure = judged.departure
+    result.outcome = Outcome(judged.outcome)
+    outcome = judged.outcome
     message = judged.message
     if message:
-        record["message"] = message[:2000]
+        result.message = message[:2000]
     if judged.report == "passed":
         report.outcome = "passed"
     elif judged.report == "skipped":

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 
-from .load import Run, SiteData, TestResult
+from ..results import TestResult
+from .load import Run, SiteData
 
 
 @dataclass

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..results import Observed, TestResult
 from ..spec.model import Case, Clause, ReturnCode, Spec
-from .load import Observed, SiteData, TestResult
+from .load import SiteData
 
 
 @dataclass

@@ -9,15 +9,13 @@ each is the one the pages show, the others feed the history and the diffs.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..outcomes import OUTCOMES, Outcome
-from ..results import RESULTS_FILE, RUN_FILE, read_results
+from ..results import RESULTS_FILE, RUN_FILE, ResultsError, RunMeta, TestResult, read_meta, read_results
 from ..spec.model import Spec
 from ..spec.yamlio import iter_spec_files, read_data, spec_from
 
@@ -26,68 +24,22 @@ class SiteInputError(Exception):
     """A results folder or spec set the site cannot be built from; the message says which and why."""
 
 
-@dataclass(frozen=True, slots=True)
-class Observed:
-    """One call's return value as the run recorded it."""
-
-    function: str
-    name: str | None
-    value: str | None
-    documented: bool | None
-    diagnostics: tuple[str, ...]
-    phase: str  # "call", or "completion" for a status read back later through another function
-    fault: str | None = None  # the call faulted instead of returning: "exception 0xC0000005 (...) at 0x..."
-
-
-@dataclass(slots=True)
-class TestResult:
-    """One line of results.jsonl."""
-
-    id: str
-    spec: str
-    function: str
-    case: str
-    rule: str
-    clauses: tuple[str, ...]
-    level: str
-    mode: str
-    outcome: str
-    expected: str
-    observed: tuple[Observed, ...]
-    diagnostics: tuple[str, ...]
-    message: str
-    departure: str | None
-    duration: float | None
-
-    @property
-    def departs(self) -> bool:
-        """Whether the implementation did something other than the docs say (an expected departure too)."""
-        return self.outcome in ("fail", "undocumented") or (
-            self.outcome == "xfail" and self.departure in ("fail", "undocumented", None))
-
-    @property
-    def ran(self) -> bool:
-        """Whether the call was made and judged (not missing, not applicable, not a kit error)."""
-        return Outcome(self.outcome).ran
-
-
 @dataclass(eq=False)
 class Run:
     """One run folder."""
 
     run_id: str
     folder: Path
-    meta: dict[str, Any]
+    meta: RunMeta
     results: list[TestResult] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        info = self.meta.get("implementation") or {}
         #: The implementation's label: runs with the same label are runs of one implementation.
-        self.impl = str(self.meta.get("impl") or info.get("name") or self.meta.get("adapter") or self.run_id)
+        self.impl = self.meta.impl or str(self.info.get("name") or "") or self.meta.adapter or self.run_id
 
     @property
     def info(self) -> dict[str, Any]:
-        return self.meta.get("implementation") or {}
+        return self.meta.implementation
 
     @property
     def version(self) -> str:
@@ -99,22 +51,22 @@ class Run:
 
     @property
     def started(self) -> str:
-        return str(self.meta.get("started") or "")
+        return self.meta.started
 
     @property
     def finished(self) -> str:
-        return str(self.meta.get("finished") or "")
+        return self.meta.finished or ""
 
     @property
     def counts(self) -> Counter[str]:
         """Outcome counts from the result lines (the truth even when the run was cut short)."""
-        return Counter(r.outcome for r in self.results)
+        return Counter(r.outcome.value for r in self.results)
 
     @property
     def complete(self) -> bool:
         """Whether the run finished, was not interrupted, and its recorded counts agree with its lines."""
-        recorded = self.meta.get("counts")
-        return (bool(self.finished) and not self.meta.get("interrupted") and recorded is not None
+        recorded = self.meta.counts
+        return (bool(self.finished) and not self.meta.interrupted and recorded is not None
                 and Counter(recorded) == self.counts)
 
     @property
@@ -182,43 +134,16 @@ def load_specs(root: Path) -> dict[str, Spec]:
     return _specs_from(paths, (read_data(path) for path in paths))
 
 
-def _observed(item: dict[str, Any]) -> Observed:
-    return Observed(str(item.get("function") or ""), item.get("name"), item.get("value"), item.get("documented"),
-                    tuple(str(d) for d in item.get("diagnostics") or ()),
-                    "completion" if item.get("phase") == "completion" else "call",
-                    str(item["fault"]) if item.get("fault") else None)
-
-
-def _result(record: dict[str, Any]) -> TestResult:
-    outcome = str(record.get("outcome") or "error")
-    spec = str(record.get("spec") or "")
-    function = str(record.get("function") or spec.rpartition("/")[2])
-    return TestResult(
-        id=str(record.get("id") or ""), spec=spec, function=function, case=str(record.get("case") or record.get("id")),
-        rule=str(record.get("rule") or ""), clauses=tuple(record.get("clauses") or ()),
-        level=str(record.get("level") or "conformance"), mode=str(record.get("mode") or ""),
-        outcome=outcome if outcome in OUTCOMES else "error", expected=str(record.get("expected") or ""),
-        observed=tuple(_observed(o) for o in record.get("observed") or () if isinstance(o, dict)),
-        diagnostics=tuple(str(d) for d in record.get("diagnostics") or ()),
-        message=str(record.get("message") or record.get("reason") or ""),
-        departure=record.get("departure"), duration=record.get("duration"),
-    )
-
-
 def load_run(folder: Path) -> Run:
-    """One run folder (run.json and results.jsonl)."""
-    meta_path = folder / RUN_FILE
+    """One run folder (run.json and results.jsonl), read through the results format."""
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise SiteInputError(f"{meta_path}: cannot read the run's metadata ({error})") from error
-    if not isinstance(meta, dict):
-        raise SiteInputError(f"{meta_path}: not a JSON object")
-    try:
-        results = [_result(r) for r in read_results(folder / RESULTS_FILE)]
-    except ValueError as error:
+        meta = read_meta(folder)
+        if meta is None:
+            raise SiteInputError(f"{folder / RUN_FILE}: no such file; a run folder holds run.json and results.jsonl")
+        results = list(read_results(folder / RESULTS_FILE))
+    except ResultsError as error:
         raise SiteInputError(str(error)) from error
-    return Run(str(meta.get("run_id") or folder.name), folder, meta, results)
+    return Run(meta.run_id, folder, meta, results)
 
 
 def find_run_folders(paths: Iterable[Path]) -> list[Path]:

@@ -18,6 +18,7 @@ from markdown.extensions.toc import slugify
 
 from ..derive.rules import rules_skipped
 from ..outcomes import FAILING, OUTCOMES
+from ..results import Observed, TestResult
 from ..spec.model import Spec
 from . import nav
 from .charts import outcome_bars
@@ -26,7 +27,7 @@ from .compare import Diff, diffs, history_runs
 from .escape import link, text
 from .findings import Findings, Observation, api_index, findings, observations
 from .html import a, badge, block, crumbs, cut, h, lines, para, table
-from .load import Observed, Run, SiteData, TestResult
+from .load import Run, SiteData
 from .search import function_entries
 
 _DIAGNOSTICS = 400  # characters of a test's message or diagnostics shown in a results cell
@@ -158,7 +159,7 @@ def home_snippet(ctx: Context) -> str:
             if newer:
                 out.append(f"\n{text(run.impl)}: a newer run did not finish and is not counted here: "
                            + ", ".join(f"{text(r.run_id)} ({plural(len(r.results), 'test')}, "
-                                       f"{'interrupted' if r.meta.get('interrupted') else 'not closed'})"
+                                       f"{'interrupted' if r.meta.interrupted else 'not closed'})"
                                        for r in newer)
                            + f" ([Runs]({nav.rel(source, nav.RUNS)})).\n")
             elif not run.complete:
@@ -539,15 +540,15 @@ def impl_page(ctx: Context, run: Run, specs_digest: str | None) -> str:
            f"\n# {text(run.impl)}\n\n"]
     facts = [("name", info.get("name")), ("version", info.get("version")), ("platform", info.get("platform")),
              ("architecture", info.get("architecture")),
-             ("kernel mode", "yes" if info.get("kernel_mode") else "no"), ("adapter", run.meta.get("adapter")),
+             ("kernel mode", "yes" if info.get("kernel_mode") else "no"), ("adapter", run.meta.adapter),
              ("run", run.run_id), ("started", short_time(run.started)), ("finished", short_time(run.finished)),
-             ("expectations", run.meta.get("expectations")), ("kit version", run.meta.get("kit_version"))]
+             ("expectations", run.meta.expectations), ("kit version", run.meta.kit_version)]
     facts += [(str(k), v) for k, v in sorted((info.get("details") or {}).items())]
     out.append(table(["", ""], [[h(k), h(v)] for k, v in facts if v not in (None, "")]) + "\n")
     if not run.complete:
         out.append(_note("warning", "Incomplete run", "The run was interrupted or did not finish, or its recorded "
                          "counts differ from its result lines; the counts here are from the lines.") + "\n")
-    if specs_digest and run.meta.get("specs_digest") and run.meta["specs_digest"] != specs_digest:
+    if specs_digest and run.meta.specs_digest and run.meta.specs_digest != specs_digest:
         out.append(_note("note", "Different spec set", "This run checked another version of the specs than "
                          "the one this site shows; tests may have changed since.") + "\n")
     counts = run.counts
@@ -594,8 +595,8 @@ def runs_page(ctx: Context, specs_digest: str | None) -> str:
         return "".join(out) + "No runs were given.\n"
     rows = []
     for run in reversed(ctx.data.runs):
-        same = run.meta.get("specs_digest") == specs_digest if specs_digest else None
-        state = ("complete" if run.complete else "interrupted" if run.meta.get("interrupted")
+        same = run.meta.specs_digest == specs_digest if specs_digest else None
+        state = ("complete" if run.complete else "interrupted" if run.meta.interrupted
                  else "not finished" if not run.finished else "counts differ from its lines")
         rows.append([h(run.run_id), a(source, nav.impl_page(ctx.impl_slugs[run.impl]), run.impl), h(run.version),
                      h(short_time(run.started)), h(state), h(counts_line(run.counts)),

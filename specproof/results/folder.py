@@ -1,7 +1,8 @@
-"""The results format: `results/<run-id>/run.json` and `results.jsonl`, one line per finished test.
+"""Run folders: `results/<run-id>/run.json` and `results.jsonl`, one line per finished test.
 
 The one owner of run folders: the pytest plugin writes them through it, and
-`specproof run`'s summary and the site read them through it.
+`specproof run`'s summary and the site read them through it. The records
+themselves are typed in records.py.
 
 Lines are appended (and flushed) as tests finish, so a run that is killed
 keeps every result it produced; a line cut short by the kill is dropped
@@ -19,10 +20,10 @@ import re
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
-from .outcomes import OUTCOMES
-from .spec.yamlio import iter_spec_files, read_spec_bytes
+from ..spec.yamlio import iter_spec_files, read_spec_bytes
+from .records import RecordError, RunMeta, TestResult
 
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.jsonl"
@@ -60,7 +61,7 @@ def specs_digest(root: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def read_results(path: Path, repair: bool = False) -> Iterator[dict[str, Any]]:
+def read_results(path: Path, repair: bool = False) -> Iterator[TestResult]:
     """The records of a results file; a last line cut short by a kill is skipped (and cut off with `repair`).
 
     Every record is a JSON object with a test `id` and one of the kit's outcomes: anything else is an
@@ -80,17 +81,22 @@ def read_results(path: Path, repair: bool = False) -> Iterator[dict[str, Any]]:
         records = json.loads(b"[" + b",".join(lines) + b"]")
     except (json.JSONDecodeError, UnicodeDecodeError):
         records = None
-    if not (isinstance(records, list) and len(records) == len(lines)
-            and all(type(r) is dict and type(r.get("id")) is str and r.get("outcome") in OUTCOMES for r in records)):
-        records = list(_checked_lines(path, data[:end]))
-    by_id: dict[str, dict[str, Any]] = {}
-    for record in records:
-        by_id.pop(record["id"], None)  # the last record of a test counts, in its own place
-        by_id[record["id"]] = record
+    results: list[TestResult] | None = None
+    if isinstance(records, list) and len(records) == len(lines) and all(type(r) is dict for r in records):
+        try:
+            results = [TestResult.from_json(record) for record in records]
+        except RecordError:
+            results = None
+    if results is None:
+        results = list(_checked_lines(path, data[:end]))
+    by_id: dict[str, TestResult] = {}
+    for result in results:
+        by_id.pop(result.id, None)  # the last record of a test counts, in its own place
+        by_id[result.id] = result
     yield from by_id.values()
 
 
-def _checked_lines(path: Path, data: bytes) -> Iterator[dict[str, Any]]:
+def _checked_lines(path: Path, data: bytes) -> Iterator[TestResult]:
     """The file line by line, to name the line that is wrong and say why."""
     for number, line in enumerate(data.splitlines(), 1):
         if not line.strip():
@@ -106,10 +112,10 @@ def _checked_lines(path: Path, data: bytes) -> Iterator[dict[str, Any]]:
         if type(record) is not dict or type(record.get("id")) is not str:
             raise ResultsError(f"{where}: not a test result (a JSON object with a test `id`); remove the line "
                                "and resume the run")
-        if record.get("outcome") not in OUTCOMES:
-            raise ResultsError(f"{where}: outcome {record.get('outcome')!r} of {record['id']} is not one of "
-                               f"{', '.join(OUTCOMES)}; correct it, or remove the line and resume the run")
-        yield record
+        try:
+            yield TestResult.from_json(record)
+        except RecordError as error:
+            raise ResultsError(f"{where}: {error}; correct it, or remove the line and resume the run") from None
 
 
 class RunWriter:
@@ -122,7 +128,7 @@ class RunWriter:
     released by the kernel whatever ends the process).
     """
 
-    def __init__(self, folder: Path, meta: dict[str, Any], resume: bool = False) -> None:
+    def __init__(self, folder: Path, meta: RunMeta, resume: bool = False) -> None:
         self.folder = folder
         self.meta = meta
         try:
@@ -152,40 +158,39 @@ class RunWriter:
             raise ResultsError(f"run folder {folder} holds a run already; finish it with --resume {folder.name}, "
                                "or choose another --run-id")
         if resume:
-            previous = previous or {}
-            for key in ("adapter", "impl"):
-                if previous.get(key) not in (None, meta.get(key)):
-                    raise ResultsError(
-                        f"run {folder.name} is a run of {previous.get('impl')} (adapter {previous.get('adapter')}); "
-                        f"resume it with --adapter {previous.get('adapter')}"
-                        + (f" --impl {previous.get('impl')}" if previous.get("impl") != previous.get("adapter") else "")
-                        + ", or start a new run")
-            self.meta = {**previous, **meta, "started": previous.get("started", meta.get("started"))}
-            self.meta.setdefault("resumed", []).append(now())
-            for record in read_results(folder / RESULTS_FILE, repair=True):
-                self.done.add(record["id"])
-                self.before[record["outcome"]] += 1
+            if previous is not None:
+                for mine, theirs in ((meta.adapter, previous.adapter), (meta.impl, previous.impl)):
+                    if theirs not in ("", mine):
+                        raise ResultsError(
+                            f"run {folder.name} is a run of {previous.impl} (adapter {previous.adapter}); "
+                            f"resume it with --adapter {previous.adapter}"
+                            + (f" --impl {previous.impl}" if previous.impl != previous.adapter else "")
+                            + ", or start a new run")
+                meta.started = previous.started or meta.started
+                meta.resumed = [*previous.resumed]
+                meta.extra = {**previous.extra, **meta.extra}
+            meta.resumed.append(now())
+            for result in read_results(folder / RESULTS_FILE, repair=True):
+                self.done.add(result.id)
+                self.before[result.outcome.value] += 1
         self._results = open(folder / RESULTS_FILE, "a", encoding="utf-8")
         self.write_meta()
 
     def write_meta(self) -> None:
         write_meta(self.folder, self.meta)
 
-    def add(self, record: dict[str, Any]) -> None:
-        self._results.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
+    def add(self, result: TestResult) -> None:
+        self._results.write(json.dumps(result.to_json(), sort_keys=True, ensure_ascii=False) + "\n")
         self._results.flush()
-        self.done.add(record["id"])
+        self.done.add(result.id)
 
     def finish(self, counts: dict[str, int], exit_status: int, interrupted: bool = False) -> None:
         """Close the run: its counts are of the whole run, the part before a resume included."""
         self._results.close()
-        self.meta["finished"] = now()
-        self.meta["counts"] = dict(sorted((self.before + Counter(counts)).items()))
-        self.meta["exit_status"] = exit_status
-        if interrupted:
-            self.meta["interrupted"] = True
-        else:
-            self.meta.pop("interrupted", None)
+        self.meta.finished = now()
+        self.meta.counts = dict(self.before + Counter(counts))
+        self.meta.exit_status = exit_status
+        self.meta.interrupted = interrupted
         self.write_meta()
         try:  # a closed run keeps no lock file behind (a folder is copied, merged or committed as it is)
             os.unlink(self.folder / LOCK_FILE)
@@ -194,7 +199,7 @@ class RunWriter:
         os.close(self._lock)
 
 
-def read_meta(folder: Path) -> dict[str, Any] | None:
+def read_meta(folder: Path) -> RunMeta | None:
     """A run folder's run.json, or None when there is none; an unreadable one is an error naming it."""
     path = folder / RUN_FILE
     try:
@@ -205,7 +210,10 @@ def read_meta(folder: Path) -> dict[str, Any] | None:
         raise ResultsError(f"{path}: cannot read the run's metadata ({error})") from error
     if not isinstance(meta, dict):
         raise ResultsError(f"{path}: not a JSON object")
-    return meta
+    try:
+        return RunMeta.from_json(meta, folder.name)
+    except RecordError as error:
+        raise ResultsError(f"{path}: {error}") from None
 
 
 def close_interrupted(folder: Path, exit_status: int) -> bool:
@@ -214,16 +222,16 @@ def close_interrupted(folder: Path, exit_status: int) -> bool:
     Its counts are those of the lines it wrote. Returns whether the run needed it.
     """
     meta = read_meta(folder)
-    if meta is None or meta.get("finished"):
+    if meta is None or meta.closed:
         return False
-    counts = Counter(record["outcome"] for record in read_results(folder / RESULTS_FILE, repair=True))
-    meta.update(finished=now(), counts=dict(sorted(counts.items())), exit_status=exit_status, interrupted=True)
+    counts = Counter(result.outcome.value for result in read_results(folder / RESULTS_FILE, repair=True))
+    meta.finished, meta.counts, meta.exit_status, meta.interrupted = now(), dict(counts), exit_status, True
     write_meta(folder, meta)
     return True
 
 
-def write_meta(folder: Path, meta: dict[str, Any]) -> None:
+def write_meta(folder: Path, meta: RunMeta) -> None:
     """run.json, replaced whole: a reader never sees it half written."""
     tmp = folder / (RUN_FILE + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(meta.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, folder / RUN_FILE)
