@@ -16,22 +16,19 @@ import atexit
 import os
 import re
 import time
-from typing import ClassVar
+from collections.abc import Callable
+from typing import ClassVar, TypeVar
 
 from specproof.adapter.contract import Availability, CallResult, Export, Fault, Info
 
-from .helper import Answer, Helper, HelperGone, HelperTimeout
+from .helper import MAX_ARGS, Helper, HelperGone, HelperRefused, HelperTimeout, MemoryFault, UnexpectedAnswer
 from .prefix import Prefix
 from .stubs import StubIndex
 from .toolchain import INSTALL_COMMAND, ToolMissing, build_helper, cache_problem, find_compiler, find_wine
 
 #: WINEDEBUG for the helper: Wine's own errors and its fixme: lines, which mark partial stubs.
 DEBUG_CHANNELS = "err+all,fixme+all"
-#: Arguments the helper's single function-pointer type passes (Win64: any integer/pointer export).
-MAX_ARGS = 12
-MASK64 = 0xFFFF_FFFF_FFFF_FFFF
-#: Time allowed for helper bookkeeping commands (not calls), which never run implementation code.
-COMMAND_TIMEOUT = 60.0
+T = TypeVar("T")
 
 
 def _set_affinity(pid: int, cpus: set[int]) -> None:
@@ -161,16 +158,18 @@ class WineAdapter:
             self._helper.kill()
             self._helper = None
 
-    def _command(self, line: str) -> Answer:
+    def _command(self, command: Callable[[Helper], T]) -> T:
+        """Run a bookkeeping command on the running helper (started if need be). A helper that dies or
+        hangs is dropped and a refusal reported, both as RuntimeError naming the command; a memory
+        fault (MemoryFault) and an unexpected answer (UnexpectedAnswer) pass through."""
         try:
-            answer = self._running().request(line, COMMAND_TIMEOUT)
+            return command(self._running())
         except (HelperGone, HelperTimeout) as error:
             self._drop()
-            raise RuntimeError(f"Wine helper failed on {line.split()[0]!r}: {error}; "
+            raise RuntimeError(f"Wine helper failed on {error.command!r}: {error}; "
                                f"Wine printed: {' | '.join(error.diagnostics[-5:]) or 'nothing'}") from None
-        if answer.text.startswith("err "):
-            raise RuntimeError(f"Wine helper refused {line.split()[0]!r}: {answer.text[4:]}")
-        return answer
+        except HelperRefused as error:
+            raise RuntimeError(f"Wine helper refused {error.command!r}: {error.reason}") from None
 
     def next_test(self) -> None:
         """A test begins: replace a helper that faulted during the previous one."""
@@ -194,10 +193,11 @@ class WineAdapter:
     # -- contract ------------------------------------------------------------------------------
     def info(self) -> Info:
         if self._info is None:
-            _, wine, windows, arch = self._command("info").text.split(" ", 3)
-            self._info = Info(name=self.name, version=wine, platform=f"Wine {wine} (Windows {windows})",
-                              architecture=arch, kernel_mode=False,
-                              details={"windows": windows, "wine": self.wine.version(),
+            reported = self._command(Helper.info)
+            self._info = Info(name=self.name, version=reported.wine,
+                              platform=f"Wine {reported.wine} (Windows {reported.windows})",
+                              architecture=reported.architecture, kernel_mode=False,
+                              details={"windows": reported.windows, "wine": self.wine.version(),
                                        "kernel_mode": "no: Wine runs user-mode code only"})
         return self._info
 
@@ -206,10 +206,9 @@ class WineAdapter:
         status = self.survey(module, symbol)
         if status == "missing":
             return None
-        answer = self._command(f"resolve {module or '*'} {symbol}")
-        if answer.text == "missing":
+        address = self._command(lambda helper: helper.resolve(module or None, symbol))
+        if address is None:
             return None
-        address = int(answer.text.split()[1], 16)
         self._names[address] = symbol
         return Export(address, stub=status == "stub")
 
@@ -231,40 +230,38 @@ class WineAdapter:
         return next((line for line in diagnostics if pattern.search(line)), "")
 
     def alloc(self, size: int) -> int:
-        address = int(self._command(f"alloc {size:x}").text.split()[1], 16)
+        address = self._command(lambda helper: helper.alloc(size))
         self._blocks.add(address)
         return address
 
     def write(self, address: int, data: bytes) -> None:
-        answer = self._command(f"write {address:x} {data.hex()}")
-        if answer.text.startswith("fault"):
+        try:
+            self._command(lambda helper: helper.write(address, data))
+        except MemoryFault as fault:
             self._damaged = True
-            raise WineMemoryFault(f"writing {len(data)} bytes at 0x{address:X} faulted ({answer.text})")
+            raise WineMemoryFault(f"writing {len(data)} bytes at 0x{address:X} faulted ({fault.answer})") from None
 
     def read(self, address: int, size: int) -> bytes:
-        answer = self._command(f"read {address:x} {size:x}")
-        if answer.text.startswith("fault"):
+        try:
+            return self._command(lambda helper: helper.read(address, size))
+        except MemoryFault as fault:
             self._damaged = True
-            raise WineMemoryFault(f"reading {size} bytes at 0x{address:X} faulted ({answer.text})")
-        return bytes.fromhex(answer.text[3:])
+            raise WineMemoryFault(f"reading {size} bytes at 0x{address:X} faulted ({fault.answer})") from None
 
     def free(self, address: int) -> None:
         if address in self._blocks and self._helper is not None:
             self._blocks.discard(address)
-            self._command(f"free {address:x}")
+            self._command(lambda helper: helper.free(address))
 
     def call(self, address: int, args: list[int], timeout: float | None = None) -> CallResult:
-        if len(args) > MAX_ARGS:
+        if len(args) > MAX_ARGS:  # before a helper is started for it
             raise ValueError(f"the Wine helper passes at most {MAX_ARGS} arguments, not {len(args)}")
-        line = "call %x" % address
-        if args:
-            line += "".join(" %x" % (value & MASK64) for value in args)
         helper = self._helper or self._running()
         started = time.monotonic()
         try:
-            text, diagnostics = helper.request(line, timeout)
+            value, fault, diagnostics = helper.call(address, args, timeout)
         except HelperTimeout as error:
-            self._helper = None  # killed by request()
+            self._helper = None  # the client killed it
             self._keep_spare()
             return CallResult(timed_out=True, diagnostics=tuple(error.diagnostics),
                               duration=time.monotonic() - started)
@@ -274,18 +271,16 @@ class WineAdapter:
             note = f"wine: the helper process exited during the call (status {error.status})"
             return CallResult(fault=Fault(0, address), diagnostics=(*error.diagnostics, note),
                               duration=time.monotonic() - started)
+        except (HelperRefused, UnexpectedAnswer) as error:
+            raise RuntimeError(f"Wine helper gave an unexpected answer to a call: {error.answer!r}") from None
         duration = time.monotonic() - started
-        if text[:4] == "ret ":  # the common case first: it is most of a run's calls
+        if fault is None:  # the common case first: it is most of a run's calls
             if not diagnostics:
-                return CallResult(int(text[4:], 16), None, False, (), duration)
-            return CallResult(value=int(text[4:], 16), diagnostics=tuple(diagnostics), duration=duration,
+                return CallResult(value, None, False, (), duration)
+            return CallResult(value=value, diagnostics=tuple(diagnostics), duration=duration,
                               stub=self._stub_note(address, diagnostics))
-        kind, _, rest = text.partition(" ")
-        if kind == "fault":
-            self._damaged = True
-            self._keep_spare()
-            code, at, *where = rest.split(" ", 2)
-            notes = [f"wine: unimplemented function {where[0]}"] if where else []
-            return CallResult(fault=Fault(int(code, 16), int(at, 16)),
-                              diagnostics=(*diagnostics, *notes), duration=duration)
-        raise RuntimeError(f"Wine helper gave an unexpected answer to a call: {text!r}")
+        self._damaged = True
+        self._keep_spare()
+        notes = (f"wine: unimplemented function {fault.where}",) if fault.where else ()
+        return CallResult(fault=Fault(fault.code, fault.address), diagnostics=(*diagnostics, *notes),
+                          duration=duration)
