@@ -16,7 +16,7 @@ import pytest
 
 from learntext_render import CHROME, render_learn_text, synthesize_prototype
 from specproof.readers import read_page
-from specproof.readers.learn_text import looks_like_learn_text, prototype_params, read_learn_text
+from specproof.readers.learn_text import looks_like_learn_text, read_learn_text
 from specproof.readers.parts import Block, NotAFunction, PageError, PageParts, ParamPart
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -513,31 +513,6 @@ def test_void_prototype_has_no_parameters():
     parts = read(page)
     assert parts.params == []
     assert parts.returns[0].text == "Returns the count."
-
-
-@pytest.mark.parametrize(
-    "declaration, expected",
-    [
-        ("SECURITY_STATUS SEC_ENTRY F(\n  _In_opt_ PCtxtHandle phContext,\n"
-         "  _Out_writes_bytes_(cb) PVOID pv,\n  ULONG cb\n);", ["phContext", "pv", "cb"]),
-        ("NTSTATUS F(\n  IN PDEVICE_OBJECT DeviceObject,\n  IN PVOID Context OPTIONAL\n  );",
-         ["DeviceObject", "Context"]),
-        ("HRESULT F([in] REFCLSID rclsid, [out] LPVOID *ppv);", ["rclsid", "ppv"]),
-        ("void F(void);", []),
-        ("void F();", []),
-        ("int F(const char *fmt, ...);", ["fmt", "..."]),
-        ("void F(void (*Callback)(int a, int b), PVOID Context);", ["Callback", "Context"]),
-        ("void F(BYTE Buffer[16], ULONG Index = 0);", ["Buffer", "Index"]),
-        ("BOOL F(\n  HANDLE hFile,\n  PLARGE_INTEGER lpFileSize", ["hFile", "lpFileSize"]),
-        ("VOID\n(*PFN_F)(\n    IN PWDF_DRIVER_GLOBALS DriverGlobals,\n    WDFINTERRUPT Interrupt\n    );",
-         ["DriverGlobals", "Interrupt"]),
-        ("void F(PVOID _index_);", ["_index_"]),
-    ],
-    ids=["sal", "ddk-macros", "brackets", "void", "empty", "varargs", "function-pointer", "array-default",
-         "unclosed", "typedef", "underscore-name"],
-)
-def test_prototype_params(declaration, expected):
-    assert [name for name, _ in prototype_params(declaration, "F")] == expected
 
 
 def test_prototype_stops_at_its_close_and_the_text_goes_on():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Iterable
 
-from ..sdk.prototypes import parse_page_prototype
+from ..sdk.declarations import declared_name, parse_page_prototype
 from ..spec.model import Clause, Param, Requirements, ReturnCode, Returns, Signature, Source, Spec
 from . import clauses as cl
 from .codes import code_column, codes_in_cell, names_in_prose, parse_number, success_of
@@ -40,7 +40,6 @@ _ANNOTATION_SEPARATORS = re.compile(r"[,\s]+")
 _FAIL = re.compile(r"\bfail", re.I)
 _SUCCEED = re.compile(r"\bsucce", re.I)
 _CONST = re.compile(r"\bconst\b")
-_MEMBER_SEPARATOR = re.compile(r"::|\.")
 _DIRECTIONS = {"in": "in", "out": "out", "inout": "inout", "in/out": "inout", "_in_": "in", "_out_": "out",
                "_inout_": "inout", "_in_opt_": "in", "_out_opt_": "out", "_inout_opt_": "inout"}
 
@@ -103,11 +102,6 @@ def _direction(annotation: str | None) -> tuple[str | None, bool]:
     return None, optional
 
 
-def _declared_name(api: str) -> str:
-    """`IDebugControl::Output` -> `Output`, `BindProperty~r1` -> `BindProperty`: the name a prototype declares."""
-    return _MEMBER_SEPARATOR.split(api)[-1].split("~")[0]
-
-
 def _kind(parts: PageParts) -> str:
     """`method` for a COM or C++ member (`IDebugClient::AttachProcess`, UID `NF:dbgeng.IDebugClient.AttachProcess`)."""
     if "::" in parts.api:
@@ -126,11 +120,11 @@ def _signature(parts: PageParts, sdk: "SdkHeaders | None") -> Signature:
     types_from = None
     prototype = None
     if parts.prototype:
-        prototype = parse_page_prototype(parts.prototype, _declared_name(parts.api))
+        prototype = parse_page_prototype(parts.prototype, declared_name(parts.api))
         if prototype is not None:
             types_from = "page"
     if prototype is None and sdk is not None:
-        prototype = sdk.prototype(_declared_name(parts.api), parts.header)
+        prototype = sdk.prototype(declared_name(parts.api), parts.header)
         if prototype is not None:
             types_from = "sdk-headers"
     if prototype is not None:
@@ -213,7 +207,7 @@ def _reporter(sentence: str, api: str) -> str | None:
     if not match:
         return None
     name = match.group(1) or match.group(2)
-    if name.lower() == _declared_name(api).lower() or not _FUNCTION_NAME.search(name):
+    if name.lower() == declared_name(api).lower() or not _FUNCTION_NAME.search(name):
         return None
     return name
 

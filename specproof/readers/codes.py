@@ -22,15 +22,51 @@ import re
 
 from ..spec.model import ReturnCode
 
+# -- the grammar of a code and of its value ------------------------------------------------
+# Pattern text, written once: this module's patterns are compiled from it, and so are those of the
+# learn-text reader, which has to find codes at the start of table rows that lost their cell borders.
+
+NUMBER = r"(?:0[xX][0-9A-Fa-f]+|-?\d+)[uUlL]*"
+"""A code's value as a C literal: `0x80090301L`, `0`, `-1`."""
+
+RANGE_DASH = r"\s*(?:[-\u2010-\u2015\u2212]|\bto\b|\bthrough\b)\s*"
+"""What stands between the two ends of a range of values: any dash, `to` or `through`."""
+
+VALUE = rf"{NUMBER}(?:{RANGE_DASH}{NUMBER}|\s+\({NUMBER}\))?"
+"""A value as a table writes it: one number, a range, or a number with its other spelling (`-1 (0xFFFFFFFF)`)."""
+
+WRAPPER = r"HRESULT_FROM_(?:WIN32|NT|SETUPAPI)"
+"""The macros that turn another code into an HRESULT: `HRESULT_FROM_WIN32(ERROR_X)`."""
+
+FAMILY_PREFIX = r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_?"
+"""What the codes of a wildcard family share: `FWP_E_` of `FWP_E_*`, `STATUS` of `STATUS_[*ERROR*]`."""
+
+CODE_LIKE_NAME = r"[A-Z][A-Z0-9]*_[A-Z0-9_]+"
+"""A name that reads as a code by its shape alone (upper case, an underscore), as a sentence's subject:
+"SEC_E_OK is returned", "ERROR_MORE_DATA if the buffer is too small"."""
+
+ROW_CODE = (
+    rf"(?:{WRAPPER}\(\s*[A-Z][A-Z0-9_]*\s*\)"
+    rf"|{FAMILY_PREFIX}(?:\\?\*|\[\\?\*[^\]]*\])"
+    r"(?:\s+(?:error|status|success|warning|information)\s+(?:codes?|values?)|\s+codes?|\s+values?)?"
+    r"|[A-Z][A-Z0-9_]*-prefixed(?:\s+(?:error\s+)?codes?)?|[A-Z][A-Z0-9]*_\[[A-Z_*]+\]"
+    r"|(?:Other|Any other|All other)\s+(?:[\w/-]+\s+){0,4}?(?:codes?|values?|errors?)\b"
+    r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
+    r"|TRUE|FALSE|NULL|NOERROR|Nonzero|Non-zero|Zero|[<>]=?\s*(?:[Zz]ero|0))"
+)
+"""The code a return-table row starts with, in each shape the module docstring lists (a wrapped code
+with no space before its parenthesis, as table cells write it)."""
+
 CODE_NAME = re.compile(
     r"\b(?:S_OK|S_FALSE|NO_ERROR|NOERROR|E_[A-Z][A-Z0-9_]+|(?:ERROR|STATUS|RPC_[SXE]|WSA[A-Z]*|NTE|CO_E)_[A-Z0-9_]+"
     r"|[A-Z][A-Z0-9]*_[EISW]_[A-Z0-9_]+|[A-Z][A-Z0-9]*_(?:OK|SUCCESS))\b"
 )
-_WRAPPED = re.compile(r"\b(HRESULT_FROM_WIN32|HRESULT_FROM_NT|HRESULT_FROM_SETUPAPI)\s*\(\s*([A-Z][A-Z0-9_]*)\s*\)")
-_NUMBER = r"(?:0[xX][0-9A-Fa-f]+|-?\d+)[uUlL]*"
-_RANGE = re.compile(rf"({_NUMBER})\s*(?:[-\u2010-\u2015\u2212]|\bto\b|\bthrough\b)\s*({_NUMBER})")
-_VALUE = re.compile(rf"^\(?({_NUMBER})\)?$")
-_WILDCARD = re.compile(r"\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_?)\s*(?:\\?\*|\[\\?\*?[A-Za-z]*\\?\*?\])")
+"""A name that is a code wherever it stands, by the prefixes and infixes (`_E_`, `_S_`) codes use."""
+
+_WRAPPED = re.compile(rf"\b({WRAPPER})\s*\(\s*([A-Z][A-Z0-9_]*)\s*\)")
+_RANGE = re.compile(rf"({NUMBER}){RANGE_DASH}({NUMBER})")
+_LONE_VALUE = re.compile(rf"^\(?({NUMBER})\)?$")
+_WILDCARD = re.compile(rf"\b({FAMILY_PREFIX})\s*(?:\\?\*|\[\\?\*?[A-Za-z]*\\?\*?\])")
 _PREFIXED = re.compile(r"\b([A-Z][A-Z0-9_]+)-prefixed\b")
 _OPEN = re.compile(r"^(?:other|any other|all other)\s+(.+?)(?:\s+(?:error\s+)?(?:codes?|values?|errors?|status(?:es)?))?\.?$", re.I)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -100,7 +136,7 @@ def codes_in_cell(cell: str, description: str) -> list[ReturnCode]:
             span = (low, high)
     names: list[str] = []
     for line in lines:
-        single = _VALUE.match(line)
+        single = _LONE_VALUE.match(line)
         if single and value is None and span is None:
             value = parse_number(single.group(1))
             continue
