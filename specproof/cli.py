@@ -333,7 +333,7 @@ _SITE_OPTIONS = [
 
 def _build_site(results: tuple[Path, ...], root: Path, docs: Path, out: Path, config_file: Path) -> Path:
     """Build the site, print what was built and where to open it; exit 1 with the reason on failure."""
-    from .site.build import SiteBuildError, build_site
+    from .site.mkdocs_build import SiteBuildError, build_site
     from .site.load import SiteInputError
     from .spec.yamlio import SpecFileError
 
@@ -373,7 +373,7 @@ def site_build(results: tuple[Path, ...], root: Path, docs: Path, out: Path, con
 @click.option("--no-build", is_flag=True, help="Serve what is in --out without building first.")
 def site_serve(results, root, docs, out, config_file, port: int, host: str, no_build: bool) -> None:
     """Build the site, then serve it on http://HOST:PORT/ until interrupted."""
-    from .site.build import serve
+    from .site.mkdocs_build import serve
     from .site.load import SiteInputError
 
     if not no_build:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from specproof.readers import NotAFunction, PageError, read_page
-from specproof.readers.build import build_spec
+from specproof.readers.spec_builder import build_spec
 from specproof.spec.yamlio import read_spec
 from specproof.spec.lint import lint_file
 from specproof.spec.yamlio import SpecFileError, load_spec

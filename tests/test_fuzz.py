@@ -50,7 +50,7 @@ def test_blocks_nested_past_any_real_page_are_read():
     from pagemaker import page
 
     from specproof.readers import read_page
-    from specproof.readers.build import build_spec
+    from specproof.readers.spec_builder import build_spec
 
     quotes = "> " * 1500 + "Deep text."
     lists = "".join("  " * i + "- item\n" for i in range(1500))

@@ -207,7 +207,7 @@ def test_the_kit_fingerprint_follows_the_source(tmp_path: Path):
     (copy / "generate").mkdir()  # not a part that makes specs
     write(copy / "generate" / "render.py", b"# another generator\n")
     assert page_cache.digest_kit(copy) == before
-    with (copy / "readers" / "build.py").open("a") as module:
+    with (copy / "readers" / "spec_builder.py").open("a") as module:
         module.write("# edited\n")
     assert page_cache.digest_kit(copy) != before
 

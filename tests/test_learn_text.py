@@ -976,7 +976,7 @@ def spec_codes(spec) -> set:
 @pytest.mark.parametrize("path", corpus_pages() or [None], ids=lambda p: p.name if p else "no-corpus")
 def test_markdown_and_its_learn_text_copy_give_one_spec(path, sdk):
     """Read from its markdown source and from a copy that lost headings, names and `);`: same params, same codes."""
-    from specproof.readers.build import build_spec
+    from specproof.readers.spec_builder import build_spec
     from specproof.readers.markdown import read_markdown
 
     if path is None:
@@ -1204,7 +1204,7 @@ def spec_without_digest(spec):
 @pytest.mark.parametrize("path", corpus_pages() or [None], ids=lambda p: p.name if p else "no-corpus")
 def test_corpus_copy_with_chrome_gives_the_spec_of_the_copy_without(path, sdk):
     """Each corpus page copied whole (site chrome in one of four languages) and copied bare: one spec."""
-    from specproof.readers.build import build_spec
+    from specproof.readers.spec_builder import build_spec
     from specproof.readers.markdown import read_markdown
 
     if path is None:

@@ -6,7 +6,7 @@ import pytest
 
 from pagemaker import page
 from specproof.readers import NotAFunction, PageError, read_page
-from specproof.readers.build import build_spec
+from specproof.readers.spec_builder import build_spec
 
 
 def spec_of(raw: bytes, file: str = "sdk-api-src/content/testhdr/nf-testhdr-testfunction.md"):

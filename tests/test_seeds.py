@@ -6,7 +6,7 @@ import pytest
 
 from conftest import SEEDS, need_shared
 from specproof.readers import read_page
-from specproof.readers.build import build_spec
+from specproof.readers.spec_builder import build_spec
 
 
 def seed(name: str, sdk):

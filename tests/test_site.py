@@ -22,8 +22,8 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from specproof.cli import main
 from specproof.site import escape, nav
-from specproof.site.build import SiteBuildError, build_site, external_assets, run_mkdocs
-from specproof.site.generate import generate
+from specproof.site.mkdocs_build import SiteBuildError, build_site, external_assets, run_mkdocs
+from specproof.site.write_pages import generate
 from specproof.site.load import load
 from specproof.spec.yamlio import read_spec
 from specproof.spec.model import ReturnCode, Spec
@@ -267,7 +267,7 @@ def test_build_keeps_hand_written_pages_and_removes_stale_generated_ones(tmp_pat
 
 
 def test_function_pages_made_in_two_processes_are_the_ones_one_makes(tmp_path, monkeypatch):
-    import specproof.site.generate as generation
+    import specproof.site.write_pages as generation
 
     def written(docs: Path) -> dict[str, str]:
         return {p.relative_to(docs).as_posix(): p.read_text(encoding="utf-8")
@@ -617,8 +617,8 @@ def test_serve_says_why_it_cannot_listen(tmp_path: Path):
 
 def test_the_run_and_the_site_judge_a_value_by_one_rule():
     """An open family or a condition row stands for every value no other code names, in the run and on the site."""
-    from specproof.adapter.codes import CodeBook
-    from specproof.site.codes import matches
+    from specproof.adapter.codebook import CodeBook
+    from specproof.site.code_cells import matches
     from specproof.site.findings import Observation
     from specproof.results import Observed
 

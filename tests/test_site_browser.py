@@ -27,7 +27,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from specproof.site import nav
-from specproof.site.build import build_site
+from specproof.site.mkdocs_build import build_site
 from specproof.spec.model import Spec
 from specproof.spec.yamlio import dump_spec
 

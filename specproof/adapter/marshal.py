@@ -18,7 +18,7 @@ from ..outcomes import CallTimeout, Crash, NotImplementedByImplementation
 from ..results.records import Observed
 from . import layouts
 from .contract import UNIMPLEMENTED_STUB, Adapter, CallResult
-from .codes import CodeBook
+from .codebook import CodeBook
 from .specindex import SpecIndex
 
 MASK64 = (1 << 64) - 1

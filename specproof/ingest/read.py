@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from ..readers import NotAFunction, PageError, read_page
-from ..readers.build import build_spec
+from ..readers.spec_builder import build_spec
 from ..spec.model import Spec
 from ..spec.yamlio import SpecFileError, dump_spec, read_spec
 from .collect import PageJob

@@ -17,7 +17,7 @@ from pytest import TestReport
 
 from .. import __version__
 from ..adapter import registry
-from ..adapter.codes import CodeBook
+from ..adapter.codebook import CodeBook
 from ..adapter.contract import Adapter, Info, RecoversBetweenTests
 from ..adapter.marshal import Api
 from ..adapter.specindex import SpecIndex

@@ -1,7 +1,7 @@
 """What a reader extracts from a page, before it becomes a Spec.
 
 Every format reader (sdk-api markdown, wdk-ddi markdown, learn-text) fills
-the same `PageParts`; one builder (`build.py`) turns parts into a Spec. That
+the same `PageParts`; one builder (`spec_builder.py`) turns parts into a Spec. That
 keeps the meaning-making (codes, clauses, mode, signature) in one place, so
 the same function read from two formats gives the same spec.
 """

@@ -9,7 +9,7 @@ mkdocs; `mkdocs_plugin` is the kit's mkdocs plugin (includes, search
 entries, the nav's plain entries).
 """
 
-from .build import BuildReport, SiteBuildError, build_site, serve
+from .mkdocs_build import BuildReport, SiteBuildError, build_site, serve
 from .load import SiteInputError
 
 __all__ = ["BuildReport", "SiteBuildError", "SiteInputError", "build_site", "serve"]

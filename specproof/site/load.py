@@ -2,7 +2,7 @@
 
 The site never runs anything: it reads specs with the reader every stage
 uses (spec/yamlio) and runs through the results format's own reader
-(specproof/results.py), so a line cut short by a killed run is skipped the
+(specproof/results/), so a line cut short by a killed run is skipped the
 same way. Runs are grouped by implementation; the newest complete run of
 each is the one the pages show, the others feed the history and the diffs.
 """

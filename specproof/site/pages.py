@@ -22,7 +22,7 @@ from ..results import Observed, TestResult
 from ..spec.model import Spec
 from . import nav
 from .charts import outcome_bars
-from .codes import code_label, code_value, matches
+from .code_cells import code_label, code_value, matches
 from .compare import Diff, diffs, history_runs
 from .escape import link, text
 from .findings import Findings, Observation, api_index, findings, observations

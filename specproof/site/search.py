@@ -25,7 +25,7 @@ from pathlib import Path
 from ..spec.model import Spec
 from . import nav
 from .html import href
-from .codes import code_label, code_value
+from .code_cells import code_label, code_value
 from .load import SiteInputError
 
 

@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable
 
 from ...sdk.declarations import declared_name
-from ..codes import CODE_LIKE_NAME, CODE_NAME
+from ..code_grammar import CODE_LIKE_NAME, CODE_NAME
 from ..parts import Block, PageParts, ParamPart
 from .requirements import add_requirements
 from .scanner import Unit

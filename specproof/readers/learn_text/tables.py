@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..codes import ROW_CODE, VALUE
+from ..code_grammar import ROW_CODE, VALUE
 from ..parts import Block
 from ..text import fold
 from .lines import HEADINGS, next_text

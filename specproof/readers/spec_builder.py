@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable
 from ..sdk.declarations import declared_name, parse_page_prototype
 from ..spec.model import Clause, Param, Requirements, ReturnCode, Returns, Signature, Source, Spec
 from . import clauses as cl
-from .codes import code_column, codes_in_cell, names_in_prose, parse_number, success_of
+from .code_grammar import code_column, codes_in_cell, names_in_prose, parse_number, success_of
 from .parts import Block, PageParts
 from .text import digest_text, fold
 

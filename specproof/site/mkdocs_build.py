@@ -1,4 +1,4 @@
-"""`specproof site build` and `serve`: generate the pages (generate.py), then build them with mkdocs-material.
+"""`specproof site build` and `serve`: write the pages (write_pages.py), then build them with mkdocs-material.
 
 mkdocs runs in-process with the project's mkdocs.yml (docs and output
 folders can be overridden, so the tests build into a temporary folder),
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .generate import SiteBuildError, WriteReport, generate
+from .write_pages import SiteBuildError, WriteReport, generate
 from .load import SiteData, SiteInputError, default_run_folders, find_run_folders
 
 PLUGIN = "specproof"  # the kit's mkdocs plugin (mkdocs_plugin.py), by its entry point name
