@@ -22,11 +22,10 @@ from ..adapter.contract import Adapter, Info, RecoversBetweenTests
 from ..adapter.marshal import Api
 from ..adapter.specindex import SpecIndex
 from ..outcomes import OUTCOMES, NotApplicable, Outcome, OutcomeError
-from ..results import (ResultsError, RunMeta, RunWriter, TestResult, check_run_id, new_run_id, now, read_results,
-                       specs_digest)
+from ..results import ResultsError, RunMeta, RunWriter, TestResult, check_run_id, new_run_id, now, read_results
 from ..runoptions import RUN_OPTIONS
 from ..spec.model import function_of_stem
-from ..spec.yamlio import SpecFileError
+from ..spec.yamlio import SpecFileError, spec_set_digest
 from .expectations import Expectations
 from .verdict import verdict
 
@@ -107,7 +106,7 @@ class RunState:
 
     def start_results(self) -> None:
         try:
-            digest = specs_digest(self.specs.root)
+            digest = spec_set_digest(self.specs.root)
         except SpecFileError as error:
             raise pytest.UsageError(str(error)) from error
         info = self.info()

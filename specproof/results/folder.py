@@ -13,7 +13,6 @@ folders together: nothing outside a run's folder is written.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -22,7 +21,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from ..spec.yamlio import iter_spec_files, read_spec_bytes
 from .records import RecordError, RunMeta, TestResult
 
 RUN_FILE = "run.json"
@@ -50,15 +48,6 @@ def check_run_id(run_id: str) -> str:
         raise ResultsError(f"run id {run_id!r}: use ASCII letters (A-Z, a-z), digits, '.', '_' or '-', "
                            "starting with a letter or digit")
     return run_id
-
-
-def specs_digest(root: Path) -> str:
-    """A digest of every spec file's path and bytes: which spec set a run checked."""
-    digest = hashlib.sha256()
-    for path in iter_spec_files(root):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(read_spec_bytes(path))
-    return "sha256:" + digest.hexdigest()
 
 
 def read_results(path: Path, repair: bool = False) -> Iterator[TestResult]:

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable
 
-from ..results import specs_digest
+from ..spec.yamlio import spec_set_digest
 from . import nav, pages
 from .load import SiteData, load
 from .search import entries_file
@@ -138,7 +138,7 @@ def generate(specs: Path, run_folders: Iterable[Path], docs: Path) -> tuple[Site
     try:
         with ProcessPoolExecutor(1, mp_context=fork) if theirs else contextlib.nullcontext() as pool:
             future = pool.submit(_child_pages, theirs) if pool else None
-            files = pages.other_files(ctx, grouped, specs_digest(specs)) | assets()
+            files = pages.other_files(ctx, grouped, spec_set_digest(specs)) | assets()
             made, entries = pages.function_files(ctx, mine)
             files.update(made)
             if future is not None:

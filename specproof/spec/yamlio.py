@@ -10,6 +10,7 @@ as text directly (`block_text`), anything else by the C emitter.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -606,3 +607,16 @@ def _identity(data: bytes, keys: frozenset[str]) -> dict[str, str]:
                     break
             key, expect_key = None, True
     return found
+
+
+def spec_set_digest(root: Path) -> str:
+    """A digest of every spec file's path and bytes below `root`: which spec set a run checked.
+
+    Runs record it, and the site compares it with the spec set it is built
+    from, to say when a run checked other specs than the pages show.
+    """
+    digest = hashlib.sha256()
+    for path in iter_spec_files(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(read_spec_bytes(path))
+    return "sha256:" + digest.hexdigest()
