@@ -160,9 +160,17 @@ class RunState:
         if self.writer is not None:
             self.writer.add(result)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo) -> None:
+        """Noted first: should a later plugin fail while reporting the interrupt, pytest finishes the
+        session with the status it had before it (0), and the run must still be closed as interrupted."""
+        self.interrupted = True
+
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.interrupted and exitstatus == pytest.ExitCode.OK:
+            exitstatus = pytest.ExitCode.INTERRUPTED
         if self.writer is not None:
-            self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+            self.interrupted = self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
             try:
                 self.writer.finish(self.counts, int(exitstatus), interrupted=self.interrupted)
             except OSError as error:  # the disk filled or turned read-only: every result line written is kept
@@ -333,7 +341,9 @@ def _report(item: pytest.Item, call: pytest.CallInfo, full: bool) -> TestReport:
     """
     if full or call.excinfo is None:
         return TestReport.from_item_and_call(item, call)
-    report = TestReport.from_item_and_call(item, pytest.CallInfo.from_call(lambda: None, call.when))
+    # reraise: an interrupt that lands while the stand-in call runs still stops the session
+    report = TestReport.from_item_and_call(item, pytest.CallInfo.from_call(lambda: None, call.when,
+                                                                           reraise=BaseException))
     report.duration, report.start, report.stop = call.duration, call.start, call.stop
     return report
 
