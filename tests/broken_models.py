@@ -13,6 +13,7 @@ from specproof_adapters.model import INFINITE, ModelAdapter
 
 SEC_E_OK = 0x00000000
 SEC_E_UNSUPPORTED_FUNCTION = 0x80090302  # a real SSPI code, but not one DeleteSecurityContext documents
+ERROR_INVALID_HANDLE = 6
 
 
 class _OnGarbage(ModelAdapter):
@@ -64,3 +65,22 @@ class Slow(ModelAdapter):
     def call(self, address, args, timeout=None):
         time.sleep(0.02)
         return super().call(address, args, timeout)
+
+
+class SetsLastErrorOnGarbage(_OnGarbage):
+    """Fails on a garbage handle as documented, and also sets the thread's last error (ERROR_INVALID_HANDLE)."""
+
+    def DeleteSecurityContext(self, phContext: int) -> int:
+        if self.is_garbage(phContext):
+            self.set_last_error(ERROR_INVALID_HANDLE)
+        return super().DeleteSecurityContext(phContext)
+
+
+class GarbageOkWithLastError(_OnGarbage):
+    """Returns SEC_E_OK for a garbage handle, and sets ERROR_INVALID_HANDLE as the last error."""
+
+    def DeleteSecurityContext(self, phContext: int) -> int:
+        if self.is_garbage(phContext):
+            self.set_last_error(ERROR_INVALID_HANDLE)
+            return SEC_E_OK
+        return super().DeleteSecurityContext(phContext)

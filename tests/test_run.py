@@ -104,6 +104,29 @@ def test_broken_variant_gives_its_outcome_to_exactly_the_affected_test(tmp_path:
         assert 0.5 <= record["duration"] < 5 and time.monotonic() - start < 60
 
 
+def test_every_call_records_its_last_error_by_name_and_hex(tmp_path: Path, model_run):
+    """A call that sets the thread's last error has it in the results; a call that does not, has none."""
+    status, output, records = run_pytest(tmp_path, "-k", "DeleteSecurityContext and not Async",
+                                         adapter="broken_models:SetsLastErrorOnGarbage")
+    assert status == 0, output[-2000:]
+    assert outcomes(records) == {k: v for k, v in outcomes(model_run[2]).items() if k in outcomes(records)}
+    garbage = next(r for r in records if r["id"].endswith("__garbage_handle"))
+    (seen,) = garbage["observed"]
+    assert seen["last_error"] == "0x00000006" and seen["last_error_name"] == "ERROR_INVALID_HANDLE"
+    others = [o for r in records if r is not garbage for o in r["observed"]]
+    assert others and not any("last_error" in o for o in others), "the sentinel: calls that set none record none"
+
+
+def test_a_failing_test_says_the_value_and_the_last_error_side_by_side(tmp_path: Path):
+    status, output, records = run_pytest(tmp_path, "-k", "DeleteSecurityContext__garbage_handle",
+                                         adapter="broken_models:GarbageOkWithLastError")
+    assert status == 1
+    (record,) = records
+    assert record["outcome"] == "fail"
+    expected = "returned 0x00000000 (SEC_E_OK), last error ERROR_INVALID_HANDLE 0x6; expected SEC_E_INVALID_HANDLE"
+    assert expected in record["message"] and expected in output
+
+
 def test_missing_export_is_not_implemented(tmp_path: Path):
     status, output, records = run_pytest(tmp_path, "-k", "DeleteSecurityContext and not Async",
                                          adapter="broken_models:LacksDelete")

@@ -104,7 +104,8 @@ def write_input(base: Path) -> tuple[Path, Path]:
         _result("things/OpenThing", "bad-handle", "not-implemented", ["R2"], message="OpenThing is not exported"),
     ])
     _run(runs / "alpha-new", "alpha-new", "alpha", "1.1", "2026-02-01T10:00:00+00:00", [
-        *common, _result("things/OpenThing", "bad-handle", "pass", ["R2"], [bad], expected="returns E_HANDLE"),
+        *common, _result("things/OpenThing", "bad-handle", "pass", ["R2"], [(*bad, {
+            "last_error": "0x00000006", "last_error_name": "ERROR_INVALID_HANDLE"})], expected="returns E_HANDLE"),
         _result("odd/Pipe_Name", "success", "pass", ["R1"], [ok]),
         *[_result("things/GoneThing", case, "not-implemented", ["R1"], message="GoneThing is not exported <i>")
           for case in ("success", "bad-handle")],
@@ -343,6 +344,16 @@ def test_a_message_every_test_had_is_shown_once(small):
     assert any(s.startswith("alpha:") and "every test saying: GoneThing is not exported <i>" in s for s in summary)
     _, rows = table_rows(tree, "table#sp-results")
     assert len(rows) == 2 and all(row[4] == "not-implemented" for row in rows), "not repeated in each row"
+
+
+def test_a_test_cell_shows_the_value_and_the_last_error_side_by_side(small):
+    tree = page(small, "generated/api/things/OpenThing.html")
+    head, _ = table_rows(tree, "table#sp-results")
+    cell = tree.css_first(f"tr#{nav.test_anchor('bad-handle')}").css("td")[head.index("alpha")].text(separator=" ")
+    cell = " ".join(cell.split())
+    assert "E_HANDLE 0x80070006" in cell and "last error ERROR_INVALID_HANDLE 0x6" in cell
+    beta = tree.css_first(f"tr#{nav.test_anchor('bad-handle')}").css("td")[head.index("beta")].text(separator=" ")
+    assert "last error" not in beta, "a call that set no last error shows none"
 
 
 def test_observed_but_undocumented_codes_are_listed(small):

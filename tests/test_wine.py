@@ -69,6 +69,17 @@ def test_a_call_returns_its_value_and_memory_round_trips(adapter):
     adapter.free(block)
 
 
+def test_a_call_gives_the_last_error_it_set_and_none_when_it_set_none(adapter):
+    """The helper sets a sentinel last error just before each call: a function that leaves it is told apart."""
+    close = adapter.resolve("kernel32.dll", "CloseHandle")
+    failed = adapter.call(close.address, [0x1234], 5)
+    assert failed.value == 0 and failed.last_error == 6  # FALSE, ERROR_INVALID_HANDLE
+    ticks = adapter.resolve("kernel32.dll", "GetTickCount")
+    assert adapter.call(ticks.address, [], 5).last_error is None
+    set_error = adapter.resolve("kernel32.dll", "SetLastError")
+    assert adapter.call(set_error.address, [0], 5).last_error == 0, "ERROR_SUCCESS set is not 'not set'"
+
+
 def test_missing_and_stub_exports_are_told_apart_without_a_call(adapter):
     assert adapter.resolve("secur32.dll", "NoSuchFunctionAnywhere") is None
     stub = adapter.resolve("secur32.dll", "SaslAcceptSecurityContext")  # a __wine_stub_ in secur32

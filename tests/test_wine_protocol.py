@@ -163,13 +163,21 @@ def test_free_answers_ok(helper_with):
 
 
 def test_call_returns_the_value(helper_with):
-    helper = helper_with({"call 7bc00010": answer("ret 2a"), "call 7bc00020": answer("ret ffffffffffffffff")})
+    helper = helper_with({"call 7bc00010": answer("ret 2a -"), "call 7bc00020": answer("ret ffffffffffffffff -")})
     assert helper.call(0x7BC00010, [], 5.0) == CallAnswer(0x2A, None, [])
     assert helper.call(0x7BC00020).value == 0xFFFF_FFFF_FFFF_FFFF
 
 
+def test_call_gives_the_last_error_the_function_set_and_none_when_it_set_none(helper_with):
+    helper = helper_with({"call 10": answer("ret 0 6"), "call 20": answer("ret 1 -"),
+                          "call 30": answer("ret 0 80090301")})
+    assert helper.call(0x10, [], 5.0) == CallAnswer(0, None, [], 6)
+    assert helper.call(0x20, [], 5.0).last_error is None
+    assert helper.call(0x30, [], 5.0).last_error == 0x80090301
+
+
 def test_call_sends_its_arguments_in_hex_and_negative_ones_as_64_bit(helper_with):
-    helper = helper_with({"call 1000 0 ff ffffffffffffffff": answer("ret 1")})
+    helper = helper_with({"call 1000 0 ff ffffffffffffffff": answer("ret 1 -")})
     assert helper.call(0x1000, [0, 0xFF, -1], 5.0).value == 1
 
 
@@ -182,7 +190,7 @@ def test_call_refuses_more_arguments_than_the_helper_passes(helper_with):
 def test_call_keeps_what_wine_printed_with_the_answer(helper_with):
     printed = ["fixme:fwpuclnt:FwpmEngineOpen0 (null), 4294967295, (null), (null), 0x1000 stub",
                "err:ntlm:something\r"]
-    helper = helper_with({"call 1000": answer("ret 32", *printed)})
+    helper = helper_with({"call 1000": answer("ret 32 -", *printed)})
     result = helper.call(0x1000, [], 5.0)
     assert result.value == 0x32 and result.fault is None
     assert result.diagnostics == [printed[0], "err:ntlm:something"]  # the CR of a CRLF line is dropped
@@ -217,7 +225,8 @@ MALFORMED = [
     ("write", lambda h: h.write(0x10, b"\0"), ["ok 10", "fault", "fault c0000005", "fault zz 10", "done"]),
     ("read", lambda h: h.read(0x10, 2), ["ok 61", "ok 616263", "ok zz", "ok", "61 62", "fault c0000005"]),
     ("free", lambda h: h.free(0x10), ["ok 10", "freed"]),
-    ("call", lambda h: h.call(0x10, [], 5.0), ["", "ret", "ret ", "ret xyz", "ret 1 2", "fault", "fault c0000005",
+    ("call", lambda h: h.call(0x10, [], 5.0), ["", "ret", "ret ", "ret xyz", "ret 1", "ret 1 zz", "ret 1 2 3",
+                                               "ret - 1", "fault", "fault c0000005",
                                                "fault zz 10", "fault c0000005 yy", "ok", "ok 10", "value 1"]),
 ]
 
@@ -238,7 +247,7 @@ def test_a_malformed_answer_is_an_error_naming_the_command_and_the_answer(helper
 def test_the_parsers_read_the_pairs_the_transport_returns():
     assert parse_resolve(Answer("ok 10", [])) == 0x10
     assert parse_read(Answer("ok 00ff", []), 2) == b"\0\xff"
-    assert parse_call(Answer("ret 0", ["fixme:x"])) == CallAnswer(0, None, ["fixme:x"])
+    assert parse_call(Answer("ret 0 -", ["fixme:x"])) == CallAnswer(0, None, ["fixme:x"])
     assert parse_call(("fault c0000005 10", [])).fault == HelperFault(0xC0000005, 0x10)
     with pytest.raises(HelperRefused):
         parse_call(("err unknown command", []))
@@ -288,13 +297,13 @@ def adapter_on(monkeypatch, helper_with, tmp_path: Path):
 
 
 def test_adapter_call_results(adapter_on):
-    adapter = adapter_on({"call 1000 1": answer("ret 2a"), "resolve * FwpmEngineOpen0": answer("ok 2000"),
-                          "call 2000": answer("ret 32", "fixme:fwpuclnt:FwpmEngineOpen0 (null) stub"),
+    adapter = adapter_on({"call 1000 1": answer("ret 2a -"), "resolve * FwpmEngineOpen0": answer("ok 2000"),
+                          "call 2000": answer("ret 32 -", "fixme:fwpuclnt:FwpmEngineOpen0 (null) stub"),
                           "call 3000": answer("fault 80000100 3000 secur32.dll.SaslAcceptSecurityContext"),
                           "call 10": answer("fault c0000005 10", "err:seh:something")})
     returned = adapter.call(0x1000, [1], 5.0)
-    assert (returned.value, returned.fault, returned.timed_out, returned.diagnostics, returned.stub) == \
-        (0x2A, None, False, (), "")
+    assert (returned.value, returned.fault, returned.timed_out, returned.diagnostics, returned.stub,
+            returned.last_error) == (0x2A, None, False, (), "", None)
     assert adapter.resolve(None, "FwpmEngineOpen0").address == 0x2000
     stubbed = adapter.call(0x2000, [], 5.0)
     assert stubbed.value == 0x32 and stubbed.stub == "fixme:fwpuclnt:FwpmEngineOpen0 (null) stub"

@@ -123,7 +123,7 @@ class ModelAdapter(SspiFunctions, WfpFunctions):
             self.end_call()
             raise
         return CallResult(value=int(value or 0) & MASK64, diagnostics=self.end_call(),
-                          duration=time.monotonic() - started)
+                          duration=time.monotonic() - started, last_error=self.last_error)
 
     def close(self) -> None:
         """Forget every handle, session and block, as when a process ends; the instance starts afresh."""

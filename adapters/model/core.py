@@ -60,6 +60,8 @@ class ModelCore:
         self._deadline: float | None = None
         self._diagnostics: list[str] = []
         self._function = ""
+        #: The calling thread's last error after the call in progress; None: not set by it.
+        self.last_error: int | None = None
 
     # -- the registry -----------------------------------------------------------------------
     @classmethod
@@ -105,6 +107,11 @@ class ModelCore:
         self._function = function
         self._deadline = deadline
         self._diagnostics = []
+        self.last_error = None  # the sentinel: a modelled function that fails sets it with set_last_error
+
+    def set_last_error(self, code: int) -> None:
+        """SetLastError, as the modelled function's own call would: the adapter reports it after the call."""
+        self.last_error = code & 0xFFFFFFFF
 
     def end_call(self) -> tuple[str, ...]:
         lines = tuple(self._diagnostics)

@@ -259,7 +259,7 @@ class WineAdapter:
         helper = self._helper or self._running()
         started = time.monotonic()
         try:
-            value, fault, diagnostics = helper.call(address, args, timeout)
+            value, fault, diagnostics, last_error = helper.call(address, args, timeout)
         except HelperTimeout as error:
             self._helper = None  # the client killed it
             self._keep_spare()
@@ -276,9 +276,9 @@ class WineAdapter:
         duration = time.monotonic() - started
         if fault is None:  # the common case first: it is most of a run's calls
             if not diagnostics:
-                return CallResult(value, None, False, (), duration)
+                return CallResult(value, None, False, (), duration, "", last_error)
             return CallResult(value=value, diagnostics=tuple(diagnostics), duration=duration,
-                              stub=self._stub_note(address, diagnostics))
+                              stub=self._stub_note(address, diagnostics), last_error=last_error)
         self._damaged = True
         self._keep_spare()
         notes = (f"wine: unimplemented function {fault.where}",) if fault.where else ()

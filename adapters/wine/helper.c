@@ -10,13 +10,17 @@
  *   write <address> <hexbytes>    -> ok | fault ...
  *   read <address> <size>         -> ok <hexbytes> | fault ...
  *   free <address>                -> ok
- *   call <address> [arg ...]      -> ret <value> | fault <code> <address> [<module.function>]
+ *   call <address> [arg ...]      -> ret <value> <last error|-> | fault <code> <address> [<module.function>]
  *   exit                          -> (the helper exits)
  *
  * Every answer line starts with RS (0x1e). The adapter gives the helper
  * one pipe for both stdout and stderr, and Wine prints its diagnostics
  * (fixme:, err:) to stderr as they happen, so every other line on the
  * pipe before an answer is a diagnostic of that command.
+ *
+ * Last error: just before a call the helper sets the thread's last error to
+ * LAST_ERROR_SENTINEL, with nothing in between that may change it, and
+ * reads it right after; `-` says the function left it alone.
  *
  * Faults: an unhandled-exception filter jumps back to the command that
  * was running (GCC's __builtin_setjmp: no unwinding through the faulting
@@ -35,6 +39,8 @@ typedef u64 (*call12)(u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64
 #define MAX_ARGS 12
 #define LINE_MAX_BYTES (1 << 20)
 #define EXCEPTION_WINE_STUB 0x80000100
+/* No function sets this last error: neither a Win32 error, nor an HRESULT or NTSTATUS in use. */
+#define LAST_ERROR_SENTINEL 0x5EC7A11Eu
 
 static void *jump_buffer[5];
 static volatile LONG armed;
@@ -174,6 +180,7 @@ static void do_call(char *rest)
     u64 args[MAX_ARGS] = { 0 };
     u64 target = _strtoui64(rest, &rest, 16);
     volatile u64 value = 0;
+    DWORD last;
     int count = 0;
     char text[64];
     while (*rest && count < MAX_ARGS) {
@@ -188,10 +195,15 @@ static void do_call(char *rest)
         return;
     }
     armed = 1;
+    SetLastError(LAST_ERROR_SENTINEL);
     value = ((call12)target)(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8],
                              args[9], args[10], args[11]);
+    last = GetLastError();
     armed = 0;
-    snprintf(text, sizeof text, "ret %llx", value);
+    if (last == LAST_ERROR_SENTINEL)
+        snprintf(text, sizeof text, "ret %llx -", value);
+    else
+        snprintf(text, sizeof text, "ret %llx %lx", value, (unsigned long)last);
     answer(text);
 }
 

@@ -15,7 +15,7 @@ answers is a change to this module alone. What the answers become:
 
     ok [...]                           the method's result (None, an int, bytes, a HelperInfo)
     missing                            None, from resolve()
-    ret <value>                        CallAnswer(value=...), from call()
+    ret <value> <last error|->         CallAnswer(value=..., last_error=... or None when not set), from call()
     fault <code> <address> [<where>]   CallAnswer(fault=HelperFault(...)), from call();
                                        MemoryFault raised, from read() and write()
     err <reason>                       HelperRefused raised, from any command
@@ -158,6 +158,8 @@ class CallAnswer(NamedTuple):
     fault: HelperFault | None
     #: Lines Wine printed during the call (at most MAX_DIAGNOSTICS).
     diagnostics: list[str]
+    #: The thread's last error after the call; None when the function left it alone (or the call faulted).
+    last_error: int | None = None
 
 
 # -- reading the answers (the only code that does) ---------------------------------------------------
@@ -245,15 +247,16 @@ def parse_read(answer: RawAnswer, size: int) -> bytes:
 
 
 def parse_call(answer: RawAnswer) -> CallAnswer:
-    """`ret <value>`, or `fault ...`.
+    """`ret <value> <last error>` (`-`: the function did not set it), or `fault ...`.
 
     A run makes thousands of calls and nearly all of them return, so `ret`
     is tested first, with a slice and one int(), and nothing else is made.
     """
     text, diagnostics = answer
     if text[:4] == "ret ":
+        value, _, last = text[4:].partition(" ")
         try:
-            return _tuple_new(CallAnswer, (int(text[4:], 16), None, diagnostics))
+            return _tuple_new(CallAnswer, (int(value, 16), None, diagnostics, None if last == "-" else int(last, 16)))
         except ValueError:
             pass
     elif text[:6] == "fault ":

@@ -14,6 +14,8 @@ from functools import cached_property
 from ..spec.model import ReturnCode, Spec
 
 _WIDTH32 = {"status", "bool"}
+#: Where the headers name last errors: winerror.h's Win32 errors first, then Winsock's and RPC's.
+_LAST_ERROR_PREFIXES = ("ERROR_", "WSAE", "RPC_S_", "RPC_X_", "EPT_S_")
 
 
 class CodeBook:
@@ -85,6 +87,13 @@ class CodeBook:
         prefixes = sorted({"_".join(c.name.split("_")[:2]) + "_" for c in spec.returns.codes
                            if c.name and c.name.count("_") >= 2})
         return sdk.name_of(value, prefixes)
+
+    def last_error_name(self, spec: Spec, value: int) -> str | None:
+        """The SDK name of a last error: a Win32 error (ERROR_*, WSA*), else any name the headers give it."""
+        sdk = self._sdk
+        if sdk is None:
+            return None
+        return sdk.name_of(value & 0xFFFFFFFF, _LAST_ERROR_PREFIXES)
 
     def describe_set(self, spec: Spec, phase: str = "call") -> str:
         """The documented set as a failing test's message shows it."""

@@ -65,6 +65,10 @@ class CallResult:
     #: Set when the implementation said, while running, that the export is only a stub (the
     #: diagnostic that says so, e.g. Wine's `fixme:...:FwpmEngineOpen0 (...) stub`).
     stub: str = ""
+    #: The calling thread's last error (GetLastError) right after the call, or None when the function
+    #: did not set it: an adapter sets a sentinel just before the call, in the same thread, with nothing
+    #: in between that may change it, and reports None when the sentinel is still there.
+    last_error: int | None = None
 
 
 @dataclass(frozen=True)

@@ -111,13 +111,17 @@ class Observation:
     timed_out: bool = False
     diagnostics: tuple[str, ...] = ()
     stub: str = ""  # the implementation's own word that this export is a stub
+    last_error: int | None = None  # the thread's last error after the call; None: the call did not set it
+    last_error_name: str | None = None
 
     def as_record(self) -> Observed:
-        """The observation as the results format records it (the value in hex, 8 digits at least)."""
+        """The observation as the results format records it (values in hex, 8 digits at least)."""
         return Observed(function=self.function, value=None if self.value is None else f"0x{self.value:08X}",
                         name=self.name if self.value is not None else None,
                         documented=self.documented if self.value is not None else None, phase=self.phase,
-                        fault=self.fault, timeout=self.timed_out, diagnostics=self.diagnostics, stub=self.stub)
+                        fault=self.fault, timeout=self.timed_out, diagnostics=self.diagnostics, stub=self.stub,
+                        last_error=None if self.last_error is None else f"0x{self.last_error:08X}",
+                        last_error_name=self.last_error_name if self.last_error is not None else None)
 
 
 @dataclass
@@ -134,8 +138,23 @@ class Returned:
     def hex(self) -> str:
         return "void" if self.value is None else f"0x{self.value:08X}"
 
+    @property
+    def last_error(self) -> int | None:
+        """The thread's last error after the call; None when the call did not set it."""
+        return self.observation.last_error
+
     def describe(self) -> str:
-        return f"{self.hex} ({self.name})" if self.name else self.hex
+        """The value by hex and name, and the last error beside it when the call set one:
+        `0x00000000 (FALSE), last error ERROR_INVALID_HANDLE 0x6`."""
+        text = f"{self.hex} ({self.name})" if self.name else self.hex
+        return text + describe_last_error(self.observation.last_error, self.observation.last_error_name)
+
+
+def describe_last_error(value: int | None, name: str | None) -> str:
+    """`, last error NAME 0xN` (the name first, as a reader looks for it), or nothing when not set."""
+    if value is None:
+        return ""
+    return f", last error {name} 0x{value:X}" if name else f", last error 0x{value:X}"
 
 
 @dataclass
@@ -231,6 +250,9 @@ class Api:
             documented = self.codes.documented(judge, value, phase)
         observation = Observation(function, value, name, documented, phase, diagnostics=result.diagnostics,
                                   stub=result.stub)
+        if result.last_error is not None:
+            observation.last_error = result.last_error
+            observation.last_error_name = self.codes.last_error_name(judge, result.last_error)
         self.observations.append(observation)
         return Returned(function, value, name, dict(kwargs), observation)
 

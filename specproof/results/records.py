@@ -44,6 +44,8 @@ class Observed:
     timeout: bool = False  # the call did not return in time
     diagnostics: tuple[str, ...] = ()  # what the implementation printed during the call
     stub: str = ""  # the implementation's own word that the function is a stub
+    last_error: str | None = None  # "0x00000006": the thread's last error after the call; None: the call left it
+    last_error_name: str | None = None  # its SDK name (ERROR_INVALID_HANDLE), when the headers name it
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"function": self.function}
@@ -52,6 +54,9 @@ class Observed:
             out["name"] = self.name
             if self.documented is not None:
                 out["documented"] = self.documented
+        if self.last_error is not None:
+            out["last_error"] = self.last_error
+            out["last_error_name"] = self.last_error_name
         if self.phase != "call":
             out["phase"] = self.phase
         if self.fault:
@@ -77,6 +82,8 @@ class Observed:
             timeout=bool(item.get("timeout")),
             diagnostics=tuple(str(d) for d in item.get("diagnostics") or ()),
             stub=_text(item, "stub"),
+            last_error=None if item.get("last_error") is None else str(item["last_error"]),
+            last_error_name=None if item.get("last_error_name") is None else str(item["last_error_name"]),
         )
 
 

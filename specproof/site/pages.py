@@ -38,8 +38,22 @@ def code_html(observed: Observed) -> str:
     if observed.fault and not observed.value:
         return f"<em>faulted: {h(observed.fault)}</em>"
     if observed.name and observed.value:
-        return f"<code>{h(observed.name)} {h(observed.value)}</code>"
-    return f"<code>{h(observed.value or observed.name or '?')}</code>"
+        shown = f"<code>{h(observed.name)} {h(observed.value)}</code>"
+    else:
+        shown = f"<code>{h(observed.value or observed.name or '?')}</code>"
+    return shown + last_error_html(observed)
+
+
+def last_error_html(observed: Observed) -> str:
+    """The last error the call set, by name and hex next to each other (`ERROR_INVALID_HANDLE 0x6`)."""
+    if observed.last_error is None:
+        return ""
+    try:
+        value = f"0x{int(observed.last_error, 16):X}"
+    except ValueError:  # a results file written by other means: shown as it is
+        value = observed.last_error
+    named = f"{h(observed.last_error_name)} {h(value)}" if observed.last_error_name else h(value)
+    return f' <span class="sp-lasterror">last error <code>{named}</code></span>'
 
 
 def observed_html(result: TestResult) -> str:
