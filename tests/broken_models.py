@@ -10,6 +10,7 @@ import time
 
 from specproof.adapter.marshal import GARBAGE
 from specproof_adapters.model import INFINITE, ModelAdapter
+from specproof_adapters.model.core import export
 
 SEC_E_OK = 0x00000000
 SEC_E_UNSUPPORTED_FUNCTION = 0x80090302  # a real SSPI code, but not one DeleteSecurityContext documents
@@ -84,3 +85,16 @@ class GarbageOkWithLastError(_OnGarbage):
             self.set_last_error(ERROR_INVALID_HANDLE)
             return SEC_E_OK
         return super().DeleteSecurityContext(phContext)
+
+
+class FindsThings(ModelAdapter):
+    """Exports FindNextThing (tests/test_last_error_run.py): it fails, and sets the last error its handle says.
+
+    A handle of 18 fails with ERROR_NO_MORE_FILES (18), which its page names; any other with
+    ERROR_INVALID_HANDLE (6), which it does not.
+    """
+
+    @export("test.dll")
+    def FindNextThing(self, hFind: int) -> int:
+        self.set_last_error(18 if hFind == 18 else ERROR_INVALID_HANDLE)
+        return 0

@@ -474,6 +474,12 @@ def test_committed_specs_and_reference_runs_build(tmp_path):
             assert cell.split()[0] == record["outcome"], (impl, record["case"])
             for seen in record["observed"]:
                 assert (seen.get("value") or seen["fault"]) in cell
+    # how each function fails, as its page says it (failure values with their clause; status codes)
+    pointer = HTMLParser((tmp_path / "public" / "generated" / "api" / "sspi" / "InitSecurityInterfaceW.html")
+                         .read_text()).css_first("#sp-failure").text(separator=" ")
+    assert "failure value of its return" in pointer and "NULL 0x0" in " ".join(pointer.split())
+    status = tree.css_first("#sp-failure").text()
+    assert "a status code" in status
 
 
 def test_main_job_ends_with_the_site(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from ..spec.model import ReturnCode, Spec
+from ..spec.model import ReturnCode, Spec, return_width
 
 _WIDTH32 = {"status", "bool"}
 #: Where the headers name last errors: winerror.h's Win32 errors first, then Winsock's and RPC's.
@@ -57,10 +57,18 @@ class CodeBook:
             return None
         if not self.codes(spec, phase):
             return None
+        if phase == "call" and spec.returns.failure.signal == "error-code":
+            return True  # "a nonzero error code defined in Winerror.h": any value is the page's
         return spec.returns.match(value, None, phase) is not None
 
     def is_success(self, spec: Spec, value: int, phase: str = "call") -> bool:
-        """A documented success code; with no success code documented, zero."""
+        """Whether the call succeeded: not one of the page's failure values (FALSE, NULL, INVALID_HANDLE_VALUE,
+        a nonzero error code ...) where the page gives them; else a documented success code; with no success
+        code documented, zero."""
+        if phase == "call":
+            failed = spec.returns.failed(value, return_width(spec.signature.returns))
+            if failed is not None:
+                return not failed
         successes = [c for c in self.codes(spec, phase) if c.success]
         if not successes:
             return value == 0
@@ -87,6 +95,22 @@ class CodeBook:
         prefixes = sorted({"_".join(c.name.split("_")[:2]) + "_" for c in spec.returns.codes
                            if c.name and c.name.count("_") >= 2})
         return sdk.name_of(value, prefixes)
+
+    def last_error_documented(self, spec: Spec, returned: int | None, last_error: int) -> bool | None:
+        """Whether a failed call's last error is one the page names as a failure reason.
+
+        None when there is nothing to judge: the call did not fail, or the page names no failure reason for
+        the last error (then any last error passes, and is recorded).
+        """
+        reasons = [c for c in spec.returns.codes if c.phase == "last-error" and not c.success and c.value is not None]
+        if not reasons or returned is None or self.is_success(spec, returned):
+            return None
+        return any(c.value == last_error & 0xFFFFFFFF for c in reasons)
+
+    def describe_last_errors(self, spec: Spec) -> str:
+        """The last errors a page names as failure reasons, as a failing test's message shows them."""
+        return ", ".join(f"{c.name} (0x{c.value:X})" for c in spec.returns.codes
+                         if c.phase == "last-error" and not c.success and c.value is not None) or "none"
 
     def last_error_name(self, spec: Spec, value: int) -> str | None:
         """The SDK name of a last error: a Win32 error (ERROR_*, WSA*), else any name the headers give it."""

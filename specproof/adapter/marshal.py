@@ -113,6 +113,9 @@ class Observation:
     stub: str = ""  # the implementation's own word that this export is a stub
     last_error: int | None = None  # the thread's last error after the call; None: the call did not set it
     last_error_name: str | None = None
+    #: For a failed call of the function under test: whether its last error is a failure reason its page names
+    #: (None: nothing to judge; see CodeBook.last_error_documented).
+    last_error_documented: bool | None = None
 
     def as_record(self) -> Observed:
         """The observation as the results format records it (values in hex, 8 digits at least)."""
@@ -253,6 +256,8 @@ class Api:
         if result.last_error is not None:
             observation.last_error = result.last_error
             observation.last_error_name = self.codes.last_error_name(judge, result.last_error)
+            if judge.api == self.under_test:
+                observation.last_error_documented = self.codes.last_error_documented(judge, value, result.last_error)
         self.observations.append(observation)
         return Returned(function, value, name, dict(kwargs), observation)
 

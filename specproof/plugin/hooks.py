@@ -300,12 +300,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> TestR
     elif call.when == "call":
         observed = api.observations[item.stash.get(_FIRST_OBSERVATION, 0):] if api else []
         result.observed = tuple(o.as_record() for o in observed)
-        strays = [o for o in observed if o.documented is False]
+        strays = [o for o in observed if o.documented is False or o.last_error_documented is False]
         if strays and outcome in ("pass", "fail"):
             first = strays[0]
             spec = api.spec_of(first.function)
-            message = (f"{first.function} returned 0x{first.value:08X} ({first.name or 'no SDK name'}), which its docs "
-                       f"do not list. Documented codes: {state.codes.describe_set(spec, first.phase)}")
+            if first.documented is False:
+                message = (f"{first.function} returned 0x{first.value:08X} ({first.name or 'no SDK name'}), which "
+                           f"its docs do not list. Documented codes: {state.codes.describe_set(spec, first.phase)}")
+            else:
+                message = (f"{first.function} failed with last error {first.last_error_name or 'no SDK name'} "
+                           f"0x{first.last_error:X}, which its docs do not list. Documented last errors: "
+                           f"{state.codes.describe_last_errors(spec)}")
             outcome = "undocumented"
         outcome, message = _stub_explains(observed, outcome, message, ("fail", "undocumented"))
         result.duration = round(call.duration, 6)

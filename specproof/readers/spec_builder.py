@@ -12,9 +12,11 @@ import re
 from typing import TYPE_CHECKING, Iterable
 
 from ..sdk.declarations import declared_name, parse_page_prototype
-from ..spec.model import Clause, Param, Requirements, ReturnCode, Returns, Signature, Source, Spec
+from ..spec.model import (Clause, FailureValue, Param, Requirements, ReturnCode, Returns, Signature, Source,
+                          Spec, return_width)
 from . import clauses as cl
 from .code_grammar import code_column, codes_in_cell, names_in_prose, parse_number, success_of
+from .failure import last_error_names, last_error_on_success, mentions_last_error, read_failure
 from .parts import Block, PageParts
 from .text import digest_text, fold
 
@@ -246,6 +248,8 @@ def _table_codes(block: Block, numbering: _Numbering, phase: str, reporter: str 
             code.clause = clause.id
             if phase == "completion":
                 code.phase, code.reported_by = "completion", reporter
+            elif phase == "last-error":
+                code.phase, code.success = "last-error", False
             codes.append(code)
     return codes
 
@@ -269,6 +273,15 @@ def _returns(parts: PageParts, numbering: _Numbering) -> list[ReturnCode]:
             codes.extend(_table_codes(block, numbering, *pending_phase))
             pending_phase = ("call", None)
             continue
+        if block.kind == "item" and pending_phase[0] == "last-error":
+            # a list after "GetLastError, which can return one of the following error codes:"
+            for sentence in cl.block_sentences(block):
+                clause = numbering.add(sentence)
+                codes.extend(ReturnCode(name=name, origin="prose", clause=clause.id, phase="last-error")
+                             for name in names_in_prose(sentence)[:1])
+            continue
+        if pending_phase[0] == "last-error":
+            pending_phase = ("call", None)
         reporter: str | None = None
         for sentence in cl.block_sentences(block):
             clause = numbering.add(sentence)
@@ -279,11 +292,16 @@ def _returns(parts: PageParts, numbering: _Numbering) -> list[ReturnCode]:
                 reporter = None
             if reporter and _POINTS_AHEAD.search(sentence):
                 pending_phase = ("completion", reporter)
-            for name in names_in_prose(sentence):
+            elif mentions_last_error(sentence) and _POINTS_AHEAD.search(sentence):
+                pending_phase = ("last-error", None)  # "GetLastError, which can return one of the following"
+            returned, last = last_error_names(sentence, names_in_prose(sentence))
+            for name in returned:
                 codes.append(ReturnCode(
                     name=name, origin="prose", clause=clause.id, success=success_of(name, None, sentence),
                     phase="completion" if reporter else "call", reported_by=reporter,
                 ))
+            codes.extend(ReturnCode(name=name, origin="prose", clause=clause.id, phase="last-error",
+                                    success=last_error_on_success(sentence)) for name in last)
             for match in _BOOL_SENTENCE.finditer(sentence):
                 label = match.group(1).lower().replace("non-zero", "nonzero")
                 failing = _FAIL.search(sentence)
@@ -305,9 +323,12 @@ def _remarks(parts: PageParts, numbering: _Numbering) -> list[ReturnCode]:
         for sentence in cl.block_sentences(block):
             clause = numbering.add(sentence)
             if clause.kind == "normative" and _REPORT_VERBS.search(sentence) and not _reporter(sentence, parts.api):
-                for name in names_in_prose(sentence):
+                returned, last = last_error_names(sentence, names_in_prose(sentence))
+                for name in returned:
                     codes.append(ReturnCode(name=name, origin="prose", clause=clause.id,
                                             success=success_of(name, None, sentence)))
+                codes.extend(ReturnCode(name=name, origin="prose", clause=clause.id, phase="last-error",
+                                        success=last_error_on_success(sentence)) for name in last)
     return codes
 
 
@@ -330,8 +351,30 @@ def _resolve(codes: list[ReturnCode], header: str | None, sdk: "SdkHeaders | Non
             code.value = sdk.value(code.name, header)
         if code.value is None:
             code.unresolved = True
+        elif code.phase == "last-error":
+            code.success = code.success or code.value == 0  # ERROR_SUCCESS, NO_ERROR: no failure reason
         elif not code.success:
             code.success = success_of(code.name, code.value, "")
+
+
+def _resolve_failure(values: list[FailureValue], header: str | None, sdk: "SdkHeaders | None",
+                     return_type: str | None) -> None:
+    """Failure values named by a constant (INVALID_HANDLE_VALUE, WAIT_FAILED) get their value from the headers.
+
+    The headers' values come folded to 32 bits when they fit (`-1` is 0xFFFFFFFF); a 64-bit return type
+    (a HANDLE) returns that constant sign-extended, so INVALID_HANDLE_VALUE is 0xFFFFFFFFFFFFFFFF there.
+    """
+    wide = return_width(return_type) == 64
+    for value in values:
+        if value.value is not None or value.nonzero or not value.name:
+            continue
+        found = sdk.value(value.name, header) if sdk is not None else None
+        if found is None:
+            value.unresolved = True
+            continue
+        if wide and 0x8000_0000 <= found <= 0xFFFF_FFFF:
+            found |= 0xFFFF_FFFF_0000_0000
+        value.value = found
 
 
 def _shape(return_type: str | None, codes: list[ReturnCode], parts: PageParts) -> str:
@@ -383,6 +426,9 @@ def build_spec(parts: PageParts, sdk: "SdkHeaders | None" = None) -> Spec:
     remarks_numbering = _Numbering("M", "remarks")
     codes = _dedupe(_returns(parts, returns_numbering) + _remarks(parts, remarks_numbering))
     _resolve(codes, parts.header, sdk)
+    shape = _shape(signature.returns, codes, parts)
+    reading = read_failure(returns_numbering.clauses + remarks_numbering.clauses, signature.returns, shape, codes)
+    _resolve_failure(reading.failure.values, parts.header, sdk, signature.returns)
     dll = parts.req.get("dll")
     return Spec(
         api=parts.api,
@@ -396,9 +442,9 @@ def build_spec(parts: PageParts, sdk: "SdkHeaders | None" = None) -> Spec:
         mode_reason=reason,
         requirements=_requirements(parts),
         source=Source(format=parts.format, uid=parts.uid, file=parts.file, date=parts.date, digest=parts.digest,
-                      problems=parts.problems),
+                      problems=[*parts.problems, *reading.problems]),
         signature=signature,
-        returns=Returns(shape=_shape(signature.returns, codes, parts), codes=codes),  # type: ignore[arg-type]
+        returns=Returns(shape=shape, codes=codes, failure=reading.failure),  # type: ignore[arg-type]
         clauses=returns_numbering.clauses + remarks_numbering.clauses,
         see_also=parts.see_also,
     )

@@ -44,6 +44,37 @@ def code_html(observed: Observed) -> str:
     return shown + last_error_html(observed)
 
 
+_SIGNALS = {
+    "status": "by its return value, a status code (the codes above)",
+    "value": "by a failure value of its return; the reason is the thread's last error",
+    "error-code": "by returning the error code itself (ERROR_SUCCESS when it succeeds)",
+    "none": "it reports no failure",
+    "unknown": "the page does not say",
+}
+
+
+def failure_html(spec: Spec, source: str) -> str:
+    """How the page says the function fails: its failure values and whether GetLastError gives the reason."""
+    failure = spec.returns.failure
+
+    def cite(clause: str | None) -> str:
+        return f" ({a(source, f'#{nav.clause_anchor(clause)}', clause)})" if clause and spec.clause(clause) else ""
+
+    parts = [f"<strong>How it fails:</strong> {h(_SIGNALS[failure.signal])}."]
+    if failure.values:
+        values = ", ".join(
+            ("any nonzero value" if v.nonzero else f"<code>{h(v.name or '')}"
+             + (f" 0x{v.value:X}" if v.value is not None else " (no value)") + "</code>") + cite(v.clause)
+            for v in failure.values)
+        parts.append(f"Failure values: {values}.")
+    if failure.last_error is True:
+        parts.append("The page says to call GetLastError for the reason" + cite(failure.last_error_clause) + ".")
+    elif failure.last_error is False:
+        parts.append("The page says the function gives no reason in the last error"
+                     + cite(failure.last_error_clause) + ".")
+    return '<p id="sp-failure">' + " ".join(parts) + "</p>"
+
+
 def last_error_html(observed: Observed) -> str:
     """The last error the call set, by name and hex next to each other (`ERROR_INVALID_HANDLE 0x6`)."""
     if observed.last_error is None:
@@ -397,6 +428,7 @@ def function_page(ctx: Context, key: str, spec: Spec) -> str:
                         + "".join(items) + "</ul>")
         else:
             body.append('<p id="never-documented"><strong>Observed, never documented:</strong> none</p>')
+    body.append(failure_html(spec, source))
 
     # clauses and the tests that cover them
     covering: dict[str, list[str]] = {}

@@ -59,6 +59,26 @@ def _at(loaded: Loaded, loc: tuple[Any, ...], severity: str, message: str) -> Pr
     return Problem(loaded.path, line, col, severity, message)
 
 
+def _failure(spec: Spec, clause_ids: set[str]) -> Iterator[Finding]:
+    """How the function fails: values that mean failure must have a value, and cite clauses that exist."""
+    failure = spec.returns.failure
+    loc = ("returns", "failure")
+    if failure.signal in ("value", "error-code") and not failure.values:
+        yield (loc + ("signal",), "error",
+               f"failure signal {failure.signal!r} needs `values:` (the return values that mean failure)")
+    for index, value in enumerate(failure.values):
+        where = loc + ("values", index)
+        if value.clause and value.clause not in clause_ids:
+            yield (where + ("clause",), "error", f"failure value cites unknown clause {value.clause}")
+        if value.name and not value.nonzero and value.value is None:
+            yield (where + ("name",), "error",
+                   f"failure value {value.name} is not in the SDK headers: fix the name, or give its `value:`"
+                   if value.unresolved else
+                   f"failure value {value.name} has no value: run ingest with SDK headers, or add `value:`")
+    if failure.last_error_clause and failure.last_error_clause not in clause_ids:
+        yield (loc + ("last_error_clause",), "error", f"last_error cites unknown clause {failure.last_error_clause}")
+
+
 def _meaning(path: Path, spec: Spec, root: Path) -> Iterator[Finding]:
     """What the schema cannot see, as (key path, severity, message); located only if any are found."""
     ids = Counter(c.id for c in spec.clauses)
@@ -91,12 +111,16 @@ def _meaning(path: Path, spec: Spec, root: Path) -> Iterator[Finding]:
         if code.unresolved and code.value is not None:
             yield (loc + ("unresolved",), "error",
                       f"{code.name} has a value but is marked unresolved; remove `unresolved: true`")
-        if code.unresolved:
+        if code.unresolved and code.phase == "last-error":
+            yield (loc + ("name",), "error",
+                      f"last error {code.name} is not in the SDK headers: fix the name, or give its `value:`")
+        elif code.unresolved:
             yield (loc + ("name",), "warning",
                       f"{code.name} is not in the SDK headers; its value is unknown (add `value:` if you know it)")
         if code.phase == "completion" and not code.reported_by:
             yield (loc + ("phase",), "warning",
                       "a completion-phase code should name the function that reports it (`reported_by:`)")
+    yield from _failure(spec, clause_ids)
     case_counts = Counter(c.id for c in spec.cases)
     for index, case in enumerate(spec.cases):
         loc = ("cases", index)

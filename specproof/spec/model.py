@@ -21,7 +21,7 @@ Mode = Literal["user", "kernel"]
 Direction = Literal["in", "out", "inout"]
 ClauseKind = Literal["normative", "obligation", "informative"]
 Section = Literal["returns", "remarks"]
-Phase = Literal["call", "completion"]
+Phase = Literal["call", "completion", "last-error"]
 Origin = Literal["table", "prose", "editor"]
 CodeValue = Annotated[int, Field(ge=0, le=0xFFFFFFFFFFFFFFFF, description="Unsigned; 32-bit codes as 0x%08X")]
 ReturnShape = Literal["status", "bool", "boolean", "void", "value", "pointer", "handle", "unknown"]
@@ -96,7 +96,8 @@ class ReturnCode(_Model):
     unresolved: bool = Field(default=False, description="The name has no value in the page or the SDK headers")
     phase: Phase = Field(
         default="call",
-        description="'call': returned by this function; 'completion': reported later by `reported_by`",
+        description="'call': returned by this function; 'completion': reported later by `reported_by`; "
+                    "'last-error': set as the thread's last error (what GetLastError returns after the call)",
     )
     reported_by: str | None = None
     clause: str | None = None
@@ -125,9 +126,80 @@ class ReturnCode(_Model):
         return self.open or bool(self.label)
 
 
+FailureSignal = Literal["status", "value", "error-code", "none", "unknown"]
+
+_POINTER_SIZED = re.compile(r"^(?:H[A-Z0-9]+|L?P[A-Z0-9_]*|SIZE_T|SSIZE_T|[A-Z]*_PTR|FARPROC|ULONGLONG|LONGLONG|DWORD64|"
+                            r"ULONG64|LONG64)$|\*$")
+
+
+def return_width(return_type: str | None) -> int:
+    """Bits of the return register a return type uses: 64 for handles, pointers and sizes, else 32 (LLP64)."""
+    base = re.sub(r"\b(?:const|CONST|volatile)\b", "", return_type or "").strip()
+    return 64 if _POINTER_SIZED.search(base) else 32
+
+
+class FailureValue(_Model):
+    """A return value the page says means failure, tied to the sentence that says so.
+
+    `name` is what the page writes (FALSE, NULL, INVALID_HANDLE_VALUE,
+    WAIT_FAILED, INVALID_FILE_SIZE, `(DWORD)-1`, `zero`); `value` its value,
+    from the page or the SDK headers. `nonzero` stands for "a nonzero error
+    code": every value but the success one.
+    """
+
+    name: str | None = None
+    value: CodeValue | None = None
+    nonzero: bool = False
+    unresolved: bool = Field(default=False, description="The name has no value in the page or the SDK headers")
+    clause: str | None = None
+
+    @model_validator(mode="after")
+    def _named_or_nonzero(self) -> "FailureValue":
+        if not self.name and not self.nonzero:
+            raise ValueError("a failure value has a name (FALSE, NULL, INVALID_HANDLE_VALUE, ...) or is nonzero")
+        return self
+
+    def covers(self, value: int, width: int = 64) -> bool:
+        """Whether a returned value (cut to the return type's `width` bits) is this failure value."""
+        if self.nonzero:
+            return value != 0
+        if self.value is None:
+            return False
+        mask = (1 << width) - 1
+        return (self.value & mask) == (value & mask)
+
+
+class Failure(_Model):
+    """How the function tells its caller it failed (the Win32 error model), read from its page.
+
+    - `status`: the return value is a status code (HRESULT, NTSTATUS, SECURITY_STATUS); `codes` say which.
+    - `value`: some return values mean failure (`values`); the reason is the thread's last error.
+    - `error-code`: the return value is itself a Win32 error code (LSTATUS: ERROR_SUCCESS, else the error).
+    - `none`: nothing to report (the function returns nothing, or the page says it cannot fail).
+    - `unknown`: the page does not say; what it says about failure that the reader could not decide is
+      in `source.problems`, for the spec editor.
+
+    `last_error` is True when the page says to call GetLastError for the reason, False when it says not
+    to (or that the function does not set it), None when it says neither; the codes the page names for
+    the last error are in `codes` with phase `last-error`.
+    """
+
+    signal: FailureSignal = "unknown"
+    values: list[FailureValue] = Field(default_factory=list)
+    last_error: bool | None = None
+    last_error_clause: str | None = None
+
+
 class Returns(_Model):
     shape: ReturnShape = "unknown"
     codes: list[ReturnCode] = Field(default_factory=list)
+    failure: Failure = Field(default_factory=Failure)
+
+    def failed(self, value: int, width: int = 64) -> bool | None:
+        """Whether a returned value means the call failed, by the page's failure values; None: they do not say."""
+        if self.failure.signal not in ("value", "error-code") or not self.failure.values:
+            return None
+        return any(v.covers(value, width) for v in self.failure.values)
 
     def match(self, value: int | None, name: str | None = None, phase: str = "call") -> ReturnCode | None:
         """The documented code an observed value is, or None when it is undocumented.

@@ -1,0 +1,187 @@
+"""How a function fails, read from its page: failure values, GetLastError advice, last-error codes.
+
+Pages are written here in each sentence shape the docs use (tests/pagemaker.py),
+with a syntax block for the return type; the core Win32 pages of the
+corpus are read too when `../shared` is beside the checkout. Constants
+resolve through the real mingw-w64 headers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pagemaker import page
+from specproof.adapter.codebook import CodeBook
+from specproof.readers import read_page
+from specproof.readers.spec_builder import build_spec
+from specproof.sdk import SdkHeaders
+from specproof.spec.yamlio import dump_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE = ROOT.parent / "shared" / "corpus" / "sdk-api"
+ALL_ONES_64 = 0xFFFF_FFFF_FFFF_FFFF
+
+
+@pytest.fixture(scope="module")
+def sdk() -> SdkHeaders:
+    return SdkHeaders.load()
+
+
+def spec_of(sdk, returns: str, prototype: str = "BOOL TestFunction(HANDLE hThing);", remarks: str = "None."):
+    raw = page(returns=returns, remarks=remarks + f"\n\n## -syntax\n\n```cpp\n{prototype}\n```\n")
+    return build_spec(read_page(raw, "sdk-api-src/content/testhdr/nf-testhdr-testfunction.md"), sdk)
+
+
+@pytest.mark.parametrize(("returns", "prototype", "name", "value"), [
+    ("If the function succeeds, the return value is nonzero.\n\nIf the function fails, the return value is zero. "
+     "To get extended error information, call GetLastError.", "BOOL TestFunction(HANDLE hThing);", "FALSE", 0),
+    ("If the function fails, the return value is zero (FALSE).", "BOOL TestFunction(HANDLE hThing);", "FALSE", 0),
+    ("If the function fails, the return value is **NULL**.", "HANDLE TestFunction(HANDLE hThing);", "NULL", 0),
+    ("If the function fails, the return value is **INVALID_HANDLE_VALUE**.", "HANDLE TestFunction(HANDLE hThing);",
+     "INVALID_HANDLE_VALUE", ALL_ONES_64),
+    ("If the function fails, the return value is INVALID_FILE_SIZE.", "DWORD TestFunction(HANDLE hThing);",
+     "INVALID_FILE_SIZE", 0xFFFFFFFF),
+    ("If the function succeeds, the return value is the previous count; otherwise, it is (DWORD) -1.",
+     "DWORD TestFunction(HANDLE hThing);", "(DWORD)-1", 0xFFFFFFFF),
+    ("If the function fails, the return value is (SIZE_T)-1.", "SIZE_T TestFunction(HANDLE hThing);",
+     "(SIZE_T)-1", ALL_ONES_64),
+    ("The function returns 0 if it does not succeed.", "int TestFunction(HANDLE hThing);", "0", 0),
+    ("If lpHigh is NULL and the position does not fit, the function fails and returns INVALID_SET_FILE_POINTER.",
+     "DWORD TestFunction(HANDLE hThing);", "INVALID_SET_FILE_POINTER", 0xFFFFFFFF),
+], ids=["zero-bool", "zero-false", "null", "invalid-handle-value", "invalid-file-size", "otherwise-minus-one",
+        "size-t-minus-one", "returns-if-not", "fails-and-returns"])
+def test_failure_values_of_every_sentence_shape(sdk, returns, prototype, name, value):
+    spec = spec_of(sdk, returns, prototype)
+    failure = spec.returns.failure
+    assert failure.signal == "value"
+    assert [(v.name, v.value) for v in failure.values] == [(name, value)]
+    assert failure.values[0].clause and failure.values[0].clause.startswith("R")
+    assert not [p for p in spec.source.problems if p.startswith("failure:")]
+
+
+def test_the_return_value_is_the_error_code(sdk):
+    spec = spec_of(sdk, "If the function succeeds, the return value is ERROR_SUCCESS.\n\nIf the function fails, "
+                        "the return value is a nonzero error code defined in Winerror.h.",
+                   "LSTATUS TestFunction(HANDLE hThing);")
+    assert spec.returns.failure.signal == "error-code"
+    assert [v.nonzero for v in spec.returns.failure.values] == [True]
+    book = CodeBook()
+    assert book.is_success(spec, 0) and not book.is_success(spec, 2)
+    assert book.documented(spec, 2) is True, "any nonzero error code is the page's"
+
+
+def test_a_status_code_type_fails_by_its_codes_not_by_nonzero(sdk):
+    """SECURITY_STATUS: SEC_I_CONTINUE_NEEDED is nonzero and no failure, so "a nonzero error code" decides nothing."""
+    spec = spec_of(sdk, "If the function succeeds, the function returns SEC_E_OK.\n\nIf the function fails, the "
+                        "return value is a nonzero error code.", "SECURITY_STATUS TestFunction(HANDLE hThing);")
+    assert spec.returns.failure.signal == "status" and spec.returns.failure.values == []
+
+
+def test_get_last_error_advice(sdk):
+    said = spec_of(sdk, "If the function fails, the return value is zero. To get extended error information, "
+                        "call GetLastError.")
+    assert said.returns.failure.last_error is True
+    assert said.returns.failure.last_error_clause == "R2"
+    said_not = spec_of(sdk, "If the function fails, the return value is NULL. If the function fails, it does not "
+                            "call SetLastError.", "LPVOID TestFunction(HANDLE hThing);")
+    assert said_not.returns.failure.last_error is False
+    silent = spec_of(sdk, "If the function fails, the return value is zero.")
+    assert silent.returns.failure.last_error is None
+    one_case = spec_of(sdk, "If the function succeeds, the return value is nonzero. You do not need to call "
+                            "GetLastError.\n\nIf the function fails, the return value is zero. To get extended error "
+                            "information, call GetLastError.")
+    assert one_case.returns.failure.last_error is True, "'you do not need to' is advice for the success case"
+
+
+def test_last_error_codes_are_told_from_return_values(sdk):
+    spec = spec_of(sdk, "If the function fails, the return value is INVALID_FILE_SIZE and GetLastError will return "
+                        "a value other than NO_ERROR.\n\nIf the object existed before the call, the function "
+                        "returns a handle to it and GetLastError returns ERROR_ALREADY_EXISTS.\n\nIf the function "
+                        "fails because no more files can be found, the GetLastError function returns "
+                        "ERROR_NO_MORE_FILES.", "DWORD TestFunction(HANDLE hThing);",
+                   remarks="The function returns FALSE, and GetLastError returns ERROR_INVALID_HANDLE.")
+    last = {c.name: c for c in spec.returns.codes if c.phase == "last-error"}
+    assert set(last) == {"ERROR_ALREADY_EXISTS", "ERROR_NO_MORE_FILES", "ERROR_INVALID_HANDLE"}, \
+        "NO_ERROR after 'other than' is no code; INVALID_FILE_SIZE is the return value"
+    assert last["ERROR_ALREADY_EXISTS"].success, "set when the object existed: the call did not fail"
+    assert not last["ERROR_NO_MORE_FILES"].success and last["ERROR_NO_MORE_FILES"].value == 18
+    assert [v.name for v in spec.returns.failure.values] == ["INVALID_FILE_SIZE"], \
+        "the GetLastError function's 'returns' is not the function's return value"
+    assert not any(c.name == "ERROR_INVALID_HANDLE" and c.phase == "call" for c in spec.returns.codes)
+    assert spec.returns.failure.last_error is True, "naming last-error codes says the function sets one"
+
+
+def test_a_list_of_last_error_codes_after_get_last_error(sdk):
+    spec = spec_of(sdk, "The function returns 0 if it does not succeed. To get extended error information, the "
+                        "application can call GetLastError, which can return one of the following error codes:\n\n"
+                        "- ERROR_INSUFFICIENT_BUFFER. A supplied buffer size was not large enough.\n"
+                        "- ERROR_INVALID_PARAMETER. Any of the parameter values was invalid.\n",
+                   "int TestFunction(HANDLE hThing);")
+    assert [c.name for c in spec.returns.codes if c.phase == "last-error"] == [
+        "ERROR_INSUFFICIENT_BUFFER", "ERROR_INVALID_PARAMETER"]
+
+
+def test_what_the_reader_cannot_decide_is_flagged_not_guessed(sdk):
+    spec = spec_of(sdk, "If the function fails, the return value is the handle of the last window.",
+                   "HWND TestFunction(HANDLE hThing);")
+    assert spec.returns.failure.signal == "unknown" and spec.returns.failure.values == []
+    assert any(p.startswith("failure: R1 says what a failed call returns") for p in spec.source.problems)
+    void = spec_of(sdk, "If the function fails, the return value is a nonzero error code.",
+                   "VOID TestFunction(HANDLE hThing);")
+    assert void.returns.failure.signal == "none" and void.returns.failure.values == []
+    assert any("returns void" in p for p in void.source.problems), "the docs contradict themselves: said"
+
+
+def test_a_failed_calls_last_error_is_judged_against_the_failure_reasons_the_page_names(sdk):
+    spec = spec_of(sdk, "If the function fails, the return value is zero. If the function fails because no more "
+                        "files can be found, the GetLastError function returns ERROR_NO_MORE_FILES.")
+    book = CodeBook()
+    assert book.is_success(spec, 1) and not book.is_success(spec, 0)
+    assert book.last_error_documented(spec, 0, 18) is True
+    assert book.last_error_documented(spec, 0, 6) is False
+    assert book.last_error_documented(spec, 1, 6) is None, "the call did not fail: nothing to judge"
+    bare = spec_of(sdk, "If the function fails, the return value is zero. To get extended error information, call "
+                        "GetLastError.")
+    assert book.last_error_documented(bare, 0, 6) is None, "a page that names no reason accepts any, recorded"
+    assert book.describe_last_errors(spec) == "ERROR_NO_MORE_FILES (0x12)"
+
+
+def test_lint_rejects_a_failure_value_no_header_defines(sdk, tmp_path: Path):
+    from specproof.spec.lint import lint
+
+    spec = spec_of(sdk, "If the function fails, the return value is INVALID_HANDLE_VALUE.",
+                   "HANDLE TestFunction(HANDLE hThing);")
+    folder = tmp_path / "specs" / "testhdr"
+    folder.mkdir(parents=True)
+    text = dump_spec(spec).replace("- name: INVALID_HANDLE_VALUE\n      value: 0xFFFFFFFFFFFFFFFF\n",
+                                   "- name: INVALID_HANDEL_VALUE\n      unresolved: true\n")
+    (folder / "TestFunction.yaml").write_text(text)
+    result = lint(tmp_path / "specs")
+    errors = [str(p) for p in result.problems if p.severity == "error"]
+    line = next(n for n, l in enumerate(text.splitlines(), 1) if "INVALID_HANDEL_VALUE" in l)
+    assert any(f"TestFunction.yaml:{line}:" in e and "INVALID_HANDEL_VALUE is not in the SDK headers" in e
+               for e in errors), errors
+
+
+@pytest.mark.skipif(not CORE.is_dir(), reason="../shared/corpus is not beside the checkout")
+@pytest.mark.parametrize(("file", "signal", "values", "last_error", "codes"), [
+    ("handleapi/nf-handleapi-closehandle.md", "value", [("FALSE", 0)], True, []),
+    ("fileapi/nf-fileapi-createfilew.md", "value", [("INVALID_HANDLE_VALUE", ALL_ONES_64)], True, []),
+    ("synchapi/nf-synchapi-waitforsingleobject.md", "value", [("WAIT_FAILED", 0xFFFFFFFF)], True, []),
+    ("synchapi/nf-synchapi-createmutexw.md", "value", [("NULL", 0)], True, ["ERROR_ALREADY_EXISTS"]),
+    ("winreg/nf-winreg-regopenkeyexw.md", "error-code", [(None, None)], None, []),
+    ("heapapi/nf-heapapi-heapalloc.md", "value", [("NULL", 0)], False, []),
+    ("fileapi/nf-fileapi-findnextfilew.md", "value", [("FALSE", 0)], True, ["ERROR_NO_MORE_FILES"]),
+    ("sysinfoapi/nf-sysinfoapi-gettickcount.md", "unknown", [], None, []),
+])
+def test_core_win32_pages(sdk, file, signal, values, last_error, codes):
+    path = CORE / file
+    spec = build_spec(read_page(path.read_bytes(), str(path)), sdk)
+    failure = spec.returns.failure
+    assert failure.signal == signal
+    assert [(v.name, v.value) for v in failure.values] == values
+    assert failure.last_error is last_error
+    assert [c.name for c in spec.returns.codes if c.phase == "last-error"] == codes
+    assert not [p for p in spec.source.problems if p.startswith("failure:")]
