@@ -185,3 +185,19 @@ def test_core_win32_pages(sdk, file, signal, values, last_error, codes):
     assert failure.last_error is last_error
     assert [c.name for c in spec.returns.codes if c.phase == "last-error"] == codes
     assert not [p for p in spec.source.problems if p.startswith("failure:")]
+
+
+def test_a_last_error_is_no_return_code_a_rule_expects(sdk):
+    """CloseHandle's page names ERROR_INVALID_HANDLE as the last error: the invalid-handle rule, which expects a
+    returned *_INVALID_HANDLE code, makes no case from it (a call returns FALSE, not ERROR_INVALID_HANDLE)."""
+    from specproof.derive.catalog import Catalog
+    from specproof.derive.rules import derive
+
+    spec = spec_of(sdk, "If the function fails, the return value is zero.",
+                   remarks="The function returns FALSE, and GetLastError returns ERROR_INVALID_HANDLE.")
+    assert [c.phase for c in spec.returns.codes if c.name == "ERROR_INVALID_HANDLE"] == ["last-error"]
+    catalog = Catalog.load(ROOT / "conformance" / "fixtures" / "catalog.yaml")
+    cases = derive(spec, catalog)
+    assert not any(c.rule == "invalid-handle" or c.expect.returns == "ERROR_INVALID_HANDLE" for c in cases)
+    spec.returns.codes[[c.name for c in spec.returns.codes].index("ERROR_INVALID_HANDLE")].phase = "call"
+    assert any(c.rule == "invalid-handle" for c in derive(spec, catalog)), "as a returned code it would be one"

@@ -64,8 +64,13 @@ def handle_params(spec: Spec, catalog: Catalog) -> list[Param]:
     return found
 
 
+def _returned_codes(spec: Spec) -> list[ReturnCode]:
+    """Codes the function returns or reports on completion; a last error is no value a call returns."""
+    return [c for c in spec.returns.codes if c.phase != "last-error"]
+
+
 def _invalid_handle_code(spec: Spec) -> ReturnCode | None:
-    return next((c for c in spec.returns.codes if c.name and c.name.endswith("_INVALID_HANDLE")), None)
+    return next((c for c in _returned_codes(spec) if c.name and c.name.endswith("_INVALID_HANDLE")), None)
 
 
 def _clause_ids(*codes: ReturnCode | None) -> list[str]:
@@ -152,7 +157,7 @@ def null_pointer(spec: Spec, catalog: Catalog) -> Iterable[Case]:
     Conformance when a clause says what NULL in that parameter does;
     robustness when the docs are silent.
     """
-    if spec.returns.shape != "status" or not any(not c.success for c in spec.returns.codes):
+    if spec.returns.shape != "status" or not any(not c.success for c in _returned_codes(spec)):
         return
     handled = {p.name for p in handle_params(spec, catalog)} if _invalid_handle_code(spec) else set()
     for param in spec.signature.params:
@@ -214,7 +219,7 @@ def lifecycle(spec: Spec, catalog: Catalog) -> Iterable[Case]:
 
 
 def _code_named_in(spec: Spec, clause: Clause) -> ReturnCode | None:
-    return next((c for c in spec.returns.codes if c.name and re.search(rf"\b{re.escape(c.name)}\b", clause.text)),
+    return next((c for c in _returned_codes(spec) if c.name and re.search(rf"\b{re.escape(c.name)}\b", clause.text)),
                 None)
 
 
