@@ -167,8 +167,10 @@ def test_lint_rejects_a_failure_value_no_header_defines(sdk, tmp_path: Path):
 
 @pytest.mark.skipif(not CORE.is_dir(), reason="../shared/corpus is not beside the checkout")
 @pytest.mark.parametrize(("file", "signal", "values", "last_error", "codes"), [
-    ("handleapi/nf-handleapi-closehandle.md", "value", [("FALSE", 0)], True, []),
-    ("fileapi/nf-fileapi-createfilew.md", "value", [("INVALID_HANDLE_VALUE", ALL_ONES_64)], True, []),
+    # CloseHandle's remarks: "... if a function that uses a handle fails with ERROR_INVALID_HANDLE": a last error
+    ("handleapi/nf-handleapi-closehandle.md", "value", [("FALSE", 0)], True, ["ERROR_INVALID_HANDLE"]),
+    ("fileapi/nf-fileapi-createfilew.md", "value", [("INVALID_HANDLE_VALUE", ALL_ONES_64)], True,
+     ["ERROR_ACCESS_DENIED", "ERROR_FILE_NOT_FOUND", "ERROR_PIPE_BUSY"]),
     ("synchapi/nf-synchapi-waitforsingleobject.md", "value", [("WAIT_FAILED", 0xFFFFFFFF)], True, []),
     ("synchapi/nf-synchapi-createmutexw.md", "value", [("NULL", 0)], True, ["ERROR_ALREADY_EXISTS"]),
     ("winreg/nf-winreg-regopenkeyexw.md", "error-code", [(None, None)], None, []),

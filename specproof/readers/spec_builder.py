@@ -357,6 +357,16 @@ def _resolve(codes: list[ReturnCode], header: str | None, sdk: "SdkHeaders | Non
             code.success = success_of(code.name, code.value, "")
 
 
+def _win32_errors_are_last_errors(codes: list[ReturnCode]) -> list[ReturnCode]:
+    """A function that fails by a failure value returns no Win32 error: a prose mention of one ("a function
+    that uses a handle fails with ERROR_INVALID_HANDLE") is about the last error."""
+    for code in codes:
+        if (code.phase == "call" and code.origin == "prose" and code.name and code.value is not None
+                and code.value < 0x10000 and (code.name.startswith("ERROR_") or code.name == "NO_ERROR")):
+            code.phase, code.success = "last-error", code.value == 0
+    return _dedupe(codes)
+
+
 def _resolve_failure(values: list[FailureValue], header: str | None, sdk: "SdkHeaders | None",
                      return_type: str | None) -> None:
     """Failure values named by a constant (INVALID_HANDLE_VALUE, WAIT_FAILED) get their value from the headers.
@@ -428,6 +438,8 @@ def build_spec(parts: PageParts, sdk: "SdkHeaders | None" = None) -> Spec:
     _resolve(codes, parts.header, sdk)
     shape = _shape(signature.returns, codes, parts)
     reading = read_failure(returns_numbering.clauses + remarks_numbering.clauses, signature.returns, shape, codes)
+    if reading.failure.signal == "value":
+        codes = _win32_errors_are_last_errors(codes)
     _resolve_failure(reading.failure.values, parts.header, sdk, signature.returns)
     dll = parts.req.get("dll")
     return Spec(
