@@ -4,5 +4,6 @@ The `api` fixture itself, the options (--adapter, --impl, --results ...)
 and the outcomes come from the specproof pytest plugin.
 """
 
+from fixtures.kernel32 import *  # noqa: F401,F403
 from fixtures.sspi import *  # noqa: F401,F403
 from fixtures.wfp import *  # noqa: F401,F403

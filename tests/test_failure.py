@@ -203,3 +203,51 @@ def test_a_last_error_is_no_return_code_a_rule_expects(sdk):
     assert not any(c.rule == "invalid-handle" or c.expect.returns == "ERROR_INVALID_HANDLE" for c in cases)
     spec.returns.codes[[c.name for c in spec.returns.codes].index("ERROR_INVALID_HANDLE")].phase = "call"
     assert any(c.rule == "invalid-handle" for c in derive(spec, catalog)), "as a returned code it would be one"
+
+
+def test_rules_for_a_function_that_fails_by_a_failure_value(sdk):
+    """CloseHandle's shape: NULL and garbage handles, and closing twice, must fail (FALSE), not crash; conformance
+    because the page names ERROR_INVALID_HANDLE as the last error. SetEvent names none: robustness."""
+    from specproof.derive.catalog import Catalog
+    from specproof.derive.rules import derive
+
+    catalog = Catalog.load(ROOT / "conformance" / "fixtures" / "catalog.yaml")
+
+    def win32(api: str, param: str, remarks: str = "None."):
+        raw = page(api=api, params=f"### -param {param} [in]\n\nA handle.",
+                   returns="If the function fails, the return value is zero. To get extended error information, "
+                           "call GetLastError.",
+                   remarks=remarks + f"\n\n## -syntax\n\n```cpp\nBOOL {api}(\n  [in] HANDLE {param}\n);\n```\n")
+        return build_spec(read_page(raw, f"sdk-api-src/content/testhdr/nf-testhdr-{api.lower()}.md"), sdk)
+
+    close = win32("CloseHandle", "hObject", "The function returns FALSE, and GetLastError returns ERROR_INVALID_HANDLE.")
+    cases = {c.id: c for c in derive(close, catalog)}
+    assert {"invalid-handle-hobject-null", "invalid-handle-hobject-garbage", "release-twice-hobject"} <= set(cases)
+    assert "invalid-handle-hobject-released" not in cases, "closing twice is the lifecycle rule's case"
+    for case in ("invalid-handle-hobject-null", "release-twice-hobject"):
+        assert cases[case].expect.success is False and cases[case].level == "conformance"
+        assert cases[case].covers[:2] == ["R1", "R2"] and "M1" in cases[case].covers
+    assert cases["release-twice-hobject"].given["hObject"].fixture == "closed_event"
+
+    cases = {c.id: c for c in derive(win32("SetEvent", "hEvent"), catalog)}
+    assert cases["invalid-handle-hevent-released"].given["hEvent"].fixture == "closed_event"
+    assert {c.level for c in cases.values() if c.rule == "invalid-handle"} == {"robustness"}
+
+
+def test_null_is_a_documented_failure_only_where_a_clause_says_so(sdk):
+    from specproof.derive.catalog import Catalog
+    from specproof.derive.rules import derive
+
+    catalog = Catalog.load(ROOT / "conformance" / "fixtures" / "catalog.yaml")
+    prototype = "DWORD GetThing(DWORD nSize, LPWSTR lpBuffer);"
+    params = "### -param nSize [in]\n\nThe size.\n\n### -param lpBuffer [out]\n\nThe buffer."
+
+    def null_case(remarks: str):
+        raw = page(api="GetThing", params=params, returns="If the function fails, the return value is zero.",
+                   remarks=remarks + f"\n\n## -syntax\n\n```cpp\n{prototype}\n```\n")
+        spec = build_spec(read_page(raw, "sdk-api-src/content/testhdr/nf-testhdr-getthing.md"), sdk)
+        return next(c for c in derive(spec, catalog) if c.id == "null-pointer-lpbuffer")
+
+    assert null_case("The lpBuffer parameter can be NULL when nSize is zero.").level == "robustness"
+    assert null_case("The lpBuffer parameter cannot be NULL.").level == "conformance"
+    assert null_case("Passing NULL for lpBuffer is not a valid use of this function.").level == "conformance"

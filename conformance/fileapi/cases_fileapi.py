@@ -19,6 +19,17 @@ def test_CreateDirectoryW__export(api):
     expect_exported(api, "CreateDirectoryW")
 
 
+@case("fileapi/CreateDirectoryW", "null-pointer-lppathname", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_CreateDirectoryW__null_pointer_lppathname(api):
+    """CreateDirectoryW(lpPathName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.CreateDirectoryW(lpPathName=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- CreateFileW: specs/fileapi/CreateFileW.yaml -------------------------------------------------
 
 
@@ -29,6 +40,17 @@ def test_CreateFileW__export(api):
     expect_exported(api, "CreateFileW")
 
 
+@case("fileapi/CreateFileW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_CreateFileW__null_pointer_lpfilename(api):
+    """CreateFileW(lpFileName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.CreateFileW(lpFileName=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- DeleteFileW: specs/fileapi/DeleteFileW.yaml -------------------------------------------------
 
 
@@ -37,6 +59,17 @@ def test_CreateFileW__export(api):
 def test_DeleteFileW__export(api):
     """Kernel32.dll exports DeleteFileW."""
     expect_exported(api, "DeleteFileW")
+
+
+@case("fileapi/DeleteFileW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_DeleteFileW__null_pointer_lpfilename(api):
+    """DeleteFileW(lpFileName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.DeleteFileW(lpFileName=value(0x0, "NULL"))
+    expect_failure(api, returned)
 
 
 # --- FindClose: specs/fileapi/FindClose.yaml ---------------------------------------------------
@@ -59,6 +92,28 @@ def test_FindFirstFileW__export(api):
     expect_exported(api, "FindFirstFileW")
 
 
+@case("fileapi/FindFirstFileW", "null-pointer-lpfilename", rule="null-pointer", covers=("M9",), level="conformance",
+      expect="a failure code")
+def test_FindFirstFileW__null_pointer_lpfilename(api):
+    """FindFirstFileW(lpFindFileData=8-byte buffer, lpFileName=NULL): a failure code.
+
+    M9: Passing an invalid string, NULL , or empty string for the lpFileName parameter is not a valid use of this function.
+    """
+    returned = api.FindFirstFileW(lpFileName=value(0x0, "NULL"), lpFindFileData=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("fileapi/FindFirstFileW", "null-pointer-lpfindfiledata", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_FindFirstFileW__null_pointer_lpfindfiledata(api):
+    """FindFirstFileW(lpFindFileData=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.FindFirstFileW(lpFindFileData=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- FindNextFileW: specs/fileapi/FindNextFileW.yaml -----------------------------------------------
 
 
@@ -67,6 +122,17 @@ def test_FindFirstFileW__export(api):
 def test_FindNextFileW__export(api):
     """Kernel32.dll exports FindNextFileW."""
     expect_exported(api, "FindNextFileW")
+
+
+@case("fileapi/FindNextFileW", "null-pointer-lpfindfiledata", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_FindNextFileW__null_pointer_lpfindfiledata(api):
+    """FindNextFileW(lpFindFileData=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.FindNextFileW(lpFindFileData=value(0x0, "NULL"))
+    expect_failure(api, returned)
 
 
 # --- FlushFileBuffers: specs/fileapi/FlushFileBuffers.yaml --------------------------------------------
@@ -89,6 +155,17 @@ def test_GetFileAttributesW__export(api):
     expect_exported(api, "GetFileAttributesW")
 
 
+@case("fileapi/GetFileAttributesW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetFileAttributesW__null_pointer_lpfilename(api):
+    """GetFileAttributesW(lpFileName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFileAttributesW(lpFileName=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- GetFileSize: specs/fileapi/GetFileSize.yaml -------------------------------------------------
 
 
@@ -109,6 +186,17 @@ def test_GetFileSizeEx__export(api):
     expect_exported(api, "GetFileSizeEx")
 
 
+@case("fileapi/GetFileSizeEx", "null-pointer-lpfilesize", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetFileSizeEx__null_pointer_lpfilesize(api):
+    """GetFileSizeEx(lpFileSize=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFileSizeEx(lpFileSize=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- GetFileType: specs/fileapi/GetFileType.yaml -------------------------------------------------
 
 
@@ -127,6 +215,43 @@ def test_GetFileType__export(api):
 def test_GetFullPathNameW__export(api):
     """Kernel32.dll exports GetFullPathNameW."""
     expect_exported(api, "GetFullPathNameW")
+
+
+@case("fileapi/GetFullPathNameW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetFullPathNameW__null_pointer_lpfilename(api):
+    """GetFullPathNameW(lpBuffer=8-byte buffer, lpFilePart=8-byte buffer, lpFileName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFullPathNameW(
+        lpFileName=value(0x0, "NULL"),
+        lpBuffer=api.alloc(8),
+        lpFilePart=api.alloc(8),
+    )
+    expect_failure(api, returned)
+
+
+@case("fileapi/GetFullPathNameW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetFullPathNameW__null_pointer_lpbuffer(api):
+    """GetFullPathNameW(lpFilePart=8-byte buffer, lpBuffer=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFullPathNameW(lpBuffer=value(0x0, "NULL"), lpFilePart=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("fileapi/GetFullPathNameW", "null-pointer-lpfilepart", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetFullPathNameW__null_pointer_lpfilepart(api):
+    """GetFullPathNameW(lpBuffer=8-byte buffer, lpFilePart=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFullPathNameW(lpBuffer=api.alloc(8), lpFilePart=value(0x0, "NULL"))
+    expect_failure(api, returned)
 
 
 # --- GetTempFileNameW: specs/fileapi/GetTempFileNameW.yaml --------------------------------------------
@@ -182,6 +307,17 @@ def test_GetTempPathW__export(api):
     expect_exported(api, "GetTempPathW")
 
 
+@case("fileapi/GetTempPathW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetTempPathW__null_pointer_lpbuffer(api):
+    """GetTempPathW(lpBuffer=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetTempPathW(lpBuffer=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- LockFile: specs/fileapi/LockFile.yaml ----------------------------------------------------
 
 
@@ -202,6 +338,17 @@ def test_ReadFile__export(api):
     expect_exported(api, "ReadFile")
 
 
+@case("fileapi/ReadFile", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_ReadFile__null_pointer_lpbuffer(api):
+    """ReadFile(lpNumberOfBytesRead=8-byte buffer, lpBuffer=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ReadFile(lpBuffer=value(0x0, "NULL"), lpNumberOfBytesRead=api.alloc(8))
+    expect_failure(api, returned)
+
+
 # --- RemoveDirectoryW: specs/fileapi/RemoveDirectoryW.yaml --------------------------------------------
 
 
@@ -210,6 +357,17 @@ def test_ReadFile__export(api):
 def test_RemoveDirectoryW__export(api):
     """Kernel32.dll exports RemoveDirectoryW."""
     expect_exported(api, "RemoveDirectoryW")
+
+
+@case("fileapi/RemoveDirectoryW", "null-pointer-lppathname", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_RemoveDirectoryW__null_pointer_lppathname(api):
+    """RemoveDirectoryW(lpPathName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RemoveDirectoryW(lpPathName=value(0x0, "NULL"))
+    expect_failure(api, returned)
 
 
 # --- SetEndOfFile: specs/fileapi/SetEndOfFile.yaml ------------------------------------------------
@@ -230,6 +388,17 @@ def test_SetEndOfFile__export(api):
 def test_SetFileAttributesW__export(api):
     """Kernel32.dll exports SetFileAttributesW."""
     expect_exported(api, "SetFileAttributesW")
+
+
+@case("fileapi/SetFileAttributesW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_SetFileAttributesW__null_pointer_lpfilename(api):
+    """SetFileAttributesW(lpFileName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetFileAttributesW(lpFileName=value(0x0, "NULL"))
+    expect_failure(api, returned)
 
 
 # --- SetFilePointer: specs/fileapi/SetFilePointer.yaml ----------------------------------------------
@@ -270,3 +439,14 @@ def test_UnlockFile__export(api):
 def test_WriteFile__export(api):
     """Kernel32.dll exports WriteFile."""
     expect_exported(api, "WriteFile")
+
+
+@case("fileapi/WriteFile", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_WriteFile__null_pointer_lpbuffer(api):
+    """WriteFile(lpNumberOfBytesWritten=8-byte buffer, lpBuffer=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.WriteFile(lpBuffer=value(0x0, "NULL"), lpNumberOfBytesWritten=api.alloc(8))
+    expect_failure(api, returned)

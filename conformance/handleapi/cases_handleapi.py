@@ -19,6 +19,46 @@ def test_CloseHandle__export(api):
     expect_exported(api, "CloseHandle")
 
 
+@case("handleapi/CloseHandle", "invalid-handle-hobject-null", rule="invalid-handle", covers=("R2", "R3", "M26"), level="conformance",
+      expect="a failure code")
+def test_CloseHandle__invalid_handle_hobject_null(api):
+    """CloseHandle(hObject=null handle): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+    M26: It is usually not necessary to call CloseHandle if a function that uses a handle fails with ERROR_INVALID_HANDLE, because this error usually indicates that the handle is already invalidated.
+    """
+    returned = api.CloseHandle(hObject=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("handleapi/CloseHandle", "invalid-handle-hobject-garbage", rule="invalid-handle", covers=("R2", "R3", "M26"), level="conformance",
+      expect="a failure code")
+def test_CloseHandle__invalid_handle_hobject_garbage(api):
+    """CloseHandle(hObject=garbage handle): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+    M26: It is usually not necessary to call CloseHandle if a function that uses a handle fails with ERROR_INVALID_HANDLE, because this error usually indicates that the handle is already invalidated.
+    """
+    returned = api.CloseHandle(hObject=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("handleapi/CloseHandle", "release-twice-hobject", rule="lifecycle", covers=("R2", "R3", "M26", "R5"), level="conformance",
+      expect="a failure code")
+def test_CloseHandle__release_twice_hobject(api, closed_event):
+    """CloseHandle(hObject=closed_event): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+    M26: It is usually not necessary to call CloseHandle if a function that uses a handle fails with ERROR_INVALID_HANDLE, because this error usually indicates that the handle is already invalidated.
+    R5: This can happen if you close a handle twice, or if you call CloseHandle on a handle returned by the FindFirstFile function instead of calling the FindClose function.
+    """
+    returned = api.CloseHandle(hObject=closed_event)
+    expect_failure(api, returned)
+
+
 # --- CompareObjectHandles: specs/handleapi/CompareObjectHandles.yaml ----------------------------------------
 
 
@@ -39,6 +79,17 @@ def test_DuplicateHandle__export(api):
     expect_exported(api, "DuplicateHandle")
 
 
+@case("handleapi/DuplicateHandle", "null-pointer-lptargethandle", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_DuplicateHandle__null_pointer_lptargethandle(api):
+    """DuplicateHandle(lpTargetHandle=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.DuplicateHandle(lpTargetHandle=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- GetHandleInformation: specs/handleapi/GetHandleInformation.yaml ----------------------------------------
 
 
@@ -49,6 +100,59 @@ def test_GetHandleInformation__export(api):
     expect_exported(api, "GetHandleInformation")
 
 
+@case("handleapi/GetHandleInformation", "invalid-handle-hobject-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_GetHandleInformation__invalid_handle_hobject_null(api):
+    """GetHandleInformation(lpdwFlags=8-byte buffer, hObject=null handle): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetHandleInformation(hObject=bad_handle("null"), lpdwFlags=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("handleapi/GetHandleInformation", "invalid-handle-hobject-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_GetHandleInformation__invalid_handle_hobject_garbage(api):
+    """GetHandleInformation(lpdwFlags=8-byte buffer, hObject=garbage handle): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetHandleInformation(hObject=bad_handle("garbage"), lpdwFlags=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("handleapi/GetHandleInformation", "invalid-handle-hobject-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_GetHandleInformation__invalid_handle_hobject_released(api, closed_event):
+    """GetHandleInformation(lpdwFlags=8-byte buffer, hObject=closed_event): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetHandleInformation(hObject=closed_event, lpdwFlags=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("handleapi/GetHandleInformation", "null-pointer-lpdwflags", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetHandleInformation__null_pointer_lpdwflags(api, event):
+    """GetHandleInformation(hObject=event, lpdwFlags=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetHandleInformation(hObject=event, lpdwFlags=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- SetHandleInformation: specs/handleapi/SetHandleInformation.yaml ----------------------------------------
 
 
@@ -57,3 +161,45 @@ def test_GetHandleInformation__export(api):
 def test_SetHandleInformation__export(api):
     """Kernel32.dll exports SetHandleInformation."""
     expect_exported(api, "SetHandleInformation")
+
+
+@case("handleapi/SetHandleInformation", "invalid-handle-hobject-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_SetHandleInformation__invalid_handle_hobject_null(api):
+    """SetHandleInformation(hObject=null handle): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetHandleInformation(hObject=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("handleapi/SetHandleInformation", "invalid-handle-hobject-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_SetHandleInformation__invalid_handle_hobject_garbage(api):
+    """SetHandleInformation(hObject=garbage handle): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetHandleInformation(hObject=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("handleapi/SetHandleInformation", "invalid-handle-hobject-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_SetHandleInformation__invalid_handle_hobject_released(api, closed_event):
+    """SetHandleInformation(hObject=closed_event): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetHandleInformation(hObject=closed_event)
+    expect_failure(api, returned)

@@ -59,6 +59,17 @@ def test_HeapFree__export(api):
     expect_exported(api, "HeapFree")
 
 
+@case("heapapi/HeapFree", "null-pointer-lpmem", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_HeapFree__null_pointer_lpmem(api):
+    """HeapFree(lpMem=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.HeapFree(lpMem=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- HeapLock: specs/heapapi/HeapLock.yaml ----------------------------------------------------
 
 
@@ -79,6 +90,17 @@ def test_HeapReAlloc__export(api):
     expect_exported(api, "HeapReAlloc")
 
 
+@case("heapapi/HeapReAlloc", "null-pointer-lpmem", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_HeapReAlloc__null_pointer_lpmem(api):
+    """HeapReAlloc(lpMem=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.HeapReAlloc(lpMem=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- HeapSize: specs/heapapi/HeapSize.yaml ----------------------------------------------------
 
 
@@ -87,6 +109,17 @@ def test_HeapReAlloc__export(api):
 def test_HeapSize__export(api):
     """Kernel32.dll exports HeapSize."""
     expect_exported(api, "HeapSize")
+
+
+@case("heapapi/HeapSize", "null-pointer-lpmem", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_HeapSize__null_pointer_lpmem(api):
+    """HeapSize(lpMem=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.HeapSize(lpMem=value(0x0, "NULL"))
+    expect_failure(api, returned)
 
 
 # --- HeapUnlock: specs/heapapi/HeapUnlock.yaml --------------------------------------------------

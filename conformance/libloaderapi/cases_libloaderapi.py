@@ -60,6 +60,17 @@ def test_GetModuleHandleExW__export(api):
     expect_exported(api, "GetModuleHandleExW")
 
 
+@case("libloaderapi/GetModuleHandleExW", "null-pointer-phmodule", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetModuleHandleExW__null_pointer_phmodule(api):
+    """GetModuleHandleExW(phModule=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetModuleHandleExW(phModule=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- GetModuleHandleW: specs/libloaderapi/GetModuleHandleW.yaml --------------------------------------------
 
 
@@ -80,6 +91,17 @@ def test_GetProcAddress__export(api):
     expect_exported(api, "GetProcAddress")
 
 
+@case("libloaderapi/GetProcAddress", "null-pointer-lpprocname", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetProcAddress__null_pointer_lpprocname(api):
+    """GetProcAddress(lpProcName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetProcAddress(lpProcName=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- LoadLibraryExW: specs/libloaderapi/LoadLibraryExW.yaml ----------------------------------------------
 
 
@@ -90,6 +112,17 @@ def test_LoadLibraryExW__export(api):
     expect_exported(api, "LoadLibraryExW")
 
 
+@case("libloaderapi/LoadLibraryExW", "null-pointer-lplibfilename", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_LoadLibraryExW__null_pointer_lplibfilename(api):
+    """LoadLibraryExW(lpLibFileName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.LoadLibraryExW(lpLibFileName=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- LoadLibraryW: specs/libloaderapi/LoadLibraryW.yaml ------------------------------------------------
 
 
@@ -98,3 +131,14 @@ def test_LoadLibraryExW__export(api):
 def test_LoadLibraryW__export(api):
     """Kernel32.dll exports LoadLibraryW."""
     expect_exported(api, "LoadLibraryW")
+
+
+@case("libloaderapi/LoadLibraryW", "null-pointer-lplibfilename", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_LoadLibraryW__null_pointer_lplibfilename(api):
+    """LoadLibraryW(lpLibFileName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.LoadLibraryW(lpLibFileName=value(0x0, "NULL"))
+    expect_failure(api, returned)

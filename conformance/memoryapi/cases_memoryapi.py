@@ -39,6 +39,17 @@ def test_OpenFileMappingW__export(api):
     expect_exported(api, "OpenFileMappingW")
 
 
+@case("memoryapi/OpenFileMappingW", "null-pointer-lpname", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_OpenFileMappingW__null_pointer_lpname(api):
+    """OpenFileMappingW(lpName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.OpenFileMappingW(lpName=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- UnmapViewOfFile: specs/memoryapi/UnmapViewOfFile.yaml ---------------------------------------------
 
 
@@ -47,6 +58,17 @@ def test_OpenFileMappingW__export(api):
 def test_UnmapViewOfFile__export(api):
     """Kernel32.dll exports UnmapViewOfFile."""
     expect_exported(api, "UnmapViewOfFile")
+
+
+@case("memoryapi/UnmapViewOfFile", "null-pointer-lpbaseaddress", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_UnmapViewOfFile__null_pointer_lpbaseaddress(api):
+    """UnmapViewOfFile(lpBaseAddress=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.UnmapViewOfFile(lpBaseAddress=value(0x0, "NULL"))
+    expect_failure(api, returned)
 
 
 # --- VirtualAlloc: specs/memoryapi/VirtualAlloc.yaml ------------------------------------------------
@@ -69,6 +91,17 @@ def test_VirtualFree__export(api):
     expect_exported(api, "VirtualFree")
 
 
+@case("memoryapi/VirtualFree", "null-pointer-lpaddress", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_VirtualFree__null_pointer_lpaddress(api):
+    """VirtualFree(lpAddress=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.VirtualFree(lpAddress=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- VirtualLock: specs/memoryapi/VirtualLock.yaml -------------------------------------------------
 
 
@@ -79,6 +112,17 @@ def test_VirtualLock__export(api):
     expect_exported(api, "VirtualLock")
 
 
+@case("memoryapi/VirtualLock", "null-pointer-lpaddress", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_VirtualLock__null_pointer_lpaddress(api):
+    """VirtualLock(lpAddress=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.VirtualLock(lpAddress=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- VirtualProtect: specs/memoryapi/VirtualProtect.yaml ----------------------------------------------
 
 
@@ -87,6 +131,28 @@ def test_VirtualLock__export(api):
 def test_VirtualProtect__export(api):
     """Kernel32.dll exports VirtualProtect."""
     expect_exported(api, "VirtualProtect")
+
+
+@case("memoryapi/VirtualProtect", "null-pointer-lpaddress", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_VirtualProtect__null_pointer_lpaddress(api):
+    """VirtualProtect(lpflOldProtect=8-byte buffer, lpAddress=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.VirtualProtect(lpAddress=value(0x0, "NULL"), lpflOldProtect=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("memoryapi/VirtualProtect", "null-pointer-lpfloldprotect", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_VirtualProtect__null_pointer_lpfloldprotect(api):
+    """VirtualProtect(lpflOldProtect=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.VirtualProtect(lpflOldProtect=value(0x0, "NULL"))
+    expect_failure(api, returned)
 
 
 # --- VirtualQuery: specs/memoryapi/VirtualQuery.yaml ------------------------------------------------
@@ -118,3 +184,14 @@ def test_VirtualQuery__null_pointer_lpbuffer(api):
 def test_VirtualUnlock__export(api):
     """Kernel32.dll exports VirtualUnlock."""
     expect_exported(api, "VirtualUnlock")
+
+
+@case("memoryapi/VirtualUnlock", "null-pointer-lpaddress", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_VirtualUnlock__null_pointer_lpaddress(api):
+    """VirtualUnlock(lpAddress=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.VirtualUnlock(lpAddress=value(0x0, "NULL"))
+    expect_failure(api, returned)

@@ -37,3 +37,14 @@ def test_GetEnvironmentVariableW__export(api):
 def test_SetEnvironmentVariableW__export(api):
     """Kernel32.dll exports SetEnvironmentVariableW."""
     expect_exported(api, "SetEnvironmentVariableW")
+
+
+@case("processenv/SetEnvironmentVariableW", "null-pointer-lpname", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_SetEnvironmentVariableW__null_pointer_lpname(api):
+    """SetEnvironmentVariableW(lpName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetEnvironmentVariableW(lpName=value(0x0, "NULL"))
+    expect_failure(api, returned)

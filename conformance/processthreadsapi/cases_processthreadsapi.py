@@ -19,6 +19,17 @@ def test_CreateThread__export(api):
     expect_exported(api, "CreateThread")
 
 
+@case("processthreadsapi/CreateThread", "null-pointer-lpstartaddress", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_CreateThread__null_pointer_lpstartaddress(api):
+    """CreateThread(lpThreadId=8-byte buffer, lpStartAddress=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.CreateThread(lpStartAddress=value(0x0, "NULL"), lpThreadId=api.alloc(8))
+    expect_failure(api, returned)
+
+
 # --- GetCurrentProcess: specs/processthreadsapi/GetCurrentProcess.yaml -------------------------------------------
 
 
@@ -69,6 +80,17 @@ def test_GetExitCodeProcess__export(api):
     expect_exported(api, "GetExitCodeProcess")
 
 
+@case("processthreadsapi/GetExitCodeProcess", "null-pointer-lpexitcode", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetExitCodeProcess__null_pointer_lpexitcode(api):
+    """GetExitCodeProcess(lpExitCode=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetExitCodeProcess(lpExitCode=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- GetExitCodeThread: specs/processthreadsapi/GetExitCodeThread.yaml -------------------------------------------
 
 
@@ -77,6 +99,17 @@ def test_GetExitCodeProcess__export(api):
 def test_GetExitCodeThread__export(api):
     """Kernel32.dll; KernelBase.dll on Windows Phone 8.1 exports GetExitCodeThread."""
     expect_exported(api, "GetExitCodeThread")
+
+
+@case("processthreadsapi/GetExitCodeThread", "null-pointer-lpexitcode", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetExitCodeThread__null_pointer_lpexitcode(api):
+    """GetExitCodeThread(lpExitCode=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetExitCodeThread(lpExitCode=value(0x0, "NULL"))
+    expect_failure(api, returned)
 
 
 # --- GetProcessId: specs/processthreadsapi/GetProcessId.yaml ------------------------------------------------

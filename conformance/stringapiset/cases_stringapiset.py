@@ -19,6 +19,17 @@ def test_MultiByteToWideChar__export(api):
     expect_exported(api, "MultiByteToWideChar")
 
 
+@case("stringapiset/MultiByteToWideChar", "null-pointer-lpmultibytestr", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_MultiByteToWideChar__null_pointer_lpmultibytestr(api):
+    """MultiByteToWideChar(lpWideCharStr=8-byte buffer, lpMultiByteStr=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.MultiByteToWideChar(lpMultiByteStr=value(0x0, "NULL"), lpWideCharStr=api.alloc(8))
+    expect_failure(api, returned)
+
+
 # --- WideCharToMultiByte: specs/stringapiset/WideCharToMultiByte.yaml -----------------------------------------
 
 
@@ -27,3 +38,18 @@ def test_MultiByteToWideChar__export(api):
 def test_WideCharToMultiByte__export(api):
     """Kernel32.dll exports WideCharToMultiByte."""
     expect_exported(api, "WideCharToMultiByte")
+
+
+@case("stringapiset/WideCharToMultiByte", "null-pointer-lpwidecharstr", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_WideCharToMultiByte__null_pointer_lpwidecharstr(api):
+    """WideCharToMultiByte(lpMultiByteStr=8-byte buffer, lpUsedDefaultChar=8-byte buffer, lpWideCharStr=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.WideCharToMultiByte(
+        lpWideCharStr=value(0x0, "NULL"),
+        lpMultiByteStr=api.alloc(8),
+        lpUsedDefaultChar=api.alloc(8),
+    )
+    expect_failure(api, returned)

@@ -89,6 +89,17 @@ def test_OpenEventW__export(api):
     expect_exported(api, "OpenEventW")
 
 
+@case("synchapi/OpenEventW", "null-pointer-lpname", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_OpenEventW__null_pointer_lpname(api):
+    """OpenEventW(lpName=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.OpenEventW(lpName=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- ReleaseMutex: specs/synchapi/ReleaseMutex.yaml ------------------------------------------------
 
 
@@ -119,6 +130,48 @@ def test_ResetEvent__export(api):
     expect_exported(api, "ResetEvent")
 
 
+@case("synchapi/ResetEvent", "invalid-handle-hevent-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_ResetEvent__invalid_handle_hevent_null(api):
+    """ResetEvent(hEvent=null handle): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ResetEvent(hEvent=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("synchapi/ResetEvent", "invalid-handle-hevent-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_ResetEvent__invalid_handle_hevent_garbage(api):
+    """ResetEvent(hEvent=garbage handle): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ResetEvent(hEvent=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("synchapi/ResetEvent", "invalid-handle-hevent-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_ResetEvent__invalid_handle_hevent_released(api, closed_event):
+    """ResetEvent(hEvent=closed_event): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ResetEvent(hEvent=closed_event)
+    expect_failure(api, returned)
+
+
 # --- SetEvent: specs/synchapi/SetEvent.yaml ----------------------------------------------------
 
 
@@ -127,6 +180,48 @@ def test_ResetEvent__export(api):
 def test_SetEvent__export(api):
     """Kernel32.dll exports SetEvent."""
     expect_exported(api, "SetEvent")
+
+
+@case("synchapi/SetEvent", "invalid-handle-hevent-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_SetEvent__invalid_handle_hevent_null(api):
+    """SetEvent(hEvent=null handle): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetEvent(hEvent=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("synchapi/SetEvent", "invalid-handle-hevent-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_SetEvent__invalid_handle_hevent_garbage(api):
+    """SetEvent(hEvent=garbage handle): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetEvent(hEvent=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("synchapi/SetEvent", "invalid-handle-hevent-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_SetEvent__invalid_handle_hevent_released(api, closed_event):
+    """SetEvent(hEvent=closed_event): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetEvent(hEvent=closed_event)
+    expect_failure(api, returned)
 
 
 # --- Sleep: specs/synchapi/Sleep.yaml -------------------------------------------------------
@@ -178,3 +273,42 @@ def test_WaitForMultipleObjects__null_pointer_lphandles(api):
 def test_WaitForSingleObject__export(api):
     """Kernel32.dll exports WaitForSingleObject."""
     expect_exported(api, "WaitForSingleObject")
+
+
+@case("synchapi/WaitForSingleObject", "invalid-handle-hhandle-null", rule="invalid-handle", covers=("R6",), level="robustness",
+      expect="a failure code")
+def test_WaitForSingleObject__invalid_handle_hhandle_null(api):
+    """WaitForSingleObject(hHandle=null handle): a failure code.
+
+    R6: WAIT_FAILED (DWORD)0xFFFFFFFF: The function has failed. To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.WaitForSingleObject(hHandle=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("synchapi/WaitForSingleObject", "invalid-handle-hhandle-garbage", rule="invalid-handle", covers=("R6",), level="robustness",
+      expect="a failure code")
+def test_WaitForSingleObject__invalid_handle_hhandle_garbage(api):
+    """WaitForSingleObject(hHandle=garbage handle): a failure code.
+
+    R6: WAIT_FAILED (DWORD)0xFFFFFFFF: The function has failed. To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.WaitForSingleObject(hHandle=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("synchapi/WaitForSingleObject", "invalid-handle-hhandle-released", rule="invalid-handle", covers=("R6",), level="robustness",
+      expect="a failure code")
+def test_WaitForSingleObject__invalid_handle_hhandle_released(api, closed_event):
+    """WaitForSingleObject(hHandle=closed_event): a failure code.
+
+    R6: WAIT_FAILED (DWORD)0xFFFFFFFF: The function has failed. To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.WaitForSingleObject(hHandle=closed_event)
+    expect_failure(api, returned)

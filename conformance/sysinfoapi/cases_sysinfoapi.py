@@ -19,6 +19,28 @@ def test_GetComputerNameExW__export(api):
     expect_exported(api, "GetComputerNameExW")
 
 
+@case("sysinfoapi/GetComputerNameExW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetComputerNameExW__null_pointer_lpbuffer(api):
+    """GetComputerNameExW(lpBuffer=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetComputerNameExW(lpBuffer=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
+@case("sysinfoapi/GetComputerNameExW", "null-pointer-nsize", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetComputerNameExW__null_pointer_nsize(api):
+    """GetComputerNameExW(lpBuffer=8-byte buffer, nSize=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetComputerNameExW(lpBuffer=api.alloc(8), nSize=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- GetSystemDirectoryW: specs/sysinfoapi/GetSystemDirectoryW.yaml -----------------------------------------
 
 
@@ -27,6 +49,17 @@ def test_GetComputerNameExW__export(api):
 def test_GetSystemDirectoryW__export(api):
     """Kernel32.dll exports GetSystemDirectoryW."""
     expect_exported(api, "GetSystemDirectoryW")
+
+
+@case("sysinfoapi/GetSystemDirectoryW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetSystemDirectoryW__null_pointer_lpbuffer(api):
+    """GetSystemDirectoryW(lpBuffer=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetSystemDirectoryW(lpBuffer=value(0x0, "NULL"))
+    expect_failure(api, returned)
 
 
 # --- GetSystemInfo: specs/sysinfoapi/GetSystemInfo.yaml -----------------------------------------------
@@ -79,6 +112,17 @@ def test_GetWindowsDirectoryW__export(api):
     expect_exported(api, "GetWindowsDirectoryW")
 
 
+@case("sysinfoapi/GetWindowsDirectoryW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GetWindowsDirectoryW__null_pointer_lpbuffer(api):
+    """GetWindowsDirectoryW(lpBuffer=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetWindowsDirectoryW(lpBuffer=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
 # --- GlobalMemoryStatusEx: specs/sysinfoapi/GlobalMemoryStatusEx.yaml ----------------------------------------
 
 
@@ -87,3 +131,14 @@ def test_GetWindowsDirectoryW__export(api):
 def test_GlobalMemoryStatusEx__export(api):
     """Kernel32.dll exports GlobalMemoryStatusEx."""
     expect_exported(api, "GlobalMemoryStatusEx")
+
+
+@case("sysinfoapi/GlobalMemoryStatusEx", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
+      expect="a failure code")
+def test_GlobalMemoryStatusEx__null_pointer_lpbuffer(api):
+    """GlobalMemoryStatusEx(lpBuffer=NULL): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GlobalMemoryStatusEx(lpBuffer=value(0x0, "NULL"))
+    expect_failure(api, returned)

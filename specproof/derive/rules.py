@@ -128,10 +128,41 @@ def kernel_mode(spec: Spec, catalog: Catalog) -> Iterable[Case]:
         yield Case(id="kernel-export", rule="kernel-mode", mode="kernel", covers=[])
 
 
+def _fails_by_value(spec: Spec) -> bool:
+    """The Win32 error model: a failure value of the return (FALSE, NULL, ...) or the error code itself."""
+    return spec.returns.failure.signal in ("value", "error-code") and bool(spec.returns.failure.values)
+
+
+def _failure_clauses(spec: Spec, *extra: ReturnCode | None) -> list[str]:
+    """The clauses that say how the call fails: its failure values', then its GetLastError advice, then `extra`."""
+    failure = spec.returns.failure
+    ids = [v.clause for v in failure.values if v.clause] + ([failure.last_error_clause] if failure.last_error
+                                                             and failure.last_error_clause else [])
+    ids += _clause_ids(*extra)
+    return list(dict.fromkeys(ids))
+
+
+def _last_error_named(spec: Spec, suffix: str) -> ReturnCode | None:
+    return next((c for c in spec.returns.codes if c.phase == "last-error" and not c.success and c.name
+                 and c.name.endswith(suffix)), None)
+
+
+_NOT_VALID_HANDLE = re.compile(r"handle[^.]*not\s+valid|invalid\s+handle|not\s+a\s+valid[^.]*handle",
+                               re.I)
+
+
 def invalid_handle(spec: Spec, catalog: Catalog) -> Iterable[Case]:
-    """A documented `*_INVALID_HANDLE` code: NULL, zeroed, garbage and released handles must give it, not a crash."""
+    """A documented `*_INVALID_HANDLE` code: NULL, zeroed, garbage and released handles must give it, not a crash.
+
+    A function that fails by a failure value (the Win32 error model) must fail on them instead: its
+    failure value, with the reason in the last error (judged against ERROR_INVALID_HANDLE when the page
+    names it). Conformance when the page names that last error or says a handle that is not valid
+    fails; robustness otherwise.
+    """
     code = _invalid_handle_code(spec)
     if code is None:
+        if _fails_by_value(spec):
+            yield from _invalid_handle_fails(spec, catalog)
         return
     for param in handle_params(spec, catalog):
         kind = catalog.handle(param)
@@ -151,21 +182,43 @@ def invalid_handle(spec: Spec, catalog: Catalog) -> Iterable[Case]:
                        covers=_clause_ids(code), mode=_mode(spec), given={**others, param.name: arg}, expect=expect)
 
 
+def _invalid_handle_fails(spec: Spec, catalog: Catalog) -> Iterable[Case]:
+    named = _last_error_named(spec, "_INVALID_HANDLE")
+    said = [c.id for c in spec.clauses if _NOT_VALID_HANDLE.search(c.text)]
+    level = "conformance" if named or said else "robustness"
+    for param in handle_params(spec, catalog):
+        kind = catalog.handle(param)
+        if kind is None:  # a handle the kit cannot make: its null and garbage variants say little
+            continue
+        others = _valid_args(spec, catalog, skip={param.name}) or {}
+        variants: list[tuple[str, Arg]] = [] if optional(param) else [("null", HandleArg(handle="null"))]
+        variants.append(("garbage", HandleArg(handle="garbage")))
+        if kind.released and spec.api not in kind.release:  # releasing twice is the lifecycle rule's
+            variants.append(("released", FixtureArg(fixture=kind.released)))
+        for label, arg in variants:
+            yield Case(id=f"invalid-handle-{_slug(param.name)}-{label}", rule="invalid-handle", level=level,
+                       covers=_failure_clauses(spec, named) + said, mode=_mode(spec),
+                       given={**others, param.name: arg}, expect=Expect(success=False))
+
+
 def null_pointer(spec: Spec, catalog: Catalog) -> Iterable[Case]:
     """A required pointer parameter given NULL gives a documented failure code, not a crash.
 
     Conformance when a clause says what NULL in that parameter does;
     robustness when the docs are silent.
     """
-    if spec.returns.shape != "status" or not any(not c.success for c in _returned_codes(spec)):
+    by_value = _fails_by_value(spec)
+    if not by_value and (spec.returns.shape != "status" or not any(not c.success for c in _returned_codes(spec))):
         return
-    handled = {p.name for p in handle_params(spec, catalog)} if _invalid_handle_code(spec) else set()
+    handled = ({p.name for p in handle_params(spec, catalog)} if _invalid_handle_code(spec) or by_value
+               else set())
     for param in spec.signature.params:
         # Without the page's annotation NULL may well be allowed: no case rather than a guess.
         if param.direction is None or optional(param) or param.name in handled or not is_pointer(param.type):
             continue
         others = _valid_args(spec, catalog, skip={param.name}) or {}
-        said = [c.id for c in spec.clauses if param.name in c.text and re.search(r"\bnull\b", c.text, re.I)]
+        said = [c.id for c in spec.clauses if param.name in c.text and re.search(r"\bnull\b", c.text, re.I)
+                and (not by_value or _NULL_FAILS.search(c.text))]
         yield Case(id=f"null-pointer-{_slug(param.name)}", rule="null-pointer", covers=said,
                    level="conformance" if said else "robustness", mode=_mode(spec),
                    given={**others, param.name: ValueArg(value=0, name="NULL")}, expect=Expect(success=False))
@@ -195,8 +248,31 @@ def _releases(spec: Spec, catalog: Catalog) -> list[tuple[Param, HandleKind]]:
     return found
 
 
+# For a function that fails by a failure value, NULL in a parameter is a documented failure only where a clause
+# says so ("should not be NULL", "cannot be NULL", "fails if ... NULL"); "lpBuffer can be NULL when nSize is 0"
+# documents a call that succeeds.
+_NULL_FAILS = re.compile(r"\b(?:must|should|can|may)\s*not\s+be\s+NULL\b|\bcannot\s+be\s+NULL\b|\bfails?\b|\berror\b"
+                         r"|\bnot\s+(?:a\s+)?valid\b", re.I)
+_TWICE = re.compile(r"\b(?:close|free|release|delete)s?\s+(?:a|the)\s+handle\s+twice\b", re.I)
+
+
 def lifecycle(spec: Spec, catalog: Catalog) -> Iterable[Case]:
-    """"Already been deleted" gives a double-release case; "no longer valid" a use-after-release case."""
+    """"Already been deleted" gives a double-release case; "no longer valid" a use-after-release case.
+
+    A release function that fails by a failure value (CloseHandle) must fail when the handle was
+    released already ("if you close a handle twice"; conformance where the page names ERROR_INVALID_HANDLE
+    or says so, robustness otherwise).
+    """
+    if _fails_by_value(spec):
+        named = _last_error_named(spec, "_INVALID_HANDLE")
+        said = [c.id for c in spec.clauses if _TWICE.search(c.text) or _NOT_VALID_HANDLE.search(c.text)]
+        for param, kind in _releases(spec, catalog):
+            others = _valid_args(spec, catalog, skip={param.name}) or {}
+            yield Case(id=f"release-twice-{_slug(param.name)}", rule="lifecycle", mode=_mode(spec),
+                       level="conformance" if named or said else "robustness",
+                       covers=_failure_clauses(spec, named) + said,
+                       given={**others, param.name: FixtureArg(fixture=kind.released)}, expect=Expect(success=False))
+        return
     released_clauses = [c for c in spec.clauses if _RELEASED.search(c.text)]
     invalid_clauses = [c for c in spec.clauses if _NO_LONGER_VALID.search(c.text)]
     for param, kind in _releases(spec, catalog):

@@ -405,7 +405,8 @@ def _shape(return_type: str | None, codes: list[ReturnCode], parts: PageParts) -
     if any(c.name or c.family for c in codes):
         return "status"
     if any(c.label in ("nonzero", "zero") for c in codes):
-        return "bool"
+        # "the return value is nonzero" of a DWORD (a length, a count) says nothing of TRUE and FALSE
+        return "value" if base else "bool"
     if any(c.label in ("true", "false") for c in codes):
         return "boolean"
     prose = " ".join(b.text for b in parts.returns if b.kind != "table").strip()
