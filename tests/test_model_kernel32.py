@@ -1,0 +1,73 @@
+"""The model's kernel objects and last error, against the pages' words (adapters/model/kernel32.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from specproof_adapters.model import ModelAdapter
+from specproof_adapters.model.kernel32 import (CURRENT_PROCESS, ERROR_ALREADY_EXISTS, ERROR_INVALID_HANDLE,
+                                               WAIT_FAILED, WAIT_OBJECT_0, WAIT_TIMEOUT)
+
+
+@pytest.fixture
+def model():
+    adapter = ModelAdapter()
+    yield adapter
+    adapter.close()
+
+
+def call(model: ModelAdapter, name: str, *args: int):
+    return model.call(model.resolve("kernel32.dll", name).address, list(args), 5)
+
+
+def wide(model: ModelAdapter, text: str) -> int:
+    block = model.alloc(2 * len(text) + 2)
+    model.write(block, text.encode("utf-16-le") + b"\0\0")
+    return block
+
+
+def test_a_handle_closed_once_is_invalid_and_says_so_in_the_last_error(model):
+    event = call(model, "CreateEventW", 0, 1, 0, 0)
+    assert event.value and event.last_error is None, "a call that succeeds leaves the last error alone"
+    assert call(model, "CloseHandle", event.value).value == 1
+    twice = call(model, "CloseHandle", event.value)
+    assert (twice.value, twice.last_error) == (0, ERROR_INVALID_HANDLE)
+    assert call(model, "GetLastError").value == ERROR_INVALID_HANDLE
+    assert call(model, "GetLastError").last_error is None, "GetLastError itself sets nothing"
+    for bad in (0, 0xDEADBEEFBAADF00D, event.value):
+        assert (call(model, "SetEvent", bad).value, call(model, "SetEvent", bad).last_error) == (0, 6)
+        assert call(model, "WaitForSingleObject", bad, 0).value == WAIT_FAILED
+
+
+def test_events_signal_and_waits_time_out(model):
+    manual = call(model, "CreateEventW", 0, 1, 0, 0).value
+    assert call(model, "WaitForSingleObject", manual, 0).value == WAIT_TIMEOUT
+    assert call(model, "SetEvent", manual).value == 1
+    assert call(model, "WaitForSingleObject", manual, 0).value == WAIT_OBJECT_0
+    assert call(model, "WaitForSingleObject", manual, 0).value == WAIT_OBJECT_0, "manual reset stays signalled"
+    auto = call(model, "CreateEventW", 0, 0, 1, 0).value
+    assert call(model, "WaitForSingleObject", auto, 0).value == WAIT_OBJECT_0
+    assert call(model, "WaitForSingleObject", auto, 0).value == WAIT_TIMEOUT, "auto reset releases one waiter"
+    hang = model.call(model.resolve("kernel32.dll", "WaitForSingleObject").address, [auto, 0xFFFFFFFF], 0.2)
+    assert hang.timed_out, "INFINITE on an event nobody signals is a timeout of the call"
+
+
+def test_a_named_event_that_exists_sets_error_already_exists(model):
+    name = wide(model, "specproof-event")
+    first = call(model, "CreateEventW", 0, 1, 0, name)
+    again = call(model, "CreateEventW", 0, 1, 0, name)
+    assert first.last_error is None and again.last_error == ERROR_ALREADY_EXISTS
+    assert again.value != first.value, "a new handle to the existing object"
+    call(model, "SetEvent", first.value)
+    assert call(model, "WaitForSingleObject", again.value, 0).value == WAIT_OBJECT_0
+
+
+def test_pseudo_handles_and_protected_handles(model):
+    assert call(model, "GetCurrentProcess").value == CURRENT_PROCESS
+    assert call(model, "CloseHandle", CURRENT_PROCESS).value == 1
+    event = call(model, "CreateEventW", 0, 1, 0, 0).value
+    assert call(model, "SetHandleInformation", event, 2, 2).value == 1  # HANDLE_FLAG_PROTECT_FROM_CLOSE
+    flags = model.alloc(4)
+    assert call(model, "GetHandleInformation", event, flags).value == 1 and model.read(flags, 4) == b"\2\0\0\0"
+    refused = call(model, "CloseHandle", event)
+    assert (refused.value, refused.last_error) == (0, ERROR_INVALID_HANDLE)
