@@ -368,3 +368,15 @@ def test_adapter_memory_round_trip(adapter_on):
     assert adapter.read(block, 2) == b"hi"
     adapter.free(block)
     assert block not in adapter._blocks
+
+
+def test_a_helper_an_earlier_call_crashed_is_replaced_for_a_fresh_command(adapter_on, helper_with, monkeypatch):
+    """A thread an earlier call started (CreateThread with a NULL start address) may crash the helper after that
+    call returned: the next test's resolve is answered by a new helper, not lost as an error."""
+    adapter = adapter_on({"resolve * GetTickCount": ["<exit 5>"]})
+    fresh = helper_with({"resolve * GetTickCount": answer("ok 7bc00010"), "read 10 2": ["<exit 5>"]})
+    monkeypatch.setattr(adapter, "_spawn", lambda background=False: fresh)
+    monkeypatch.setattr(adapter, "_pin", lambda: None)
+    assert adapter.resolve(None, "GetTickCount").address == 0x7BC00010
+    with pytest.raises(RuntimeError, match="failed on 'read'"):
+        adapter.read(0x10, 2)  # memory of a helper that is gone cannot be read from another: no retry

@@ -158,10 +158,21 @@ class WineAdapter:
             self._helper.kill()
             self._helper = None
 
-    def _command(self, command: Callable[[Helper], T]) -> T:
+    def _command(self, command: Callable[[Helper], T], fresh: bool = False) -> T:
         """Run a bookkeeping command on the running helper (started if need be). A helper that dies or
         hangs is dropped and a refusal reported, both as RuntimeError naming the command; a memory
-        fault (MemoryFault) and an unexpected answer (UnexpectedAnswer) pass through."""
+        fault (MemoryFault) and an unexpected answer (UnexpectedAnswer) pass through.
+
+        A `fresh` command (info, resolve, alloc: nothing of the old process's state in it) is tried once
+        more on a new helper when the helper turns out to have exited: a thread an earlier call started
+        can crash it at any time after that call returned (CreateThread with a NULL start address does),
+        and that is no reason to lose the next test.
+        """
+        if fresh:
+            try:
+                return command(self._running())
+            except HelperGone:
+                self._drop()
         try:
             return command(self._running())
         except (HelperGone, HelperTimeout) as error:
@@ -193,7 +204,7 @@ class WineAdapter:
     # -- contract ------------------------------------------------------------------------------
     def info(self) -> Info:
         if self._info is None:
-            reported = self._command(Helper.info)
+            reported = self._command(Helper.info, fresh=True)
             self._info = Info(name=self.name, version=reported.wine,
                               platform=f"Wine {reported.wine} (Windows {reported.windows})",
                               architecture=reported.architecture, kernel_mode=False,
@@ -206,7 +217,7 @@ class WineAdapter:
         status = self.survey(module, symbol)
         if status == "missing":
             return None
-        address = self._command(lambda helper: helper.resolve(module or None, symbol))
+        address = self._command(lambda helper: helper.resolve(module or None, symbol), fresh=True)
         if address is None:
             return None
         self._names[address] = symbol
@@ -230,7 +241,7 @@ class WineAdapter:
         return next((line for line in diagnostics if pattern.search(line)), "")
 
     def alloc(self, size: int) -> int:
-        address = self._command(lambda helper: helper.alloc(size))
+        address = self._command(lambda helper: helper.alloc(size), fresh=not self._blocks)
         self._blocks.add(address)
         return address
 
