@@ -163,24 +163,23 @@ class WineAdapter:
         hangs is dropped and a refusal reported, both as RuntimeError naming the command; a memory
         fault (MemoryFault) and an unexpected answer (UnexpectedAnswer) pass through.
 
-        A `fresh` command (info, resolve, alloc: nothing of the old process's state in it) is tried once
+        A `fresh` command (info, resolve: nothing of the old process's state in it) is tried once
         more on a new helper when the helper turns out to have exited: a thread an earlier call started
         can crash it at any time after that call returned (CreateThread with a NULL start address does),
         and that is no reason to lose the next test.
         """
-        if fresh:
+        for attempt in (1, 2) if fresh else (2,):
             try:
                 return command(self._running())
-            except HelperGone:
+            except (HelperGone, HelperTimeout) as error:
                 self._drop()
-        try:
-            return command(self._running())
-        except (HelperGone, HelperTimeout) as error:
-            self._drop()
-            raise RuntimeError(f"Wine helper failed on {error.command!r}: {error}; "
-                               f"Wine printed: {' | '.join(error.diagnostics[-5:]) or 'nothing'}") from None
-        except HelperRefused as error:
-            raise RuntimeError(f"Wine helper refused {error.command!r}: {error.reason}") from None
+                if isinstance(error, HelperGone) and attempt == 1:
+                    continue  # a new helper answers
+                raise RuntimeError(f"Wine helper failed on {error.command!r}: {error}; "
+                                   f"Wine printed: {' | '.join(error.diagnostics[-5:]) or 'nothing'}") from None
+            except HelperRefused as error:
+                raise RuntimeError(f"Wine helper refused {error.command!r}: {error.reason}") from None
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def next_test(self) -> None:
         """A test begins: replace a helper that faulted during the previous one."""
@@ -241,7 +240,7 @@ class WineAdapter:
         return next((line for line in diagnostics if pattern.search(line)), "")
 
     def alloc(self, size: int) -> int:
-        address = self._command(lambda helper: helper.alloc(size), fresh=not self._blocks)
+        address = self._command(lambda helper: helper.alloc(size))
         self._blocks.add(address)
         return address
 
