@@ -251,3 +251,19 @@ def test_null_is_a_documented_failure_only_where_a_clause_says_so(sdk):
     assert null_case("The lpBuffer parameter can be NULL when nSize is zero.").level == "robustness"
     assert null_case("The lpBuffer parameter cannot be NULL.").level == "conformance"
     assert null_case("Passing NULL for lpBuffer is not a valid use of this function.").level == "conformance"
+
+
+def test_no_null_case_for_a_routine_the_function_runs_later(sdk):
+    """CreateThread(lpStartAddress=NULL) starts a thread that crashes the process after the call returned:
+    no call's result can be judged, and the crash would land in whatever test runs next."""
+    from specproof.derive.catalog import Catalog
+    from specproof.derive.rules import derive
+
+    raw = page(api="StartThing", params="### -param lpStartAddress [in]\n\nThe routine.\n\n"
+                                        "### -param lpParameter [in]\n\nIts argument.",
+               returns="If the function fails, the return value is NULL.",
+               remarks="None.\n\n## -syntax\n\n```cpp\nHANDLE StartThing(\n  [in] LPTHREAD_START_ROUTINE lpStartAddress,\n"
+                       "  [in] LPVOID lpParameter\n);\n```\n")
+    spec = build_spec(read_page(raw, "sdk-api-src/content/testhdr/nf-testhdr-startthing.md"), sdk)
+    ids = {c.id for c in derive(spec, Catalog.load(ROOT / "conformance" / "fixtures" / "catalog.yaml"))}
+    assert "null-pointer-lpparameter" in ids and "null-pointer-lpstartaddress" not in ids

@@ -19,17 +19,6 @@ def test_CreateThread__export(api):
     expect_exported(api, "CreateThread")
 
 
-@case("processthreadsapi/CreateThread", "null-pointer-lpstartaddress", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
-def test_CreateThread__null_pointer_lpstartaddress(api):
-    """CreateThread(lpThreadId=8-byte buffer, lpStartAddress=NULL): a failure code.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.CreateThread(lpStartAddress=value(0x0, "NULL"), lpThreadId=api.alloc(8))
-    expect_failure(api, returned)
-
-
 # --- GetCurrentProcess: specs/processthreadsapi/GetCurrentProcess.yaml -------------------------------------------
 
 
