@@ -267,3 +267,41 @@ def test_no_null_case_for_a_routine_the_function_runs_later(sdk):
     spec = build_spec(read_page(raw, "sdk-api-src/content/testhdr/nf-testhdr-startthing.md"), sdk)
     ids = {c.id for c in derive(spec, Catalog.load(ROOT / "conformance" / "fixtures" / "catalog.yaml"))}
     assert "null-pointer-lpparameter" in ids and "null-pointer-lpstartaddress" not in ids
+
+
+def test_a_name_that_does_not_exist(sdk):
+    """DeleteFileW, LoadLibraryW, GetProcAddress (ANSI), RegOpenKeyExW (under HKEY_CURRENT_USER): a name nothing has
+    must make the lookup fail; conformance when the page names a *_NOT_FOUND last error."""
+    from specproof.derive.catalog import Catalog
+    from specproof.derive.rules import HKEY_CURRENT_USER, derive
+    from specproof.spec.model import StringArg
+
+    catalog = Catalog.load(ROOT / "conformance" / "fixtures" / "catalog.yaml")
+
+    def spec(api: str, params: str, prototype: str, returns: str):
+        raw = page(api=api, params=params, returns=returns,
+                   remarks=f"None.\n\n## -syntax\n\n```cpp\n{prototype}\n```\n")
+        return build_spec(read_page(raw, f"sdk-api-src/content/testhdr/nf-testhdr-{api.lower()}.md"), sdk)
+
+    delete = spec("DeleteThing", "### -param lpFileName [in]\n\nThe file.", "BOOL DeleteThing(\n  [in] LPCWSTR lpFileName\n);",
+                  "If the function fails, the return value is zero. If the file does not exist, GetLastError returns "
+                  "ERROR_FILE_NOT_FOUND.")
+    (case,) = [c for c in derive(delete, catalog) if c.rule == "missing-name"]
+    assert case.level == "conformance" and case.expect.success is False
+    assert case.given["lpFileName"] == StringArg(string="specproof-no-such-file-5c1e.txt")
+
+    proc = spec("FindProc", "### -param hModule [in]\n\nThe module.\n\n### -param lpProcName [in]\n\nThe name.",
+                "FARPROC FindProc(\n  [in] HMODULE hModule,\n  [in] LPCSTR lpProcName\n);",
+                "If the function fails, the return value is NULL.")
+    (case,) = [c for c in derive(proc, catalog) if c.rule == "missing-name"]
+    assert case.given["lpProcName"].ansi and case.level == "robustness"
+
+    key = spec("OpenKey", "### -param hKey [in]\n\nA key.\n\n### -param lpSubKey [in, optional]\n\nThe subkey.",
+               "LSTATUS OpenKey(\n  [in] HKEY hKey,\n  [in, optional] LPCWSTR lpSubKey\n);",
+               "If the function fails, the return value is a nonzero error code defined in Winerror.h.")
+    (case,) = [c for c in derive(key, catalog) if c.rule == "missing-name"]
+    assert case.given["hKey"].value == HKEY_CURRENT_USER
+
+    make = spec("CreateThing", "### -param lpFileName [in]\n\nThe file.", "HANDLE CreateThing(\n  [in] LPCWSTR lpFileName\n);",
+                "If the function fails, the return value is NULL.")
+    assert not [c for c in derive(make, catalog) if c.rule == "missing-name"], "a function that makes the name"

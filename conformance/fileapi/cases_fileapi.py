@@ -72,6 +72,20 @@ def test_DeleteFileW__null_pointer_lpfilename(api):
     expect_failure(api, returned)
 
 
+@case("fileapi/DeleteFileW", "missing-name-lpfilename", rule="missing-name", covers=("R2", "R3", "M1", "M1"), level="conformance",
+      expect="a failure code")
+def test_DeleteFileW__missing_name_lpfilename(api):
+    """DeleteFileW(lpFileName=string 'specproof-no-such-file-5c1e.txt'): a failure code.
+
+    R2: If the function fails, the return value is zero (0).
+    R3: To get extended error information, call GetLastError.
+    M1: If an application attempts to delete a file that does not exist, the DeleteFile function fails with ERROR_FILE_NOT_FOUND.
+    M1: If an application attempts to delete a file that does not exist, the DeleteFile function fails with ERROR_FILE_NOT_FOUND.
+    """
+    returned = api.DeleteFileW(lpFileName=api.wide("specproof-no-such-file-5c1e.txt"))
+    expect_failure(api, returned)
+
+
 # --- FindClose: specs/fileapi/FindClose.yaml ---------------------------------------------------
 
 
@@ -95,11 +109,11 @@ def test_FindFirstFileW__export(api):
 @case("fileapi/FindFirstFileW", "null-pointer-lpfilename", rule="null-pointer", covers=("M9",), level="conformance",
       expect="a failure code")
 def test_FindFirstFileW__null_pointer_lpfilename(api):
-    """FindFirstFileW(lpFindFileData=8-byte buffer, lpFileName=NULL): a failure code.
+    """FindFirstFileW(lpFindFileData=592-byte buffer, lpFileName=NULL): a failure code.
 
     M9: Passing an invalid string, NULL , or empty string for the lpFileName parameter is not a valid use of this function.
     """
-    returned = api.FindFirstFileW(lpFileName=value(0x0, "NULL"), lpFindFileData=api.alloc(8))
+    returned = api.FindFirstFileW(lpFileName=value(0x0, "NULL"), lpFindFileData=api.alloc(592))
     expect_failure(api, returned)
 
 
@@ -111,6 +125,24 @@ def test_FindFirstFileW__null_pointer_lpfindfiledata(api):
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.FindFirstFileW(lpFindFileData=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/FindFirstFileW", "missing-name-lpfilename", rule="missing-name", covers=("R2", "R3", "R4", "R4", "M26"), level="conformance",
+      expect="a failure code")
+def test_FindFirstFileW__missing_name_lpfilename(api):
+    """FindFirstFileW(lpFindFileData=592-byte buffer, lpFileName=string 'specproof-no-such-file-5c1e.txt'): a failure code.
+
+    R2: If the function fails or fails to locate files from the search string in the lpFileName parameter, the return value is INVALID_HANDLE_VALUE and the contents of lpFindFileData are indeterminate.
+    R3: To get extended error information, call the GetLastError function.
+    R4: If the function fails because no matching files can be found, the GetLastError function returns ERROR_FILE_NOT_FOUND.
+    R4: If the function fails because no matching files can be found, the GetLastError function returns ERROR_FILE_NOT_FOUND.
+    M26: If this is a potential concern for your application, one possible solution is to use the CreateFile function with CREATE_NEW (which fails if the file exists) or OPEN_EXISTING (which fails if the file does not exist).
+    """
+    returned = api.FindFirstFileW(
+        lpFileName=api.wide("specproof-no-such-file-5c1e.txt"),
+        lpFindFileData=api.alloc(592),
+    )
     expect_failure(api, returned)
 
 
@@ -163,6 +195,20 @@ def test_GetFileAttributesW__null_pointer_lpfilename(api):
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.GetFileAttributesW(lpFileName=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/GetFileAttributesW", "missing-name-lpfilename", rule="missing-name", covers=("R3", "R4"), level="robustness",
+      expect="a failure code")
+def test_GetFileAttributesW__missing_name_lpfilename(api):
+    """GetFileAttributesW(lpFileName=string 'specproof-no-such-file-5c1e.txt'): a failure code.
+
+    R3: If the function fails, the return value is INVALID_FILE_ATTRIBUTES.
+    R4: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFileAttributesW(lpFileName=api.wide("specproof-no-such-file-5c1e.txt"))
     expect_failure(api, returned)
 
 
@@ -370,6 +416,19 @@ def test_RemoveDirectoryW__null_pointer_lppathname(api):
     expect_failure(api, returned)
 
 
+@case("fileapi/RemoveDirectoryW", "missing-name-lppathname", rule="missing-name", covers=("R2", "R3", "M9"), level="conformance",
+      expect="a failure code")
+def test_RemoveDirectoryW__missing_name_lppathname(api):
+    """RemoveDirectoryW(lpPathName=string 'specproof-no-such-directory-5c1e'): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+    M9: Subsequent calls to CreateDirectory to open the directory fail with ERROR_FILE_NOT_FOUND.
+    """
+    returned = api.RemoveDirectoryW(lpPathName=api.wide("specproof-no-such-directory-5c1e"))
+    expect_failure(api, returned)
+
+
 # --- SetEndOfFile: specs/fileapi/SetEndOfFile.yaml ------------------------------------------------
 
 
@@ -398,6 +457,20 @@ def test_SetFileAttributesW__null_pointer_lpfilename(api):
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.SetFileAttributesW(lpFileName=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/SetFileAttributesW", "missing-name-lpfilename", rule="missing-name", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_SetFileAttributesW__missing_name_lpfilename(api):
+    """SetFileAttributesW(lpFileName=string 'specproof-no-such-file-5c1e.txt'): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetFileAttributesW(lpFileName=api.wide("specproof-no-such-file-5c1e.txt"))
     expect_failure(api, returned)
 
 

@@ -71,6 +71,23 @@ def test_GetModuleHandleExW__null_pointer_phmodule(api):
     expect_failure(api, returned)
 
 
+@case("libloaderapi/GetModuleHandleExW", "missing-name-lpmodulename", rule="missing-name", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_GetModuleHandleExW__missing_name_lpmodulename(api):
+    """GetModuleHandleExW(phModule=8-byte buffer, lpModuleName=string 'specproof-no-such-module-5c1e.dll'): a failure code.
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, see GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetModuleHandleExW(
+        lpModuleName=api.wide("specproof-no-such-module-5c1e.dll"),
+        phModule=api.alloc(8),
+    )
+    expect_failure(api, returned)
+
+
 # --- GetModuleHandleW: specs/libloaderapi/GetModuleHandleW.yaml --------------------------------------------
 
 
@@ -79,6 +96,20 @@ def test_GetModuleHandleExW__null_pointer_phmodule(api):
 def test_GetModuleHandleW__export(api):
     """Kernel32.dll exports GetModuleHandleW."""
     expect_exported(api, "GetModuleHandleW")
+
+
+@case("libloaderapi/GetModuleHandleW", "missing-name-lpmodulename", rule="missing-name", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_GetModuleHandleW__missing_name_lpmodulename(api):
+    """GetModuleHandleW(lpModuleName=string 'specproof-no-such-module-5c1e.dll'): a failure code.
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetModuleHandleW(lpModuleName=api.wide("specproof-no-such-module-5c1e.dll"))
+    expect_failure(api, returned)
 
 
 # --- GetProcAddress: specs/libloaderapi/GetProcAddress.yaml ----------------------------------------------
@@ -99,6 +130,20 @@ def test_GetProcAddress__null_pointer_lpprocname(api):
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.GetProcAddress(lpProcName=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
+@case("libloaderapi/GetProcAddress", "missing-name-lpprocname", rule="missing-name", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_GetProcAddress__missing_name_lpprocname(api):
+    """GetProcAddress(lpProcName=ANSI string 'SpecproofNoSuchProcedure5c1e'): a failure code.
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetProcAddress(lpProcName=api.ansi("SpecproofNoSuchProcedure5c1e"))
     expect_failure(api, returned)
 
 
@@ -123,6 +168,19 @@ def test_LoadLibraryExW__null_pointer_lplibfilename(api):
     expect_failure(api, returned)
 
 
+@case("libloaderapi/LoadLibraryExW", "missing-name-lplibfilename", rule="missing-name", covers=("R2", "R3", "M68"), level="conformance",
+      expect="a failure code")
+def test_LoadLibraryExW__missing_name_lplibfilename(api):
+    """LoadLibraryExW(lpLibFileName=string 'specproof-no-such-module-5c1e.dll'): a failure code.
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+    M68: If the module does not exist in the application directory, the function loads the module from the specified directory.
+    """
+    returned = api.LoadLibraryExW(lpLibFileName=api.wide("specproof-no-such-module-5c1e.dll"))
+    expect_failure(api, returned)
+
+
 # --- LoadLibraryW: specs/libloaderapi/LoadLibraryW.yaml ------------------------------------------------
 
 
@@ -141,4 +199,17 @@ def test_LoadLibraryW__null_pointer_lplibfilename(api):
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.LoadLibraryW(lpLibFileName=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
+@case("libloaderapi/LoadLibraryW", "missing-name-lplibfilename", rule="missing-name", covers=("R2", "R3", "M30"), level="conformance",
+      expect="a failure code")
+def test_LoadLibraryW__missing_name_lplibfilename(api):
+    """LoadLibraryW(lpLibFileName=string 'specproof-no-such-module-5c1e.dll'): a failure code.
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+    M30: If the module does not exist in the application's directory, LoadLibrary loads the module from the specified directory.
+    """
+    returned = api.LoadLibraryW(lpLibFileName=api.wide("specproof-no-such-module-5c1e.dll"))
     expect_failure(api, returned)

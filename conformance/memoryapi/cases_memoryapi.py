@@ -50,6 +50,20 @@ def test_OpenFileMappingW__null_pointer_lpname(api):
     expect_failure(api, returned)
 
 
+@case("memoryapi/OpenFileMappingW", "missing-name-lpname", rule="missing-name", covers=("R2", "R3"), level="robustness",
+      expect="a failure code")
+def test_OpenFileMappingW__missing_name_lpname(api):
+    """OpenFileMappingW(lpName=string 'specproof-no-such-name-5c1e'): a failure code.
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.OpenFileMappingW(lpName=api.wide("specproof-no-such-name-5c1e"))
+    expect_failure(api, returned)
+
+
 # --- UnmapViewOfFile: specs/memoryapi/UnmapViewOfFile.yaml ---------------------------------------------
 
 

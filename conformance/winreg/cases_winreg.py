@@ -76,6 +76,22 @@ def test_RegDeleteKeyW__null_pointer_lpsubkey(api):
     expect_failure(api, returned)
 
 
+@case("winreg/RegDeleteKeyW", "missing-name-lpsubkey", rule="missing-name", covers=("R2",), level="robustness",
+      expect="a failure code")
+def test_RegDeleteKeyW__missing_name_lpsubkey(api):
+    """RegDeleteKeyW(hKey=HKEY_CURRENT_USER, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): a failure code.
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegDeleteKeyW(
+        hKey=value(0xffffffff80000001, "HKEY_CURRENT_USER"),
+        lpSubKey=api.wide("Software\\specproof-no-such-key-5c1e"),
+    )
+    expect_failure(api, returned)
+
+
 # --- RegDeleteValueW: specs/winreg/RegDeleteValueW.yaml ---------------------------------------------
 
 
@@ -198,6 +214,24 @@ def test_RegGetValueW__export(api):
     expect_exported(api, "RegGetValueW")
 
 
+@case("winreg/RegGetValueW", "missing-name-lpsubkey", rule="missing-name", covers=("R2", "R4", "R4"), level="conformance",
+      expect="a failure code")
+def test_RegGetValueW__missing_name_lpsubkey(api):
+    """RegGetValueW(pdwType=8-byte buffer, pvData=8-byte buffer, hkey=HKEY_CURRENT_USER, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): a failure code.
+
+    R2: If the function fails, the return value is a system error code.
+    R4: If the lpValue registry value does not exist, the function returns ERROR_FILE_NOT_FOUND.
+    R4: If the lpValue registry value does not exist, the function returns ERROR_FILE_NOT_FOUND.
+    """
+    returned = api.RegGetValueW(
+        hkey=value(0xffffffff80000001, "HKEY_CURRENT_USER"),
+        lpSubKey=api.wide("Software\\specproof-no-such-key-5c1e"),
+        pdwType=api.alloc(8),
+        pvData=api.alloc(8),
+    )
+    expect_failure(api, returned)
+
+
 # --- RegOpenKeyExW: specs/winreg/RegOpenKeyExW.yaml -----------------------------------------------
 
 
@@ -216,6 +250,22 @@ def test_RegOpenKeyExW__null_pointer_phkresult(api):
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.RegOpenKeyExW(phkResult=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegOpenKeyExW", "missing-name-lpsubkey", rule="missing-name", covers=("R2", "M1"), level="conformance",
+      expect="a failure code")
+def test_RegOpenKeyExW__missing_name_lpsubkey(api):
+    """RegOpenKeyExW(phkResult=8-byte buffer, hKey=HKEY_CURRENT_USER, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): a failure code.
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+    M1: Unlike the RegCreateKeyEx function, the RegOpenKeyEx function does not create the specified key if the key does not exist in the registry.
+    """
+    returned = api.RegOpenKeyExW(
+        hKey=value(0xffffffff80000001, "HKEY_CURRENT_USER"),
+        lpSubKey=api.wide("Software\\specproof-no-such-key-5c1e"),
+        phkResult=api.alloc(8),
+    )
     expect_failure(api, returned)
 
 

@@ -86,10 +86,17 @@ class CodeBook:
             return "FALSE" if value == 0 else "TRUE"
         if spec.returns.shape not in ("status", "unknown"):
             return None
-        for code in self.codes(spec, phase) + spec.returns.codes:
+        for code in self.codes(spec, phase) + [c for c in spec.returns.codes if c.phase != "last-error"]:
             if code.name and code.value == value:
                 return code.name
+        failure = spec.returns.failure
+        if phase == "call" and failure.signal == "value":
+            # a count, a size or a handle: only the page's own failure values have names
+            width = return_width(spec.signature.returns)
+            return next((v.name for v in failure.values if v.name and not v.nonzero and v.covers(value, width)), None)
         sdk = self._sdk
+        if phase == "call" and failure.signal == "error-code":
+            return sdk.name_of(value, _LAST_ERROR_PREFIXES) if sdk else None  # the return value is a Win32 error
         if sdk is None:
             return None
         prefixes = sorted({"_".join(c.name.split("_")[:2]) + "_" for c in spec.returns.codes

@@ -194,6 +194,11 @@ class Api:
         data = (text + "\0").encode("utf-16-le")
         return self.alloc(len(data), data)
 
+    def ansi(self, text: str) -> Block:
+        """A NUL-terminated single-byte string (GetProcAddress's names are ANSI)."""
+        data = (text + "\0").encode("latin-1")
+        return self.alloc(len(data), data)
+
     def release_memory(self) -> None:
         """Free what this Api allocated; called when the test (or fixture scope) ends."""
         while self._blocks:

@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 
 from ..adapter.marshal import POINTEES, is_pointer, normalise_type
 from ..spec.model import (Arg, BufferArg, Case, Clause, Expect, FixtureArg, HandleArg, Param, ReturnCode, Spec,
-                          ValueArg)
+                          StringArg, ValueArg)
 from .catalog import Catalog, HandleKind
 
 Rule = Callable[[Spec, Catalog], Iterable[Case]]
@@ -22,7 +22,8 @@ _HANDLE_TYPE = re.compile(r"^(P|LP)?(Ctxt|Cred|Sec)Handle\*?$|^HANDLE$|^H[A-Z0-9
 _RELEASED = re.compile(r"already been (deleted|freed|closed|released)|has been (deleted|freed|closed|released)",
                        re.I)
 _NO_LONGER_VALID = re.compile(r"no longer valid|not permitted", re.I)
-_OUT_SIZES = {"UINT64*": 8, "HANDLE*": 8, "ULONG*": 4, "unsignedlong*": 4, "DWORD*": 4, "UINT32*": 4}
+_OUT_SIZES = {"UINT64*": 8, "HANDLE*": 8, "ULONG*": 4, "unsignedlong*": 4, "DWORD*": 4, "UINT32*": 4,
+              "WIN32_FIND_DATAW*": 592, "LPWIN32_FIND_DATAW": 592}
 
 
 def _slug(text: str) -> str:
@@ -302,7 +303,51 @@ def _code_named_in(spec: Spec, clause: Clause) -> ReturnCode | None:
                 None)
 
 
-RULES: tuple[Rule, ...] = (export, kernel_mode, success, invalid_handle, null_pointer, lifecycle)
+# A parameter that names something the function looks up, by its Windows name, with a name nothing has.
+_LOOKED_UP = {
+    "lpFileName": "specproof-no-such-file-5c1e.txt", "lpPathName": "specproof-no-such-directory-5c1e",
+    "lpLibFileName": "specproof-no-such-module-5c1e.dll", "lpModuleName": "specproof-no-such-module-5c1e.dll",
+    "lpProcName": "SpecproofNoSuchProcedure5c1e", "lpSubKey": "Software\\specproof-no-such-key-5c1e",
+    "lpName": "specproof-no-such-name-5c1e",
+}
+# Functions that make what they are given the name of (or only compute with it): nothing is looked up.
+_MAKES = re.compile(r"^(?:Create|RegCreate|SetEnvironment|GetTempFileName|GetFullPathName)")
+_NOT_FOUND = re.compile(r"\bnot\s+(?:be\s+)?found\b|\bdoes\s+not\s+exist\b|\bno\s+(?:matching|such)\b", re.I)
+HKEY_CURRENT_USER = 0xFFFF_FFFF_8000_0001  # (HKEY)(ULONG_PTR)((LONG)0x80000001), as winreg.h defines it
+
+
+def missing_name(spec: Spec, catalog: Catalog) -> Iterable[Case]:
+    """A name that does not exist (a file, directory, module, procedure, registry key or environment variable)
+    makes the lookup fail, not crash.
+
+    From a parameter that names what the function looks up (lpFileName, lpPathName, lpLibFileName,
+    lpModuleName, lpProcName, lpSubKey, lpName) of a function that fails by a failure value or returns
+    the error code. Conformance when the page names a *_NOT_FOUND last error or says what a name that is
+    not found gives; robustness otherwise.
+    """
+    if not _fails_by_value(spec) or _MAKES.match(spec.api):
+        return
+    named = next((c for c in spec.returns.codes if c.name and c.name.endswith("_NOT_FOUND") and not c.success),
+                 None)
+    said = [c.id for c in spec.clauses if _NOT_FOUND.search(c.text)]
+    for param in spec.signature.params:
+        text = _LOOKED_UP.get(param.name)
+        if text is None or direction(param) in ("out", "inout"):
+            continue
+        if param.name == "lpName" and not re.search(r"environment|existing|open", param.doc + spec.summary, re.I):
+            continue  # lpName of a function that makes an object
+        others = _valid_args(spec, catalog, skip={param.name}) or {}
+        for other in spec.signature.params:
+            if normalise_type(other.type) == "HKEY" and other.name != param.name:
+                others[other.name] = ValueArg(value=HKEY_CURRENT_USER, name="HKEY_CURRENT_USER")
+        ansi = normalise_type(param.type) in ("LPCSTR", "LPSTR", "PCSTR", "char*", "constchar*")
+        yield Case(id=f"missing-name-{_slug(param.name)}", rule="missing-name", mode=_mode(spec),
+                   level="conformance" if named or said else "robustness",
+                   covers=_failure_clauses(spec, named) + said[:3],
+                   given={**others, param.name: StringArg(string=text, ansi=ansi)}, expect=Expect(success=False))
+
+
+RULES: tuple[Rule, ...] = (export, kernel_mode, success, invalid_handle, null_pointer, lifecycle, missing_name)
 
 
 def _signature(case: Case) -> tuple:

@@ -402,7 +402,7 @@ def _shape(return_type: str | None, codes: list[ReturnCode], parts: PageParts) -
         return "handle"
     if base.endswith("*") or base in ("PVOID", "LPVOID"):
         return "pointer"
-    if any(c.name or c.family for c in codes):
+    if any((c.name or c.family) and c.phase != "last-error" for c in codes):
         return "status"
     if any(c.label in ("nonzero", "zero") for c in codes):
         # "the return value is nonzero" of a DWORD (a length, a count) says nothing of TRUE and FALSE
@@ -441,6 +441,7 @@ def build_spec(parts: PageParts, sdk: "SdkHeaders | None" = None) -> Spec:
     reading = read_failure(returns_numbering.clauses + remarks_numbering.clauses, signature.returns, shape, codes)
     if reading.failure.signal == "value":
         codes = _win32_errors_are_last_errors(codes)
+        shape = _shape(signature.returns, codes, parts)
     _resolve_failure(reading.failure.values, parts.header, sdk, signature.returns)
     dll = parts.req.get("dll")
     return Spec(

@@ -247,7 +247,14 @@ class BufferArg(_Model):
     buffer: int = Field(ge=0, le=1 << 20)
 
 
-Arg = FixtureArg | ValueArg | HandleArg | BufferArg
+class StringArg(_Model):
+    """A NUL-terminated string the kit writes into the implementation's memory: UTF-16, or ANSI with `ansi`."""
+
+    string: str = Field(max_length=260, description="The text, without its terminating NUL")
+    ansi: bool = False
+
+
+Arg = FixtureArg | ValueArg | HandleArg | BufferArg | StringArg
 
 
 class Expect(_Model):
