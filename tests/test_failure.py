@@ -305,3 +305,19 @@ def test_a_name_that_does_not_exist(sdk):
     make = spec("CreateThing", "### -param lpFileName [in]\n\nThe file.", "HANDLE CreateThing(\n  [in] LPCWSTR lpFileName\n);",
                 "If the function fails, the return value is NULL.")
     assert not [c for c in derive(make, catalog) if c.rule == "missing-name"], "a function that makes the name"
+
+
+def test_a_generated_test_says_how_the_call_fails(sdk):
+    """The expectation a reader sees (docstring, @case, results) names the page's failure value."""
+    from specproof.generate.render import _describe_expect
+    from specproof.spec.model import Case, Expect
+
+    failing = Case(id="x", rule="null-pointer", expect=Expect(success=False))
+    by_value = spec_of(sdk, "If the function fails, the return value is zero.")
+    assert _describe_expect(failing, by_value) == "fails (FALSE)"
+    error_code = spec_of(sdk, "If the function fails, the return value is a nonzero error code defined in Winerror.h.",
+                         "LSTATUS TestFunction(HANDLE hThing);")
+    assert _describe_expect(failing, error_code) == "fails (a nonzero error code)"
+    status = spec_of(sdk, "If the function fails, it returns SEC_E_INVALID_HANDLE.",
+                     "SECURITY_STATUS TestFunction(HANDLE hThing);")
+    assert _describe_expect(failing, status) == "a failure code"

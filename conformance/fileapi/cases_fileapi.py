@@ -20,9 +20,9 @@ def test_CreateDirectoryW__export(api):
 
 
 @case("fileapi/CreateDirectoryW", "null-pointer-lppathname", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_CreateDirectoryW__null_pointer_lppathname(api):
-    """CreateDirectoryW(lpPathName=NULL): a failure code.
+    """CreateDirectoryW(lpPathName=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -41,9 +41,9 @@ def test_CreateFileW__export(api):
 
 
 @case("fileapi/CreateFileW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (INVALID_HANDLE_VALUE)")
 def test_CreateFileW__null_pointer_lpfilename(api):
-    """CreateFileW(lpFileName=NULL): a failure code.
+    """CreateFileW(lpFileName=NULL): fails (INVALID_HANDLE_VALUE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -62,9 +62,9 @@ def test_DeleteFileW__export(api):
 
 
 @case("fileapi/DeleteFileW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_DeleteFileW__null_pointer_lpfilename(api):
-    """DeleteFileW(lpFileName=NULL): a failure code.
+    """DeleteFileW(lpFileName=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -73,9 +73,9 @@ def test_DeleteFileW__null_pointer_lpfilename(api):
 
 
 @case("fileapi/DeleteFileW", "missing-name-lpfilename", rule="missing-name", covers=("R2", "R3", "M1", "M1"), level="conformance",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_DeleteFileW__missing_name_lpfilename(api):
-    """DeleteFileW(lpFileName=string 'specproof-no-such-file-5c1e.txt'): a failure code.
+    """DeleteFileW(lpFileName=string 'specproof-no-such-file-5c1e.txt'): fails (FALSE).
 
     R2: If the function fails, the return value is zero (0).
     R3: To get extended error information, call GetLastError.
@@ -107,9 +107,9 @@ def test_FindFirstFileW__export(api):
 
 
 @case("fileapi/FindFirstFileW", "null-pointer-lpfilename", rule="null-pointer", covers=("M9",), level="conformance",
-      expect="a failure code")
+      expect="fails (INVALID_HANDLE_VALUE)")
 def test_FindFirstFileW__null_pointer_lpfilename(api):
-    """FindFirstFileW(lpFindFileData=592-byte buffer, lpFileName=NULL): a failure code.
+    """FindFirstFileW(lpFindFileData=592-byte buffer, lpFileName=NULL): fails (INVALID_HANDLE_VALUE).
 
     M9: Passing an invalid string, NULL , or empty string for the lpFileName parameter is not a valid use of this function.
     """
@@ -118,9 +118,9 @@ def test_FindFirstFileW__null_pointer_lpfilename(api):
 
 
 @case("fileapi/FindFirstFileW", "null-pointer-lpfindfiledata", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (INVALID_HANDLE_VALUE)")
 def test_FindFirstFileW__null_pointer_lpfindfiledata(api):
-    """FindFirstFileW(lpFindFileData=NULL): a failure code.
+    """FindFirstFileW(lpFindFileData=NULL): fails (INVALID_HANDLE_VALUE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -129,9 +129,9 @@ def test_FindFirstFileW__null_pointer_lpfindfiledata(api):
 
 
 @case("fileapi/FindFirstFileW", "missing-name-lpfilename", rule="missing-name", covers=("R2", "R3", "R4", "R4", "M26"), level="conformance",
-      expect="a failure code")
+      expect="fails (INVALID_HANDLE_VALUE)")
 def test_FindFirstFileW__missing_name_lpfilename(api):
-    """FindFirstFileW(lpFindFileData=592-byte buffer, lpFileName=string 'specproof-no-such-file-5c1e.txt'): a failure code.
+    """FindFirstFileW(lpFindFileData=592-byte buffer, lpFileName=string 'specproof-no-such-file-5c1e.txt'): fails (INVALID_HANDLE_VALUE).
 
     R2: If the function fails or fails to locate files from the search string in the lpFileName parameter, the return value is INVALID_HANDLE_VALUE and the contents of lpFindFileData are indeterminate.
     R3: To get extended error information, call the GetLastError function.
@@ -157,9 +157,9 @@ def test_FindNextFileW__export(api):
 
 
 @case("fileapi/FindNextFileW", "null-pointer-lpfindfiledata", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_FindNextFileW__null_pointer_lpfindfiledata(api):
-    """FindNextFileW(lpFindFileData=NULL): a failure code.
+    """FindNextFileW(lpFindFileData=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -188,9 +188,9 @@ def test_GetFileAttributesW__export(api):
 
 
 @case("fileapi/GetFileAttributesW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (INVALID_FILE_ATTRIBUTES)")
 def test_GetFileAttributesW__null_pointer_lpfilename(api):
-    """GetFileAttributesW(lpFileName=NULL): a failure code.
+    """GetFileAttributesW(lpFileName=NULL): fails (INVALID_FILE_ATTRIBUTES).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -199,9 +199,9 @@ def test_GetFileAttributesW__null_pointer_lpfilename(api):
 
 
 @case("fileapi/GetFileAttributesW", "missing-name-lpfilename", rule="missing-name", covers=("R3", "R4"), level="robustness",
-      expect="a failure code")
+      expect="fails (INVALID_FILE_ATTRIBUTES)")
 def test_GetFileAttributesW__missing_name_lpfilename(api):
-    """GetFileAttributesW(lpFileName=string 'specproof-no-such-file-5c1e.txt'): a failure code.
+    """GetFileAttributesW(lpFileName=string 'specproof-no-such-file-5c1e.txt'): fails (INVALID_FILE_ATTRIBUTES).
 
     R3: If the function fails, the return value is INVALID_FILE_ATTRIBUTES.
     R4: To get extended error information, call GetLastError.
@@ -233,9 +233,9 @@ def test_GetFileSizeEx__export(api):
 
 
 @case("fileapi/GetFileSizeEx", "null-pointer-lpfilesize", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_GetFileSizeEx__null_pointer_lpfilesize(api):
-    """GetFileSizeEx(lpFileSize=NULL): a failure code.
+    """GetFileSizeEx(lpFileSize=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -264,9 +264,9 @@ def test_GetFullPathNameW__export(api):
 
 
 @case("fileapi/GetFullPathNameW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_GetFullPathNameW__null_pointer_lpfilename(api):
-    """GetFullPathNameW(lpBuffer=8-byte buffer, lpFilePart=8-byte buffer, lpFileName=NULL): a failure code.
+    """GetFullPathNameW(lpBuffer=8-byte buffer, lpFilePart=8-byte buffer, lpFileName=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -279,9 +279,9 @@ def test_GetFullPathNameW__null_pointer_lpfilename(api):
 
 
 @case("fileapi/GetFullPathNameW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_GetFullPathNameW__null_pointer_lpbuffer(api):
-    """GetFullPathNameW(lpFilePart=8-byte buffer, lpBuffer=NULL): a failure code.
+    """GetFullPathNameW(lpFilePart=8-byte buffer, lpBuffer=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -290,9 +290,9 @@ def test_GetFullPathNameW__null_pointer_lpbuffer(api):
 
 
 @case("fileapi/GetFullPathNameW", "null-pointer-lpfilepart", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_GetFullPathNameW__null_pointer_lpfilepart(api):
-    """GetFullPathNameW(lpBuffer=8-byte buffer, lpFilePart=NULL): a failure code.
+    """GetFullPathNameW(lpBuffer=8-byte buffer, lpFilePart=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -311,9 +311,9 @@ def test_GetTempFileNameW__export(api):
 
 
 @case("fileapi/GetTempFileNameW", "null-pointer-lppathname", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_GetTempFileNameW__null_pointer_lppathname(api):
-    """GetTempFileNameW(lpTempFileName=8-byte buffer, lpPathName=NULL): a failure code.
+    """GetTempFileNameW(lpTempFileName=8-byte buffer, lpPathName=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -322,9 +322,9 @@ def test_GetTempFileNameW__null_pointer_lppathname(api):
 
 
 @case("fileapi/GetTempFileNameW", "null-pointer-lpprefixstring", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_GetTempFileNameW__null_pointer_lpprefixstring(api):
-    """GetTempFileNameW(lpTempFileName=8-byte buffer, lpPrefixString=NULL): a failure code.
+    """GetTempFileNameW(lpTempFileName=8-byte buffer, lpPrefixString=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -333,9 +333,9 @@ def test_GetTempFileNameW__null_pointer_lpprefixstring(api):
 
 
 @case("fileapi/GetTempFileNameW", "null-pointer-lptempfilename", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_GetTempFileNameW__null_pointer_lptempfilename(api):
-    """GetTempFileNameW(lpTempFileName=NULL): a failure code.
+    """GetTempFileNameW(lpTempFileName=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -354,9 +354,9 @@ def test_GetTempPathW__export(api):
 
 
 @case("fileapi/GetTempPathW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_GetTempPathW__null_pointer_lpbuffer(api):
-    """GetTempPathW(lpBuffer=NULL): a failure code.
+    """GetTempPathW(lpBuffer=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -385,9 +385,9 @@ def test_ReadFile__export(api):
 
 
 @case("fileapi/ReadFile", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_ReadFile__null_pointer_lpbuffer(api):
-    """ReadFile(lpNumberOfBytesRead=8-byte buffer, lpBuffer=NULL): a failure code.
+    """ReadFile(lpNumberOfBytesRead=8-byte buffer, lpBuffer=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -406,9 +406,9 @@ def test_RemoveDirectoryW__export(api):
 
 
 @case("fileapi/RemoveDirectoryW", "null-pointer-lppathname", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_RemoveDirectoryW__null_pointer_lppathname(api):
-    """RemoveDirectoryW(lpPathName=NULL): a failure code.
+    """RemoveDirectoryW(lpPathName=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -417,9 +417,9 @@ def test_RemoveDirectoryW__null_pointer_lppathname(api):
 
 
 @case("fileapi/RemoveDirectoryW", "missing-name-lppathname", rule="missing-name", covers=("R2", "R3", "M9"), level="conformance",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_RemoveDirectoryW__missing_name_lppathname(api):
-    """RemoveDirectoryW(lpPathName=string 'specproof-no-such-directory-5c1e'): a failure code.
+    """RemoveDirectoryW(lpPathName=string 'specproof-no-such-directory-5c1e'): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -450,9 +450,9 @@ def test_SetFileAttributesW__export(api):
 
 
 @case("fileapi/SetFileAttributesW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_SetFileAttributesW__null_pointer_lpfilename(api):
-    """SetFileAttributesW(lpFileName=NULL): a failure code.
+    """SetFileAttributesW(lpFileName=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -461,9 +461,9 @@ def test_SetFileAttributesW__null_pointer_lpfilename(api):
 
 
 @case("fileapi/SetFileAttributesW", "missing-name-lpfilename", rule="missing-name", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_SetFileAttributesW__missing_name_lpfilename(api):
-    """SetFileAttributesW(lpFileName=string 'specproof-no-such-file-5c1e.txt'): a failure code.
+    """SetFileAttributesW(lpFileName=string 'specproof-no-such-file-5c1e.txt'): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -515,9 +515,9 @@ def test_WriteFile__export(api):
 
 
 @case("fileapi/WriteFile", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_WriteFile__null_pointer_lpbuffer(api):
-    """WriteFile(lpNumberOfBytesWritten=8-byte buffer, lpBuffer=NULL): a failure code.
+    """WriteFile(lpNumberOfBytesWritten=8-byte buffer, lpBuffer=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """

@@ -20,9 +20,9 @@ def test_CloseHandle__export(api):
 
 
 @case("handleapi/CloseHandle", "invalid-handle-hobject-null", rule="invalid-handle", covers=("R2", "R3", "M26"), level="conformance",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_CloseHandle__invalid_handle_hobject_null(api):
-    """CloseHandle(hObject=null handle): a failure code.
+    """CloseHandle(hObject=null handle): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -33,9 +33,9 @@ def test_CloseHandle__invalid_handle_hobject_null(api):
 
 
 @case("handleapi/CloseHandle", "invalid-handle-hobject-garbage", rule="invalid-handle", covers=("R2", "R3", "M26"), level="conformance",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_CloseHandle__invalid_handle_hobject_garbage(api):
-    """CloseHandle(hObject=garbage handle): a failure code.
+    """CloseHandle(hObject=garbage handle): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -46,9 +46,9 @@ def test_CloseHandle__invalid_handle_hobject_garbage(api):
 
 
 @case("handleapi/CloseHandle", "release-twice-hobject", rule="lifecycle", covers=("R2", "R3", "M26", "R5"), level="conformance",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_CloseHandle__release_twice_hobject(api, closed_event):
-    """CloseHandle(hObject=closed_event): a failure code.
+    """CloseHandle(hObject=closed_event): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -80,9 +80,9 @@ def test_DuplicateHandle__export(api):
 
 
 @case("handleapi/DuplicateHandle", "null-pointer-lptargethandle", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_DuplicateHandle__null_pointer_lptargethandle(api):
-    """DuplicateHandle(lpTargetHandle=NULL): a failure code.
+    """DuplicateHandle(lpTargetHandle=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -101,9 +101,9 @@ def test_GetHandleInformation__export(api):
 
 
 @case("handleapi/GetHandleInformation", "invalid-handle-hobject-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_GetHandleInformation__invalid_handle_hobject_null(api):
-    """GetHandleInformation(lpdwFlags=8-byte buffer, hObject=null handle): a failure code.
+    """GetHandleInformation(lpdwFlags=8-byte buffer, hObject=null handle): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -115,9 +115,9 @@ def test_GetHandleInformation__invalid_handle_hobject_null(api):
 
 
 @case("handleapi/GetHandleInformation", "invalid-handle-hobject-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_GetHandleInformation__invalid_handle_hobject_garbage(api):
-    """GetHandleInformation(lpdwFlags=8-byte buffer, hObject=garbage handle): a failure code.
+    """GetHandleInformation(lpdwFlags=8-byte buffer, hObject=garbage handle): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -129,9 +129,9 @@ def test_GetHandleInformation__invalid_handle_hobject_garbage(api):
 
 
 @case("handleapi/GetHandleInformation", "invalid-handle-hobject-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_GetHandleInformation__invalid_handle_hobject_released(api, closed_event):
-    """GetHandleInformation(lpdwFlags=8-byte buffer, hObject=closed_event): a failure code.
+    """GetHandleInformation(lpdwFlags=8-byte buffer, hObject=closed_event): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -143,9 +143,9 @@ def test_GetHandleInformation__invalid_handle_hobject_released(api, closed_event
 
 
 @case("handleapi/GetHandleInformation", "null-pointer-lpdwflags", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_GetHandleInformation__null_pointer_lpdwflags(api, event):
-    """GetHandleInformation(hObject=event, lpdwFlags=NULL): a failure code.
+    """GetHandleInformation(hObject=event, lpdwFlags=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -164,9 +164,9 @@ def test_SetHandleInformation__export(api):
 
 
 @case("handleapi/SetHandleInformation", "invalid-handle-hobject-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_SetHandleInformation__invalid_handle_hobject_null(api):
-    """SetHandleInformation(hObject=null handle): a failure code.
+    """SetHandleInformation(hObject=null handle): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -178,9 +178,9 @@ def test_SetHandleInformation__invalid_handle_hobject_null(api):
 
 
 @case("handleapi/SetHandleInformation", "invalid-handle-hobject-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_SetHandleInformation__invalid_handle_hobject_garbage(api):
-    """SetHandleInformation(hObject=garbage handle): a failure code.
+    """SetHandleInformation(hObject=garbage handle): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -192,9 +192,9 @@ def test_SetHandleInformation__invalid_handle_hobject_garbage(api):
 
 
 @case("handleapi/SetHandleInformation", "invalid-handle-hobject-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_SetHandleInformation__invalid_handle_hobject_released(api, closed_event):
-    """SetHandleInformation(hObject=closed_event): a failure code.
+    """SetHandleInformation(hObject=closed_event): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.

@@ -60,9 +60,9 @@ def test_HeapFree__export(api):
 
 
 @case("heapapi/HeapFree", "null-pointer-lpmem", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_HeapFree__null_pointer_lpmem(api):
-    """HeapFree(lpMem=NULL): a failure code.
+    """HeapFree(lpMem=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -91,9 +91,9 @@ def test_HeapReAlloc__export(api):
 
 
 @case("heapapi/HeapReAlloc", "null-pointer-lpmem", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (NULL)")
 def test_HeapReAlloc__null_pointer_lpmem(api):
-    """HeapReAlloc(lpMem=NULL): a failure code.
+    """HeapReAlloc(lpMem=NULL): fails (NULL).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -112,9 +112,9 @@ def test_HeapSize__export(api):
 
 
 @case("heapapi/HeapSize", "null-pointer-lpmem", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails ((SIZE_T)-1)")
 def test_HeapSize__null_pointer_lpmem(api):
-    """HeapSize(lpMem=NULL): a failure code.
+    """HeapSize(lpMem=NULL): fails ((SIZE_T)-1).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """

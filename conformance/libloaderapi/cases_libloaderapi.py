@@ -40,9 +40,9 @@ def test_GetModuleFileNameW__export(api):
 
 
 @case("libloaderapi/GetModuleFileNameW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_GetModuleFileNameW__null_pointer_lpfilename(api):
-    """GetModuleFileNameW(lpFilename=NULL): a failure code.
+    """GetModuleFileNameW(lpFilename=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -61,9 +61,9 @@ def test_GetModuleHandleExW__export(api):
 
 
 @case("libloaderapi/GetModuleHandleExW", "null-pointer-phmodule", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_GetModuleHandleExW__null_pointer_phmodule(api):
-    """GetModuleHandleExW(phModule=NULL): a failure code.
+    """GetModuleHandleExW(phModule=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -72,9 +72,9 @@ def test_GetModuleHandleExW__null_pointer_phmodule(api):
 
 
 @case("libloaderapi/GetModuleHandleExW", "missing-name-lpmodulename", rule="missing-name", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_GetModuleHandleExW__missing_name_lpmodulename(api):
-    """GetModuleHandleExW(phModule=8-byte buffer, lpModuleName=string 'specproof-no-such-module-5c1e.dll'): a failure code.
+    """GetModuleHandleExW(phModule=8-byte buffer, lpModuleName=string 'specproof-no-such-module-5c1e.dll'): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, see GetLastError.
@@ -99,9 +99,9 @@ def test_GetModuleHandleW__export(api):
 
 
 @case("libloaderapi/GetModuleHandleW", "missing-name-lpmodulename", rule="missing-name", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (NULL)")
 def test_GetModuleHandleW__missing_name_lpmodulename(api):
-    """GetModuleHandleW(lpModuleName=string 'specproof-no-such-module-5c1e.dll'): a failure code.
+    """GetModuleHandleW(lpModuleName=string 'specproof-no-such-module-5c1e.dll'): fails (NULL).
 
     R2: If the function fails, the return value is NULL.
     R3: To get extended error information, call GetLastError.
@@ -123,9 +123,9 @@ def test_GetProcAddress__export(api):
 
 
 @case("libloaderapi/GetProcAddress", "null-pointer-lpprocname", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (NULL)")
 def test_GetProcAddress__null_pointer_lpprocname(api):
-    """GetProcAddress(lpProcName=NULL): a failure code.
+    """GetProcAddress(lpProcName=NULL): fails (NULL).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -134,9 +134,9 @@ def test_GetProcAddress__null_pointer_lpprocname(api):
 
 
 @case("libloaderapi/GetProcAddress", "missing-name-lpprocname", rule="missing-name", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (NULL)")
 def test_GetProcAddress__missing_name_lpprocname(api):
-    """GetProcAddress(lpProcName=ANSI string 'SpecproofNoSuchProcedure5c1e'): a failure code.
+    """GetProcAddress(lpProcName=ANSI string 'SpecproofNoSuchProcedure5c1e'): fails (NULL).
 
     R2: If the function fails, the return value is NULL.
     R3: To get extended error information, call GetLastError.
@@ -158,9 +158,9 @@ def test_LoadLibraryExW__export(api):
 
 
 @case("libloaderapi/LoadLibraryExW", "null-pointer-lplibfilename", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (NULL)")
 def test_LoadLibraryExW__null_pointer_lplibfilename(api):
-    """LoadLibraryExW(lpLibFileName=NULL): a failure code.
+    """LoadLibraryExW(lpLibFileName=NULL): fails (NULL).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -169,9 +169,9 @@ def test_LoadLibraryExW__null_pointer_lplibfilename(api):
 
 
 @case("libloaderapi/LoadLibraryExW", "missing-name-lplibfilename", rule="missing-name", covers=("R2", "R3", "M68"), level="conformance",
-      expect="a failure code")
+      expect="fails (NULL)")
 def test_LoadLibraryExW__missing_name_lplibfilename(api):
-    """LoadLibraryExW(lpLibFileName=string 'specproof-no-such-module-5c1e.dll'): a failure code.
+    """LoadLibraryExW(lpLibFileName=string 'specproof-no-such-module-5c1e.dll'): fails (NULL).
 
     R2: If the function fails, the return value is NULL.
     R3: To get extended error information, call GetLastError.
@@ -192,9 +192,9 @@ def test_LoadLibraryW__export(api):
 
 
 @case("libloaderapi/LoadLibraryW", "null-pointer-lplibfilename", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (NULL)")
 def test_LoadLibraryW__null_pointer_lplibfilename(api):
-    """LoadLibraryW(lpLibFileName=NULL): a failure code.
+    """LoadLibraryW(lpLibFileName=NULL): fails (NULL).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -203,9 +203,9 @@ def test_LoadLibraryW__null_pointer_lplibfilename(api):
 
 
 @case("libloaderapi/LoadLibraryW", "missing-name-lplibfilename", rule="missing-name", covers=("R2", "R3", "M30"), level="conformance",
-      expect="a failure code")
+      expect="fails (NULL)")
 def test_LoadLibraryW__missing_name_lplibfilename(api):
-    """LoadLibraryW(lpLibFileName=string 'specproof-no-such-module-5c1e.dll'): a failure code.
+    """LoadLibraryW(lpLibFileName=string 'specproof-no-such-module-5c1e.dll'): fails (NULL).
 
     R2: If the function fails, the return value is NULL.
     R3: To get extended error information, call GetLastError.

@@ -40,9 +40,9 @@ def test_OpenFileMappingW__export(api):
 
 
 @case("memoryapi/OpenFileMappingW", "null-pointer-lpname", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (NULL)")
 def test_OpenFileMappingW__null_pointer_lpname(api):
-    """OpenFileMappingW(lpName=NULL): a failure code.
+    """OpenFileMappingW(lpName=NULL): fails (NULL).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -51,9 +51,9 @@ def test_OpenFileMappingW__null_pointer_lpname(api):
 
 
 @case("memoryapi/OpenFileMappingW", "missing-name-lpname", rule="missing-name", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (NULL)")
 def test_OpenFileMappingW__missing_name_lpname(api):
-    """OpenFileMappingW(lpName=string 'specproof-no-such-name-5c1e'): a failure code.
+    """OpenFileMappingW(lpName=string 'specproof-no-such-name-5c1e'): fails (NULL).
 
     R2: If the function fails, the return value is NULL.
     R3: To get extended error information, call GetLastError.
@@ -75,9 +75,9 @@ def test_UnmapViewOfFile__export(api):
 
 
 @case("memoryapi/UnmapViewOfFile", "null-pointer-lpbaseaddress", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_UnmapViewOfFile__null_pointer_lpbaseaddress(api):
-    """UnmapViewOfFile(lpBaseAddress=NULL): a failure code.
+    """UnmapViewOfFile(lpBaseAddress=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -106,9 +106,9 @@ def test_VirtualFree__export(api):
 
 
 @case("memoryapi/VirtualFree", "null-pointer-lpaddress", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_VirtualFree__null_pointer_lpaddress(api):
-    """VirtualFree(lpAddress=NULL): a failure code.
+    """VirtualFree(lpAddress=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -127,9 +127,9 @@ def test_VirtualLock__export(api):
 
 
 @case("memoryapi/VirtualLock", "null-pointer-lpaddress", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_VirtualLock__null_pointer_lpaddress(api):
-    """VirtualLock(lpAddress=NULL): a failure code.
+    """VirtualLock(lpAddress=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -148,9 +148,9 @@ def test_VirtualProtect__export(api):
 
 
 @case("memoryapi/VirtualProtect", "null-pointer-lpaddress", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_VirtualProtect__null_pointer_lpaddress(api):
-    """VirtualProtect(lpflOldProtect=8-byte buffer, lpAddress=NULL): a failure code.
+    """VirtualProtect(lpflOldProtect=8-byte buffer, lpAddress=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -159,9 +159,9 @@ def test_VirtualProtect__null_pointer_lpaddress(api):
 
 
 @case("memoryapi/VirtualProtect", "null-pointer-lpfloldprotect", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_VirtualProtect__null_pointer_lpfloldprotect(api):
-    """VirtualProtect(lpflOldProtect=NULL): a failure code.
+    """VirtualProtect(lpflOldProtect=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -180,9 +180,9 @@ def test_VirtualQuery__export(api):
 
 
 @case("memoryapi/VirtualQuery", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_VirtualQuery__null_pointer_lpbuffer(api):
-    """VirtualQuery(lpBuffer=NULL): a failure code.
+    """VirtualQuery(lpBuffer=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -201,9 +201,9 @@ def test_VirtualUnlock__export(api):
 
 
 @case("memoryapi/VirtualUnlock", "null-pointer-lpaddress", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_VirtualUnlock__null_pointer_lpaddress(api):
-    """VirtualUnlock(lpAddress=NULL): a failure code.
+    """VirtualUnlock(lpAddress=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """

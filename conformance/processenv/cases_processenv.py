@@ -30,9 +30,9 @@ def test_GetEnvironmentVariableW__export(api):
 
 
 @case("processenv/GetEnvironmentVariableW", "missing-name-lpname", rule="missing-name", covers=("R3", "R4", "R4"), level="conformance",
-      expect="a failure code")
+      expect="fails (0)")
 def test_GetEnvironmentVariableW__missing_name_lpname(api):
-    """GetEnvironmentVariableW(lpBuffer=8-byte buffer, lpName=string 'specproof-no-such-name-5c1e'): a failure code.
+    """GetEnvironmentVariableW(lpBuffer=8-byte buffer, lpName=string 'specproof-no-such-name-5c1e'): fails (0).
 
     R3: If the function fails, the return value is zero.
     R4: If the specified environment variable was not found in the environment block, GetLastError returns ERROR_ENVVAR_NOT_FOUND.
@@ -56,9 +56,9 @@ def test_SetEnvironmentVariableW__export(api):
 
 
 @case("processenv/SetEnvironmentVariableW", "null-pointer-lpname", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_SetEnvironmentVariableW__null_pointer_lpname(api):
-    """SetEnvironmentVariableW(lpName=NULL): a failure code.
+    """SetEnvironmentVariableW(lpName=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """

@@ -70,9 +70,9 @@ def test_GetExitCodeProcess__export(api):
 
 
 @case("processthreadsapi/GetExitCodeProcess", "null-pointer-lpexitcode", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_GetExitCodeProcess__null_pointer_lpexitcode(api):
-    """GetExitCodeProcess(lpExitCode=NULL): a failure code.
+    """GetExitCodeProcess(lpExitCode=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -91,9 +91,9 @@ def test_GetExitCodeThread__export(api):
 
 
 @case("processthreadsapi/GetExitCodeThread", "null-pointer-lpexitcode", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_GetExitCodeThread__null_pointer_lpexitcode(api):
-    """GetExitCodeThread(lpExitCode=NULL): a failure code.
+    """GetExitCodeThread(lpExitCode=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """

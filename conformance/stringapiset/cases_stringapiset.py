@@ -20,9 +20,9 @@ def test_MultiByteToWideChar__export(api):
 
 
 @case("stringapiset/MultiByteToWideChar", "null-pointer-lpmultibytestr", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_MultiByteToWideChar__null_pointer_lpmultibytestr(api):
-    """MultiByteToWideChar(lpWideCharStr=8-byte buffer, lpMultiByteStr=NULL): a failure code.
+    """MultiByteToWideChar(lpWideCharStr=8-byte buffer, lpMultiByteStr=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -41,9 +41,9 @@ def test_WideCharToMultiByte__export(api):
 
 
 @case("stringapiset/WideCharToMultiByte", "null-pointer-lpwidecharstr", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_WideCharToMultiByte__null_pointer_lpwidecharstr(api):
-    """WideCharToMultiByte(lpMultiByteStr=8-byte buffer, lpUsedDefaultChar=8-byte buffer, lpWideCharStr=NULL): a failure code.
+    """WideCharToMultiByte(lpMultiByteStr=8-byte buffer, lpUsedDefaultChar=8-byte buffer, lpWideCharStr=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """

@@ -90,9 +90,9 @@ def test_OpenEventW__export(api):
 
 
 @case("synchapi/OpenEventW", "null-pointer-lpname", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (NULL)")
 def test_OpenEventW__null_pointer_lpname(api):
-    """OpenEventW(lpName=NULL): a failure code.
+    """OpenEventW(lpName=NULL): fails (NULL).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -101,9 +101,9 @@ def test_OpenEventW__null_pointer_lpname(api):
 
 
 @case("synchapi/OpenEventW", "missing-name-lpname", rule="missing-name", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (NULL)")
 def test_OpenEventW__missing_name_lpname(api):
-    """OpenEventW(lpName=string 'specproof-no-such-name-5c1e'): a failure code.
+    """OpenEventW(lpName=string 'specproof-no-such-name-5c1e'): fails (NULL).
 
     R2: If the function fails, the return value is NULL.
     R3: To get extended error information, call GetLastError.
@@ -145,9 +145,9 @@ def test_ResetEvent__export(api):
 
 
 @case("synchapi/ResetEvent", "invalid-handle-hevent-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_ResetEvent__invalid_handle_hevent_null(api):
-    """ResetEvent(hEvent=null handle): a failure code.
+    """ResetEvent(hEvent=null handle): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -159,9 +159,9 @@ def test_ResetEvent__invalid_handle_hevent_null(api):
 
 
 @case("synchapi/ResetEvent", "invalid-handle-hevent-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_ResetEvent__invalid_handle_hevent_garbage(api):
-    """ResetEvent(hEvent=garbage handle): a failure code.
+    """ResetEvent(hEvent=garbage handle): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -173,9 +173,9 @@ def test_ResetEvent__invalid_handle_hevent_garbage(api):
 
 
 @case("synchapi/ResetEvent", "invalid-handle-hevent-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_ResetEvent__invalid_handle_hevent_released(api, closed_event):
-    """ResetEvent(hEvent=closed_event): a failure code.
+    """ResetEvent(hEvent=closed_event): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -197,9 +197,9 @@ def test_SetEvent__export(api):
 
 
 @case("synchapi/SetEvent", "invalid-handle-hevent-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_SetEvent__invalid_handle_hevent_null(api):
-    """SetEvent(hEvent=null handle): a failure code.
+    """SetEvent(hEvent=null handle): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -211,9 +211,9 @@ def test_SetEvent__invalid_handle_hevent_null(api):
 
 
 @case("synchapi/SetEvent", "invalid-handle-hevent-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_SetEvent__invalid_handle_hevent_garbage(api):
-    """SetEvent(hEvent=garbage handle): a failure code.
+    """SetEvent(hEvent=garbage handle): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -225,9 +225,9 @@ def test_SetEvent__invalid_handle_hevent_garbage(api):
 
 
 @case("synchapi/SetEvent", "invalid-handle-hevent-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_SetEvent__invalid_handle_hevent_released(api, closed_event):
-    """SetEvent(hEvent=closed_event): a failure code.
+    """SetEvent(hEvent=closed_event): fails (FALSE).
 
     R2: If the function fails, the return value is zero.
     R3: To get extended error information, call GetLastError.
@@ -269,9 +269,9 @@ def test_WaitForMultipleObjects__export(api):
 
 
 @case("synchapi/WaitForMultipleObjects", "null-pointer-lphandles", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (WAIT_FAILED)")
 def test_WaitForMultipleObjects__null_pointer_lphandles(api):
-    """WaitForMultipleObjects(lpHandles=NULL): a failure code.
+    """WaitForMultipleObjects(lpHandles=NULL): fails (WAIT_FAILED).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -290,9 +290,9 @@ def test_WaitForSingleObject__export(api):
 
 
 @case("synchapi/WaitForSingleObject", "invalid-handle-hhandle-null", rule="invalid-handle", covers=("R6",), level="robustness",
-      expect="a failure code")
+      expect="fails (WAIT_FAILED)")
 def test_WaitForSingleObject__invalid_handle_hhandle_null(api):
-    """WaitForSingleObject(hHandle=null handle): a failure code.
+    """WaitForSingleObject(hHandle=null handle): fails (WAIT_FAILED).
 
     R6: WAIT_FAILED (DWORD)0xFFFFFFFF: The function has failed. To get extended error information, call GetLastError.
 
@@ -303,9 +303,9 @@ def test_WaitForSingleObject__invalid_handle_hhandle_null(api):
 
 
 @case("synchapi/WaitForSingleObject", "invalid-handle-hhandle-garbage", rule="invalid-handle", covers=("R6",), level="robustness",
-      expect="a failure code")
+      expect="fails (WAIT_FAILED)")
 def test_WaitForSingleObject__invalid_handle_hhandle_garbage(api):
-    """WaitForSingleObject(hHandle=garbage handle): a failure code.
+    """WaitForSingleObject(hHandle=garbage handle): fails (WAIT_FAILED).
 
     R6: WAIT_FAILED (DWORD)0xFFFFFFFF: The function has failed. To get extended error information, call GetLastError.
 
@@ -316,9 +316,9 @@ def test_WaitForSingleObject__invalid_handle_hhandle_garbage(api):
 
 
 @case("synchapi/WaitForSingleObject", "invalid-handle-hhandle-released", rule="invalid-handle", covers=("R6",), level="robustness",
-      expect="a failure code")
+      expect="fails (WAIT_FAILED)")
 def test_WaitForSingleObject__invalid_handle_hhandle_released(api, closed_event):
-    """WaitForSingleObject(hHandle=closed_event): a failure code.
+    """WaitForSingleObject(hHandle=closed_event): fails (WAIT_FAILED).
 
     R6: WAIT_FAILED (DWORD)0xFFFFFFFF: The function has failed. To get extended error information, call GetLastError.
 

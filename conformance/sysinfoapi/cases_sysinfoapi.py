@@ -20,9 +20,9 @@ def test_GetComputerNameExW__export(api):
 
 
 @case("sysinfoapi/GetComputerNameExW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_GetComputerNameExW__null_pointer_lpbuffer(api):
-    """GetComputerNameExW(lpBuffer=NULL): a failure code.
+    """GetComputerNameExW(lpBuffer=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -31,9 +31,9 @@ def test_GetComputerNameExW__null_pointer_lpbuffer(api):
 
 
 @case("sysinfoapi/GetComputerNameExW", "null-pointer-nsize", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_GetComputerNameExW__null_pointer_nsize(api):
-    """GetComputerNameExW(lpBuffer=8-byte buffer, nSize=NULL): a failure code.
+    """GetComputerNameExW(lpBuffer=8-byte buffer, nSize=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -52,9 +52,9 @@ def test_GetSystemDirectoryW__export(api):
 
 
 @case("sysinfoapi/GetSystemDirectoryW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_GetSystemDirectoryW__null_pointer_lpbuffer(api):
-    """GetSystemDirectoryW(lpBuffer=NULL): a failure code.
+    """GetSystemDirectoryW(lpBuffer=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -113,9 +113,9 @@ def test_GetWindowsDirectoryW__export(api):
 
 
 @case("sysinfoapi/GetWindowsDirectoryW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (0)")
 def test_GetWindowsDirectoryW__null_pointer_lpbuffer(api):
-    """GetWindowsDirectoryW(lpBuffer=NULL): a failure code.
+    """GetWindowsDirectoryW(lpBuffer=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -134,9 +134,9 @@ def test_GlobalMemoryStatusEx__export(api):
 
 
 @case("sysinfoapi/GlobalMemoryStatusEx", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (FALSE)")
 def test_GlobalMemoryStatusEx__null_pointer_lpbuffer(api):
-    """GlobalMemoryStatusEx(lpBuffer=NULL): a failure code.
+    """GlobalMemoryStatusEx(lpBuffer=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """

@@ -30,9 +30,9 @@ def test_RegCreateKeyExW__export(api):
 
 
 @case("winreg/RegCreateKeyExW", "null-pointer-lpsubkey", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegCreateKeyExW__null_pointer_lpsubkey(api):
-    """RegCreateKeyExW(phkResult=8-byte buffer, lpdwDisposition=8-byte buffer, lpSubKey=NULL): a failure code.
+    """RegCreateKeyExW(phkResult=8-byte buffer, lpdwDisposition=8-byte buffer, lpSubKey=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -45,9 +45,9 @@ def test_RegCreateKeyExW__null_pointer_lpsubkey(api):
 
 
 @case("winreg/RegCreateKeyExW", "null-pointer-phkresult", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegCreateKeyExW__null_pointer_phkresult(api):
-    """RegCreateKeyExW(lpdwDisposition=8-byte buffer, phkResult=NULL): a failure code.
+    """RegCreateKeyExW(lpdwDisposition=8-byte buffer, phkResult=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -66,9 +66,9 @@ def test_RegDeleteKeyW__export(api):
 
 
 @case("winreg/RegDeleteKeyW", "null-pointer-lpsubkey", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegDeleteKeyW__null_pointer_lpsubkey(api):
-    """RegDeleteKeyW(lpSubKey=NULL): a failure code.
+    """RegDeleteKeyW(lpSubKey=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -77,9 +77,9 @@ def test_RegDeleteKeyW__null_pointer_lpsubkey(api):
 
 
 @case("winreg/RegDeleteKeyW", "missing-name-lpsubkey", rule="missing-name", covers=("R2",), level="robustness",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegDeleteKeyW__missing_name_lpsubkey(api):
-    """RegDeleteKeyW(hKey=HKEY_CURRENT_USER, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): a failure code.
+    """RegDeleteKeyW(hKey=HKEY_CURRENT_USER, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): fails (a nonzero error code).
 
     R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
 
@@ -113,9 +113,9 @@ def test_RegEnumKeyExW__export(api):
 
 
 @case("winreg/RegEnumKeyExW", "null-pointer-lpname", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegEnumKeyExW__null_pointer_lpname(api):
-    """RegEnumKeyExW(lpftLastWriteTime=8-byte buffer, lpName=NULL): a failure code.
+    """RegEnumKeyExW(lpftLastWriteTime=8-byte buffer, lpName=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -124,9 +124,9 @@ def test_RegEnumKeyExW__null_pointer_lpname(api):
 
 
 @case("winreg/RegEnumKeyExW", "null-pointer-lpcchname", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegEnumKeyExW__null_pointer_lpcchname(api):
-    """RegEnumKeyExW(lpName=8-byte buffer, lpftLastWriteTime=8-byte buffer, lpcchName=NULL): a failure code.
+    """RegEnumKeyExW(lpName=8-byte buffer, lpftLastWriteTime=8-byte buffer, lpcchName=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -139,9 +139,9 @@ def test_RegEnumKeyExW__null_pointer_lpcchname(api):
 
 
 @case("winreg/RegEnumKeyExW", "null-pointer-lpclass", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegEnumKeyExW__null_pointer_lpclass(api):
-    """RegEnumKeyExW(lpName=8-byte buffer, lpftLastWriteTime=8-byte buffer, lpClass=NULL): a failure code.
+    """RegEnumKeyExW(lpName=8-byte buffer, lpftLastWriteTime=8-byte buffer, lpClass=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -164,9 +164,9 @@ def test_RegEnumValueW__export(api):
 
 
 @case("winreg/RegEnumValueW", "null-pointer-lpvaluename", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegEnumValueW__null_pointer_lpvaluename(api):
-    """RegEnumValueW(lpType=8-byte buffer, lpData=8-byte buffer, lpValueName=NULL): a failure code.
+    """RegEnumValueW(lpType=8-byte buffer, lpData=8-byte buffer, lpValueName=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -179,9 +179,9 @@ def test_RegEnumValueW__null_pointer_lpvaluename(api):
 
 
 @case("winreg/RegEnumValueW", "null-pointer-lpcchvaluename", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegEnumValueW__null_pointer_lpcchvaluename(api):
-    """RegEnumValueW(lpValueName=8-byte buffer, lpType=8-byte buffer, lpData=8-byte buffer, lpcchValueName=NULL): a failure code.
+    """RegEnumValueW(lpValueName=8-byte buffer, lpType=8-byte buffer, lpData=8-byte buffer, lpcchValueName=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -215,9 +215,9 @@ def test_RegGetValueW__export(api):
 
 
 @case("winreg/RegGetValueW", "missing-name-lpsubkey", rule="missing-name", covers=("R2", "R4", "R4"), level="conformance",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegGetValueW__missing_name_lpsubkey(api):
-    """RegGetValueW(pdwType=8-byte buffer, pvData=8-byte buffer, hkey=HKEY_CURRENT_USER, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): a failure code.
+    """RegGetValueW(pdwType=8-byte buffer, pvData=8-byte buffer, hkey=HKEY_CURRENT_USER, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): fails (a nonzero error code).
 
     R2: If the function fails, the return value is a system error code.
     R4: If the lpValue registry value does not exist, the function returns ERROR_FILE_NOT_FOUND.
@@ -243,9 +243,9 @@ def test_RegOpenKeyExW__export(api):
 
 
 @case("winreg/RegOpenKeyExW", "null-pointer-phkresult", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegOpenKeyExW__null_pointer_phkresult(api):
-    """RegOpenKeyExW(phkResult=NULL): a failure code.
+    """RegOpenKeyExW(phkResult=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -254,9 +254,9 @@ def test_RegOpenKeyExW__null_pointer_phkresult(api):
 
 
 @case("winreg/RegOpenKeyExW", "missing-name-lpsubkey", rule="missing-name", covers=("R2", "M1"), level="conformance",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegOpenKeyExW__missing_name_lpsubkey(api):
-    """RegOpenKeyExW(phkResult=8-byte buffer, hKey=HKEY_CURRENT_USER, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): a failure code.
+    """RegOpenKeyExW(phkResult=8-byte buffer, hKey=HKEY_CURRENT_USER, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): fails (a nonzero error code).
 
     R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
     M1: Unlike the RegCreateKeyEx function, the RegOpenKeyEx function does not create the specified key if the key does not exist in the registry.
@@ -300,9 +300,9 @@ def test_RegSetValueExW__export(api):
 
 
 @case("winreg/RegSetValueExW", "null-pointer-lpdata", rule="null-pointer", covers=(), level="robustness",
-      expect="a failure code")
+      expect="fails (a nonzero error code)")
 def test_RegSetValueExW__null_pointer_lpdata(api):
-    """RegSetValueExW(lpData=NULL): a failure code.
+    """RegSetValueExW(lpData=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """

@@ -101,7 +101,17 @@ def _test_name(api: str, case_id: str) -> str:
     return base
 
 
-def _describe_expect(case: Case) -> str:
+def _failure_words(spec: Spec | None) -> str:
+    """How a failed call looks by its page: `fails (FALSE)`, `fails (NULL)`, `fails (a nonzero error code)`;
+    `a failure code` for a function that fails by its status codes."""
+    failure = spec.returns.failure if spec is not None else None
+    if failure is None or failure.signal not in ("value", "error-code") or not failure.values:
+        return "a failure code"
+    names = [v.name if v.name else "a nonzero error code" for v in failure.values]
+    return "fails (" + " or ".join(dict.fromkeys(names)) + ")"
+
+
+def _describe_expect(case: Case, spec: Spec | None = None) -> str:
     parts = []
     if case.rule in ("export", "kernel-mode"):
         return "exported"
@@ -111,7 +121,7 @@ def _describe_expect(case: Case) -> str:
     if case.expect.success is True:
         parts.append("a documented success code")
     if case.expect.success is False:
-        parts.append("a failure code")
+        parts.append(_failure_words(spec if case.call is None else None))
     if case.expect.completion:
         parts.append("completes with " + case.expect.completion)
     return "; ".join(parts) or "returns a documented code"
@@ -124,7 +134,7 @@ def _summary(spec: Spec, case: Case) -> str:
     if case.rule == "kernel-mode":
         return f"{spec.api} is exported to kernel-mode callers."
     args = ", ".join(f"{name}={_arg_words(arg)}" for name, arg in case.given.items()) or "no arguments"
-    return f"{target}({args}): {_describe_expect(case)}."
+    return f"{target}({args}): {_describe_expect(case, spec)}."
 
 
 def _arg_words(arg) -> str:
@@ -210,7 +220,7 @@ def render_test(spec: Spec, case: Case) -> TestCode:
     if case.note:
         doc_lines += ["", case.note]
     return TestCode(name=_test_name(spec.api, case.id), spec_key=spec.key,
-                    case=case, covers=tuple(case.covers), expect_text=_describe_expect(case),
+                    case=case, covers=tuple(case.covers), expect_text=_describe_expect(case, spec),
                     params=["api", *fixtures], doc="\n".join(doc_lines), body=body)
 
 
