@@ -71,3 +71,46 @@ def test_pseudo_handles_and_protected_handles(model):
     assert call(model, "GetHandleInformation", event, flags).value == 1 and model.read(flags, 4) == b"\2\0\0\0"
     refused = call(model, "CloseHandle", event)
     assert (refused.value, refused.last_error) == (0, ERROR_INVALID_HANDLE)
+
+
+def ansi(model: ModelAdapter, text: str) -> int:
+    block = model.alloc(len(text) + 1)
+    model.write(block, text.encode() + b"\0")
+    return block
+
+
+def test_modules_and_procedures_the_model_has_and_names_it_does_not(model):
+    secur32 = call(model, "LoadLibraryW", wide(model, "SECUR32.DLL"))
+    assert secur32.value and secur32.last_error is None
+    assert call(model, "GetModuleHandleW", wide(model, "secur32")).value == secur32.value
+    found = call(model, "GetProcAddress", secur32.value, ansi(model, "DeleteSecurityContext"))
+    assert found.value == model.resolve("secur32.dll", "DeleteSecurityContext").address
+    missing = call(model, "GetProcAddress", secur32.value, ansi(model, "NoSuchProcedure"))
+    assert (missing.value, missing.last_error) == (0, 127)  # ERROR_PROC_NOT_FOUND
+    gone = call(model, "LoadLibraryW", wide(model, "no-such-module.dll"))
+    assert (gone.value, gone.last_error) == (0, 126)  # ERROR_MOD_NOT_FOUND
+    assert call(model, "GetModuleHandleW", 0).value, "NULL: the process's own image"
+
+
+def test_environment_variables_and_the_buffer_size_rule(model):
+    name, value = wide(model, "SPECPROOF_TEST"), wide(model, "abc")
+    missing = call(model, "GetEnvironmentVariableW", name, 0, 0)
+    assert (missing.value, missing.last_error) == (0, 203)  # ERROR_ENVVAR_NOT_FOUND
+    assert call(model, "SetEnvironmentVariableW", name, value).value == 1
+    assert call(model, "GetEnvironmentVariableW", name, 0, 0).value == 4, "too small: the size with the NUL"
+    buffer = model.alloc(16)
+    assert call(model, "GetEnvironmentVariableW", name, buffer, 8).value == 3
+    assert model.read(buffer, 8) == "abc\0".encode("utf-16-le")
+    assert call(model, "SetEnvironmentVariableW", name, 0).value == 1, "NULL deletes the variable"
+    assert call(model, "GetEnvironmentVariableW", name, 0, 0).last_error == 203
+
+
+def test_tls_slots_and_tls_get_value_clears_the_last_error(model):
+    index = call(model, "TlsAlloc").value
+    assert call(model, "TlsSetValue", index, 0x1234).value == 1
+    call(model, "SetLastError", 5)
+    got = call(model, "TlsGetValue", index)
+    assert (got.value, got.last_error) == (0x1234, 0), "it clears the last error when it succeeds"
+    assert call(model, "TlsFree", index).value == 1
+    freed = call(model, "TlsGetValue", index)
+    assert (freed.value, freed.last_error) == (0, 87)  # ERROR_INVALID_PARAMETER

@@ -60,8 +60,8 @@ _DO_NOT = re.compile(
     re.I,
 )
 # "You do not need to call GetLastError" (on success): advice for one case, not the function's rule.
-_NEED_NOT = re.compile(r"\b(?:do\s+not|does\s+not|need\s+not)\s+need\s+to\s+call\s+GetLastError\b|\bneed\s+not\s+call\s+"
-                       r"GetLastError\b", re.I)
+_NEED_NOT = re.compile(r"\b(?:do\s+not|does\s+not|need\s+not)\s+need\s+to\s+call\s+GetLastError\b"
+                       r"|\bneed\s+not\s+call\s+GetLastError\b", re.I)
 _FAIL_SUBJECT = re.compile(r"\b(?:if|when)\s+(?:the\s+)?(?:function|call)\s+fails\b|\bdoes\s+not\s+succeed\b", re.I)
 #: Bits of the value a cast in `(TYPE)-1` keeps.
 _WIDTH_OF_TYPE = {"DWORD": 32, "UINT": 32, "ULONG": 32, "LONG": 32, "INT": 32, "BOOL": 32, "WORD": 16,
