@@ -114,3 +114,22 @@ def test_tls_slots_and_tls_get_value_clears_the_last_error(model):
     assert call(model, "TlsFree", index).value == 1
     freed = call(model, "TlsGetValue", index)
     assert (freed.value, freed.last_error) == (0, 87)  # ERROR_INVALID_PARAMETER
+
+
+def test_heaps_give_blocks_and_fail_as_their_pages_say(model):
+    heap = call(model, "GetProcessHeap").value
+    block = call(model, "HeapAlloc", heap, 8, 24)  # HEAP_ZERO_MEMORY
+    assert block.value and call(model, "HeapSize", heap, 0, block.value).value == 24
+    grown = call(model, "HeapReAlloc", heap, 0, block.value, 48).value
+    assert grown and call(model, "HeapSize", heap, 0, grown).value == 48
+    assert call(model, "HeapFree", heap, 0, grown).value == 1
+    again = call(model, "HeapFree", heap, 0, grown)
+    assert (again.value, again.last_error) == (0, 87)  # ERROR_INVALID_PARAMETER: not a block of the heap
+    size = call(model, "HeapSize", heap, 0, grown)
+    assert (size.value, size.last_error) == (0xFFFF_FFFF_FFFF_FFFF, None), "(SIZE_T)-1, no SetLastError"
+    private = call(model, "HeapCreate", 0, 0, 0).value
+    assert call(model, "HeapAlloc", private, 0, 8).value
+    assert call(model, "HeapDestroy", private).value == 1
+    assert (call(model, "HeapAlloc", private, 0, 8).value, call(model, "HeapAlloc", private, 0, 8).last_error) == \
+        (0, None), "HeapAlloc on a destroyed heap fails and does not call SetLastError"
+    assert call(model, "HeapDestroy", heap).value == 0, "the process heap stays"

@@ -19,6 +19,7 @@ from specproof.adapter.contract import (ACCESS_VIOLATION, UNIMPLEMENTED_STUB, Av
                                         Fault, Info)
 
 from .core import CallTimedOut
+from .heap import HeapFunctions
 from .kernel32_process import ProcessFunctions
 from .memory import HEAP_LIMIT, MASK64, ModelFault
 from .sspi import SspiFunctions
@@ -33,7 +34,7 @@ DEFAULT_TIMEOUT = 10.0
 assert CODE_BASE >= HEAP_LIMIT
 
 
-class ModelAdapter(SspiFunctions, WfpFunctions, ProcessFunctions):
+class ModelAdapter(SspiFunctions, WfpFunctions, ProcessFunctions, HeapFunctions):
     """specproof's built-in implementation: a small emulator of the bundled specs' functions.
 
     A deliberately broken variant is a subclass: override an export's
