@@ -133,3 +133,29 @@ def test_heaps_give_blocks_and_fail_as_their_pages_say(model):
     assert (call(model, "HeapAlloc", private, 0, 8).value, call(model, "HeapAlloc", private, 0, 8).last_error) == \
         (0, None), "HeapAlloc on a destroyed heap fails and does not call SetLastError"
     assert call(model, "HeapDestroy", heap).value == 0, "the process heap stays"
+
+
+def test_the_registry_keeps_keys_and_values_and_says_what_is_missing(model):
+    def reg(name: str, *args: int) -> int:
+        return model.call(model.resolve("advapi32.dll", name).address, list(args), 5).value
+
+    hkcu, out, disposition = 0xFFFF_FFFF_8000_0001, model.alloc(8), model.alloc(4)
+    path = wide(model, "Software\\Specproof\\Test")
+    assert reg("RegOpenKeyExW", hkcu, path, 0, 0x20019, out) == 2  # ERROR_FILE_NOT_FOUND
+    assert reg("RegCreateKeyExW", hkcu, path, 0, 0, 0, 0xF003F, 0, out, disposition) == 0
+    assert model.read(disposition, 4) == b"\1\0\0\0", "REG_CREATED_NEW_KEY"
+    key = int.from_bytes(model.read(out, 8), "little")
+    data = model.alloc(4)
+    model.write(data, b"\x2a\0\0\0")
+    name = wide(model, "Answer")
+    assert reg("RegSetValueExW", key, name, 0, 4, data, 4) == 0  # REG_DWORD
+    kind, got, size = model.alloc(4), model.alloc(2), model.alloc(4)
+    model.write(size, b"\2\0\0\0")
+    assert reg("RegQueryValueExW", key, name, 0, kind, got, size) == 234, "ERROR_MORE_DATA for a small buffer"
+    assert model.read(size, 4) == b"\4\0\0\0", "with the size needed"
+    big = model.alloc(4)
+    assert reg("RegQueryValueExW", key, name, 0, kind, big, size) == 0 and model.read(big, 4) == b"\x2a\0\0\0"
+    assert reg("RegQueryValueExW", key, wide(model, "Nothing"), 0, 0, 0, 0) == 2
+    assert reg("RegCloseKey", key) == 0 and reg("RegCloseKey", key) == 6, "closed: ERROR_INVALID_HANDLE"
+    assert reg("RegDeleteKeyW", hkcu, wide(model, "Software\\Specproof")) == 5, "a key with subkeys stays"
+    assert reg("RegDeleteKeyW", hkcu, path) == 0 and reg("RegDeleteKeyW", hkcu, path) == 2

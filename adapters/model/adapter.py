@@ -22,6 +22,7 @@ from .core import CallTimedOut
 from .heap import HeapFunctions
 from .kernel32_process import ProcessFunctions
 from .memory import HEAP_LIMIT, MASK64, ModelFault
+from .registry import RegistryFunctions
 from .sspi import SspiFunctions
 from .wfp import WfpFunctions
 
@@ -34,7 +35,7 @@ DEFAULT_TIMEOUT = 10.0
 assert CODE_BASE >= HEAP_LIMIT
 
 
-class ModelAdapter(SspiFunctions, WfpFunctions, ProcessFunctions, HeapFunctions):
+class ModelAdapter(SspiFunctions, WfpFunctions, ProcessFunctions, HeapFunctions, RegistryFunctions):
     """specproof's built-in implementation: a small emulator of the bundled specs' functions.
 
     A deliberately broken variant is a subclass: override an export's
