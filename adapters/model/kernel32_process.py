@@ -10,6 +10,8 @@ ERROR_PROC_NOT_FOUND, ERROR_ENVVAR_NOT_FOUND.
 
 from __future__ import annotations
 
+import functools
+
 from .core import export
 from .kernel32 import ERROR_INVALID_PARAMETER, FALSE, KERNEL32, TRUE, Kernel32Functions
 
@@ -33,14 +35,16 @@ class ProcessFunctions(Kernel32Functions):
         self._free_tls = list(range(TLS_MINIMUM_AVAILABLE))
 
     # -- modules -------------------------------------------------------------------------------
-    def _modules(self) -> dict[str, int]:
-        """Every module the model exports from, lower-case with its extension, at a base of its own."""
+    @functools.cached_property
+    def _module_bases(self) -> dict[str, int]:
+        """Every module the model exports from, lower-case with its extension, at a base of its own (the
+        exports are the class's: computed once an instance)."""
         names = sorted({m.lower() for f in self.declared_exports() for m in self.exported_from(f)})
         return {name: MODULE_BASE + MODULE_STEP * index for index, name in enumerate(names)}
 
     def _module_named(self, address: int) -> int | None:
         name = self.memory.read_wstr(address).lower().rsplit("\\", 1)[-1]
-        modules = self._modules()
+        modules = self._module_bases
         return modules.get(name) or modules.get(name + ".dll")
 
     @export(*KERNEL32)
@@ -71,14 +75,14 @@ class ProcessFunctions(Kernel32Functions):
 
     @export(*KERNEL32)
     def FreeLibrary(self, hLibModule: int) -> int:
-        if hLibModule not in self._modules().values():
+        if hLibModule not in self._module_bases.values():
             self.set_last_error(ERROR_MOD_NOT_FOUND)
             return FALSE
         return TRUE
 
     @export(*KERNEL32)
     def GetProcAddress(self, hModule: int, lpProcName: int) -> int:
-        modules = {base: name for name, base in self._modules().items()}
+        modules = {base: name for name, base in self._module_bases.items()}
         module = modules.get(hModule) if hModule else None
         if hModule and module is None:
             self.set_last_error(ERROR_MOD_NOT_FOUND)
@@ -86,22 +90,13 @@ class ProcessFunctions(Kernel32Functions):
         if lpProcName < 0x10000:  # an ordinal: the model's exports have none
             self.set_last_error(ERROR_PROC_NOT_FOUND)
             return 0
-        name = self._ansi(lpProcName)
+        name = self.memory.read_astr(lpProcName)
         exported = self.exported_from(name) if name in self.declared_exports() else ()
         if module is None or module not in {m.lower() for m in exported}:
             self.diag(f"{name!r} is not exported by {module or 'the process image'}")
             self.set_last_error(ERROR_PROC_NOT_FOUND)
             return 0
         return self._address_of[name]  # the adapter's export table (ModelAdapter)
-
-    def _ansi(self, address: int) -> str:
-        text = bytearray()
-        while len(text) < 4096:
-            byte = self.memory.read(address + len(text), 1)[0]
-            if byte == 0:
-                break
-            text.append(byte)
-        return text.decode("latin-1")
 
     # -- the environment ------------------------------------------------------------------------
     @export(*KERNEL32)

@@ -167,6 +167,17 @@ class AddressSpace:
             return bytes(data[offset:limit]).decode("utf-16-le", errors="replace")
         raise ModelFault(block.end, what=f"string at 0x{address:X} runs past its block unterminated")
 
+    def read_astr(self, address: int, max_chars: int = 4096) -> str:
+        """A NUL-terminated single-byte string (GetProcAddress's names), faulting where a real strlen would."""
+        block, offset = self._locate(address, 0)
+        data = block.data
+        end = data.find(0, offset, min(len(data), offset + max_chars))
+        if end < 0:
+            if offset + max_chars < len(data):
+                return bytes(data[offset:offset + max_chars]).decode("latin-1")
+            raise ModelFault(block.end, what=f"string at 0x{address:X} runs past its block unterminated")
+        return bytes(data[offset:end]).decode("latin-1")
+
     def read_counted_wstr(self, address: int, length_bytes: int) -> str:
         """`length_bytes` of UTF-16 at `address` (a UNICODE_STRING's Buffer, not NUL-terminated)."""
         return self.read(address, length_bytes & ~1).decode("utf-16-le", errors="replace")

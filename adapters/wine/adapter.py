@@ -168,18 +168,26 @@ class WineAdapter:
         can crash it at any time after that call returned (CreateThread with a NULL start address does),
         and that is no reason to lose the next test.
         """
-        for attempt in (1, 2) if fresh else (2,):
+        tries = 2 if fresh else 1
+        while True:
+            tries -= 1
             try:
                 return command(self._running())
-            except (HelperGone, HelperTimeout) as error:
+            except HelperGone as error:
                 self._drop()
-                if isinstance(error, HelperGone) and attempt == 1:
+                if tries:
                     continue  # a new helper answers
-                raise RuntimeError(f"Wine helper failed on {error.command!r}: {error}; "
-                                   f"Wine printed: {' | '.join(error.diagnostics[-5:]) or 'nothing'}") from None
+                raise self._failed(error) from None
+            except HelperTimeout as error:
+                self._drop()
+                raise self._failed(error) from None
             except HelperRefused as error:
                 raise RuntimeError(f"Wine helper refused {error.command!r}: {error.reason}") from None
-        raise AssertionError("unreachable")  # the loop returns or raises
+
+    @staticmethod
+    def _failed(error: HelperGone | HelperTimeout) -> RuntimeError:
+        return RuntimeError(f"Wine helper failed on {error.command!r}: {error}; "
+                            f"Wine printed: {' | '.join(error.diagnostics[-5:]) or 'nothing'}")
 
     def next_test(self) -> None:
         """A test begins: replace a helper that faulted during the previous one."""

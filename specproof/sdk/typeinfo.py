@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .index import list_headers
+from .index import digest_of, list_headers
 from .locate import default_cache_dir, resolve_include_dirs
 
 __all__ = ["DEFAULT_HEADERS", "FieldInfo", "Layout", "TypeInfo", "TypeInfoError", "clang_resources"]
@@ -148,18 +148,18 @@ class TypeInfo:
 
 
 def _digest(headers: Sequence[str], dirs: Sequence[Path], resources: Path) -> str:
+    """The SDK index's digest of the headers and the sdk code (this module included), with what only this cache
+    depends on: the headers parsed, the compiler arguments, the resource folder and the libclang in use."""
     hasher = hashlib.sha256(f"specproof-typeinfo {FORMAT}\n".encode())
-    hasher.update(Path(__file__).read_bytes())
+    hasher.update(digest_of(dirs, list_headers(dirs)).encode())
     hasher.update(" ".join((*headers, *CLANG_ARGS, str(resources))).encode())
     try:
         import clang
 
-        hasher.update(getattr(clang, "__version__", "").encode())
         hasher.update(str(Path(clang.__file__).parent).encode())
+        hasher.update(getattr(clang, "__version__", "").encode())
     except ImportError:  # pragma: no cover
         pass
-    for header in list_headers(dirs):
-        hasher.update(f"{header.dir_index} {header.relpath} {header.size} {header.mtime_ns}\n".encode())
     return hasher.hexdigest()
 
 
