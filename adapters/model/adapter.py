@@ -19,11 +19,17 @@ from specproof.adapter.contract import (ACCESS_VIOLATION, UNIMPLEMENTED_STUB, Av
                                         Fault, Info)
 
 from .core import CallTimedOut
+from .files import FileFunctions
 from .heap import HeapFunctions
 from .kernel32_process import ProcessFunctions
 from .memory import HEAP_LIMIT, MASK64, ModelFault
 from .registry import RegistryFunctions
 from .sspi import SspiFunctions
+from .strings import StringFunctions
+from .synch import SyncFunctions
+from .sysinfo import SystemInfoFunctions
+from .threads import ThreadFunctions
+from .virtual import VirtualMemoryFunctions
 from .wfp import WfpFunctions
 
 #: The first fake export address; exports are `CODE_STEP` apart, all above the heap's limit.
@@ -35,7 +41,9 @@ DEFAULT_TIMEOUT = 10.0
 assert CODE_BASE >= HEAP_LIMIT
 
 
-class ModelAdapter(SspiFunctions, WfpFunctions, ProcessFunctions, HeapFunctions, RegistryFunctions):
+class ModelAdapter(SspiFunctions, WfpFunctions, FileFunctions, VirtualMemoryFunctions, StringFunctions,
+                   SystemInfoFunctions, SyncFunctions, ThreadFunctions, ProcessFunctions, HeapFunctions,
+                   RegistryFunctions):
     """specproof's built-in implementation: a small emulator of the bundled specs' functions.
 
     A deliberately broken variant is a subclass: override an export's

@@ -36,13 +36,13 @@ from .locate import default_cache_dir, resolve_include_dirs
 __all__ = ["DEFAULT_HEADERS", "FieldInfo", "Layout", "TypeInfo", "TypeInfoError", "clang_resources"]
 
 #: The headers parsed by default: every structure the committed specs' functions take is declared in them.
-DEFAULT_HEADERS = ("windows.h", "security.h", "sspi.h", "fwpmu.h", "winhttp.h", "psapi.h")
+DEFAULT_HEADERS = ("windows.h", "security.h", "sspi.h", "schannel.h", "fwpmu.h", "winhttp.h", "psapi.h")
 #: The compiler's view: the target, Microsoft extensions, and the configuration the SDK index reads for.
 CLANG_ARGS = ("-x", "c", "-target", "x86_64-w64-mingw32", "-fms-extensions", "-nostdinc", "-DUNICODE",
               "-D_UNICODE", "-D_WIN32_WINNT=0x0A00", "-DWINVER=0x0A00", "-DSECURITY_WIN32")
 RESOURCES_ENV = "SPECPROOF_CLANG_RESOURCES"
 _RESOURCE_CANDIDATES = tuple(Path(f"/usr/lib/llvm-{v}/lib/clang/{v}/include") for v in range(20, 13, -1))
-FORMAT = 1
+FORMAT = 2
 
 
 class TypeInfoError(RuntimeError):
@@ -199,7 +199,7 @@ def _parse(headers: Sequence[str], dirs: Sequence[Path], resources: Path) -> tup
         found: list[FieldInfo] = []
         for field in record_type.get_fields():
             offset = base + field.get_field_offsetof() // 8
-            if field.is_anonymous():
+            if field.is_anonymous() and not field.spelling.isidentifier():  # `u` in LARGE_INTEGER has a name
                 found.extend(fields_of(field.type, offset))
                 continue
             found.append(FieldInfo(field.spelling, offset, max(field.type.get_size(), 0), field.type.spelling,
