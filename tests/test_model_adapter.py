@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ctypes
 import time
 
 import pytest
 
-from specproof.adapter import layouts as L
+from specproof.adapter.codebook import CodeBook
+from specproof.adapter.structs import layout
 from specproof.adapter.contract import ACCESS_VIOLATION, UNIMPLEMENTED_STUB, Adapter, CallResult, Fault
 from specproof_adapters.model import INFINITE, ModelAdapter, ModelFault
 from specproof_adapters.model.adapter import CODE_BASE
@@ -36,7 +36,8 @@ RPC_E_DISCONNECTED = 0x80010108
 ISC_RET_ALLOCATED_MEMORY = 0x100
 GARBAGE = 0xDEADBEEFBAADF00D
 SCHANNEL = "Microsoft Unified Security Protocol Provider"
-REQUEST = L.ISC_REQ_ALLOCATE_MEMORY | L.ISC_REQ_CONFIDENTIALITY | L.ISC_REQ_STREAM | L.ISC_REQ_MANUAL_CRED_VALIDATION
+K = CodeBook().constant  # constants from the SDK headers
+REQUEST = K("ISC_REQ_ALLOCATE_MEMORY") | K("ISC_REQ_CONFIDENTIALITY") | K("ISC_REQ_STREAM") | K("ISC_REQ_MANUAL_CRED_VALIDATION")
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -70,8 +71,9 @@ def wide(adapter: ModelAdapter, text: str) -> int:
     return put(adapter, (text + "\0").encode("utf-16-le"))
 
 
-def struct(adapter: ModelAdapter, value_: ctypes.Structure) -> int:
-    return put(adapter, bytes(value_))
+def struct(adapter: ModelAdapter, name: str, **fields: int | bytes) -> int:
+    """A structure laid out as the SDK headers do, in the model's memory."""
+    return put(adapter, layout(name).pack(**fields))
 
 
 def u32(adapter: ModelAdapter, address: int) -> int:
@@ -88,13 +90,12 @@ def unicode_string(adapter: ModelAdapter, text: str) -> int:
     return put(adapter, len(data).to_bytes(2, "little") * 2 + bytes(4) + buffer.to_bytes(8, "little"))
 
 
-def credentials(adapter: ModelAdapter, package: str = SCHANNEL, use: int = L.SECPKG_CRED_OUTBOUND) -> int:
+def credentials(adapter: ModelAdapter, package: str = SCHANNEL, use: int = K("SECPKG_CRED_OUTBOUND")) -> int:
     handle = adapter.alloc(16)
     auth = 0
     if package == SCHANNEL:
-        auth = struct(adapter, L.SCHANNEL_CRED(dwVersion=L.SCHANNEL_CRED_VERSION,
-                                               dwFlags=L.SCH_CRED_NO_DEFAULT_CREDS
-                                               | L.SCH_CRED_MANUAL_CRED_VALIDATION))
+        auth = struct(adapter, "SCHANNEL_CRED", dwVersion=K("SCHANNEL_CRED_VERSION"),
+                      dwFlags=K("SCH_CRED_NO_DEFAULT_CREDS") | K("SCH_CRED_MANUAL_CRED_VALIDATION"))
     status = value(adapter, "AcquireCredentialsHandleW", 0, wide(adapter, package), use, 0, auth, 0, 0, handle,
                    adapter.alloc(8))
     assert status == SEC_E_OK
@@ -105,11 +106,11 @@ def first_leg(adapter: ModelAdapter, credential: int, request: int = REQUEST, ta
               buffer_size: int = 0) -> tuple[int, int, int, int]:
     """(status, context handle address, token SecBuffer address, pfContextAttr address)."""
     pv = adapter.alloc(buffer_size) if buffer_size else 0
-    buffer = struct(adapter, L.SecBuffer(cbBuffer=buffer_size, BufferType=L.SECBUFFER_TOKEN, pvBuffer=pv))
-    output = struct(adapter, L.SecBufferDesc(ulVersion=L.SECBUFFER_VERSION, cBuffers=1, pBuffers=buffer))
+    buffer = struct(adapter, "SecBuffer", cbBuffer=buffer_size, BufferType=K("SECBUFFER_TOKEN"), pvBuffer=pv)
+    output = struct(adapter, "SecBufferDesc", ulVersion=K("SECBUFFER_VERSION"), cBuffers=1, pBuffers=buffer)
     context, attributes = adapter.alloc(16), adapter.alloc(4)
     status = value(adapter, "InitializeSecurityContextW", credential, 0, wide(adapter, target), request, 0,
-                   L.SECURITY_NATIVE_DREP, 0, 0, context, output, attributes, adapter.alloc(8))
+                   K("SECURITY_NATIVE_DREP"), 0, 0, context, output, attributes, adapter.alloc(8))
     return status, context, buffer, attributes
 
 
@@ -120,12 +121,12 @@ def partial_context(adapter: ModelAdapter, package: str = SCHANNEL) -> int:
 
 
 def token_of(adapter: ModelAdapter, buffer: int) -> bytes:
-    described = L.SecBuffer.parse(adapter.read(buffer, 16))
+    described = layout("SecBuffer").unpack(adapter.read(buffer, 16))
     return adapter.read(described.pvBuffer, described.cbBuffer)
 
 
 def handle_image(lower: int, upper: int) -> bytes:
-    return bytes(L.SecHandle(lower, upper))
+    return layout("SecHandle").pack(dwLower=lower, dwUpper=upper)
 
 
 # -- the contract ----------------------------------------------------------------------------------
@@ -238,21 +239,21 @@ def test_missing_arguments_are_zero(model):
 # -- credentials and the Schannel first leg --------------------------------------------------------
 def test_schannel_first_leg_allocates_a_client_hello_token(model):
     credential = credentials(model)
-    lower, upper = L.SecHandle.parse(model.read(credential, 16)).dwLower, L.SecHandle.parse(
-        model.read(credential, 16)).dwUpper
+    handle = layout("SecHandle").unpack(model.read(credential, 16))
+    lower, upper = handle.dwLower, handle.dwUpper
     assert (lower, upper) != (0, 0)
     status, context, buffer, attributes = first_leg(model, credential)
     assert status == SEC_I_CONTINUE_NEEDED
     assert model.read(context, 16) != bytes(16)
-    described = L.SecBuffer.parse(model.read(buffer, 16))
-    assert described.BufferType == L.SECBUFFER_TOKEN
+    described = layout("SecBuffer").unpack(model.read(buffer, 16))
+    assert described.BufferType == K("SECBUFFER_TOKEN")
     token = token_of(model, buffer)
     assert len(token) >= 100 and described.cbBuffer == len(token)
     assert token[:3] == b"\x16\x03\x01" and token[5] == 0x01  # TLS handshake record, ClientHello
     assert int.from_bytes(token[3:5], "big") == len(token) - 5
     assert b"host.example" in token  # server_name
-    assert u32(model, attributes) == (ISC_RET_ALLOCATED_MEMORY | L.ISC_REQ_CONFIDENTIALITY | L.ISC_REQ_STREAM
-                                      | L.ISC_REQ_MANUAL_CRED_VALIDATION)
+    assert u32(model, attributes) == (ISC_RET_ALLOCATED_MEMORY | K("ISC_REQ_CONFIDENTIALITY") | K("ISC_REQ_STREAM")
+                                      | K("ISC_REQ_MANUAL_CRED_VALIDATION"))
     assert value(model, "FreeContextBuffer", described.pvBuffer) == SEC_E_OK
     assert value(model, "FreeContextBuffer", described.pvBuffer) == SEC_E_INVALID_HANDLE
     with pytest.raises(ModelFault):
@@ -263,7 +264,7 @@ def test_schannel_first_leg_allocates_a_client_hello_token(model):
 
 def test_first_leg_into_the_callers_buffer(model):
     credential = credentials(model)
-    request = REQUEST & ~L.ISC_REQ_ALLOCATE_MEMORY
+    request = REQUEST & ~K("ISC_REQ_ALLOCATE_MEMORY")
     status, _, buffer, _ = first_leg(model, credential, request, buffer_size=16)
     assert status == SEC_E_INSUFFICIENT_MEMORY
     status, _, buffer, attributes = first_leg(model, credential, request, buffer_size=4096)
@@ -284,7 +285,7 @@ def test_ntlm_and_negotiate_first_legs(model):
 def test_first_leg_refusals(model):
     credential = credentials(model)
     assert first_leg(model, credential, REQUEST | 0x1)[0] == SEC_E_UNSUPPORTED_FUNCTION  # ISC_REQ_DELEGATE
-    no_token = struct(model, L.SecBufferDesc(ulVersion=0, cBuffers=0, pBuffers=0))
+    no_token = struct(model, "SecBufferDesc", ulVersion=0, cBuffers=0, pBuffers=0)
     assert value(model, "InitializeSecurityContextW", credential, 0, 0, REQUEST, 0, 0, 0, 0, model.alloc(16),
                  no_token, model.alloc(4), 0) == SEC_E_INVALID_TOKEN
     for bad in (0, put(model, bytes(16)), put(model, handle_image(GARBAGE, GARBAGE))):
@@ -297,8 +298,8 @@ def test_a_later_leg_with_a_token_the_model_cannot_understand(model):
     credential = credentials(model)
     context = partial_context(model)
     reply = put(model, b"\x16\x03\x03\x00\x04junk")
-    buffer = struct(model, L.SecBuffer(cbBuffer=9, BufferType=L.SECBUFFER_TOKEN, pvBuffer=reply))
-    inputs = struct(model, L.SecBufferDesc(ulVersion=0, cBuffers=1, pBuffers=buffer))
+    buffer = struct(model, "SecBuffer", cbBuffer=9, BufferType=K("SECBUFFER_TOKEN"), pvBuffer=reply)
+    inputs = struct(model, "SecBufferDesc", ulVersion=0, cBuffers=1, pBuffers=buffer)
     assert value(model, "InitializeSecurityContextW", credential, context, 0, REQUEST, 0, 0, inputs, 0, 0, 0,
                  model.alloc(4), 0) == SEC_E_INVALID_TOKEN
     assert value(model, "DeleteSecurityContext", context) == SEC_E_OK
@@ -307,14 +308,14 @@ def test_a_later_leg_with_a_token_the_model_cannot_understand(model):
 def test_acquire_credentials_failures(model):
     handle = model.alloc(16)
 
-    def acquire(package: int, use: int = L.SECPKG_CRED_OUTBOUND, out: int = handle, auth: int = 0) -> int:
+    def acquire(package: int, use: int = K("SECPKG_CRED_OUTBOUND"), out: int = handle, auth: int = 0) -> int:
         return value(model, "AcquireCredentialsHandleW", 0, package, use, 0, auth, 0, 0, out, 0)
 
     assert acquire(wide(model, "NoSuchPackage")) == SEC_E_SECPKG_NOT_FOUND
     assert acquire(0) == SEC_E_SECPKG_NOT_FOUND
     assert acquire(wide(model, "schannel"), out=0) == SEC_E_INTERNAL_ERROR
     assert acquire(wide(model, "NTLM"), use=0) == SEC_E_UNKNOWN_CREDENTIALS
-    assert acquire(wide(model, "Schannel"), use=L.SECPKG_CRED_INBOUND) == SEC_E_NO_CREDENTIALS
+    assert acquire(wide(model, "Schannel"), use=K("SECPKG_CRED_INBOUND")) == SEC_E_NO_CREDENTIALS
     assert acquire(wide(model, "Schannel"), auth=put(model, (99).to_bytes(4, "little"))) == SEC_E_UNKNOWN_CREDENTIALS
     assert model.read(handle, 16) == bytes(16)  # nothing written by a failed call
     assert call(model, "AcquireCredentialsHandleW", 0, GARBAGE, 2, 0, 0, 0, 0, handle, 0).fault == Fault(
@@ -359,13 +360,13 @@ def test_a_credential_handle_is_not_a_context(model):
 def test_query_context_attributes_sizes_and_after_delete(model):
     context = partial_context(model, "NTLM")
     sizes = model.alloc(16)
-    assert value(model, "QueryContextAttributesW", context, L.SECPKG_ATTR_SIZES, sizes) == SEC_E_OK
-    got = L.SecPkgContext_Sizes.parse(model.read(sizes, 16))
+    assert value(model, "QueryContextAttributesW", context, K("SECPKG_ATTR_SIZES"), sizes) == SEC_E_OK
+    got = layout("SecPkgContext_Sizes").unpack(model.read(sizes, 16))
     assert (got.cbMaxToken, got.cbMaxSignature, got.cbBlockSize, got.cbSecurityTrailer) == (2888, 16, 0, 16)
     assert value(model, "QueryContextAttributesW", context, 1234, sizes) == SEC_E_UNSUPPORTED_FUNCTION
     assert value(model, "DeleteSecurityContext", context) == SEC_E_OK
-    assert value(model, "QueryContextAttributesW", context, L.SECPKG_ATTR_SIZES, sizes) == QCA_INVALID_HANDLE
-    assert value(model, "QueryContextAttributesW", 0, L.SECPKG_ATTR_SIZES, sizes) == QCA_INVALID_HANDLE
+    assert value(model, "QueryContextAttributesW", context, K("SECPKG_ATTR_SIZES"), sizes) == QCA_INVALID_HANDLE
+    assert value(model, "QueryContextAttributesW", 0, K("SECPKG_ATTR_SIZES"), sizes) == QCA_INVALID_HANDLE
 
 
 def test_free_context_buffer_refuses_what_the_model_did_not_allocate(model):
@@ -435,7 +436,7 @@ def test_async_acquire_writes_the_handle_on_completion_and_shares_the_handle_tab
     assert value(model, "SspiAsyncContextRequiresNotify", async_context) == 1
     handle = model.alloc(16)
     assert value(model, "SspiAcquireCredentialsHandleAsyncW", async_context, 0, unicode_string(model, "Schannel"),
-                 L.SECPKG_CRED_OUTBOUND, 0, 0, 0, 0, handle, 0) == SEC_E_OK
+                 K("SECPKG_CRED_OUTBOUND"), 0, 0, 0, 0, handle, 0) == SEC_E_OK
     assert model.read(handle, 16) == bytes(16)
     assert value(model, "SspiGetAsyncCallStatus", async_context) == SEC_I_ASYNC_CALL_PENDING
     assert value(model, "SspiGetAsyncCallStatus", async_context) == SEC_E_OK
@@ -452,7 +453,7 @@ def test_async_acquire_writes_the_handle_on_completion_and_shares_the_handle_tab
 def test_async_acquire_of_an_unknown_package_fails_on_completion(model):
     async_context = value(model, "SspiCreateAsyncContext")
     assert value(model, "SspiAcquireCredentialsHandleAsyncW", async_context, 0, unicode_string(model, "Nope"),
-                 L.SECPKG_CRED_OUTBOUND, 0, 0, 0, 0, model.alloc(16), 0) == SEC_E_OK
+                 K("SECPKG_CRED_OUTBOUND"), 0, 0, 0, 0, model.alloc(16), 0) == SEC_E_OK
     assert [value(model, "SspiGetAsyncCallStatus", async_context) for _ in range(2)] == [
         SEC_I_ASYNC_CALL_PENDING, SEC_E_SECPKG_NOT_FOUND]
     assert value(model, "SspiAcquireCredentialsHandleAsyncW", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) == SEC_E_INTERNAL_ERROR
@@ -461,14 +462,15 @@ def test_async_acquire_of_an_unknown_package_fails_on_completion(model):
 # -- Windows Filtering Platform ------------------------------------------------------------------------
 def open_engine(adapter: ModelAdapter, session: int = 0, module: str | None = None) -> tuple[int, int]:
     out = adapter.alloc(8)
-    status = value(adapter, "FwpmEngineOpen0", 0, L.RPC_C_AUTHN_DEFAULT, 0, session, out, module=module)
+    status = value(adapter, "FwpmEngineOpen0", 0, K("RPC_C_AUTHN_DEFAULT"), 0, session, out, module=module)
     return status, u64(adapter, out)
 
 
 def create_sa_context(adapter: ModelAdapter, engine: int) -> tuple[int, int, int]:
-    traffic = L.IPSEC_TRAFFIC0(ipVersion=L.FWP_IP_VERSION_V4, trafficType=L.IPSEC_TRAFFIC_TYPE_TRANSPORT)
+    traffic = struct(adapter, "IPSEC_TRAFFIC0", ipVersion=K("FWP_IP_VERSION_V4"),
+                     trafficType=K("IPSEC_TRAFFIC_TYPE_TRANSPORT"))
     inbound, out_id = put(adapter, b"\xff" * 8), adapter.alloc(8)
-    status = value(adapter, "IPsecSaContextCreate0", engine, struct(adapter, traffic), inbound, out_id)
+    status = value(adapter, "IPsecSaContextCreate0", engine, traffic, inbound, out_id)
     return status, u64(adapter, out_id), u64(adapter, inbound)
 
 
@@ -522,14 +524,13 @@ def test_wfp_open_failures(model):
     assert value(model, "FwpmEngineOpen0", 0, 0, 0, 0, out) == FWP_E_INVALID_PARAMETER
     assert value(model, "FwpmEngineOpen0", 0, 10, 0, 0, 0) == FWP_E_NULL_POINTER
     assert u64(model, out) == 0
-    session = L.FWPM_SESSION0()
-    session.sessionKey[0] = 7
-    assert open_engine(model, struct(model, session))[0] == 0
-    assert open_engine(model, struct(model, session))[0] == FWP_E_ALREADY_EXISTS
+    session = {"sessionKey": b"\x07" + bytes(15)}
+    assert open_engine(model, struct(model, "FWPM_SESSION0", **session))[0] == 0
+    assert open_engine(model, struct(model, "FWPM_SESSION0", **session))[0] == FWP_E_ALREADY_EXISTS
 
 
 def test_wfp_dynamic_sessions_cannot_create_sa_contexts(model):
-    status, engine = open_engine(model, struct(model, L.FWPM_SESSION0(flags=0x1)))
+    status, engine = open_engine(model, struct(model, "FWPM_SESSION0", flags=0x1))
     assert status == 0
     assert create_sa_context(model, engine)[0] == FWP_E_DYNAMIC_SESSION_IN_PROGRESS
     assert value(model, "IPsecSaContextCreate0", engine, 0, 0, model.alloc(8)) == FWP_E_NULL_POINTER

@@ -14,6 +14,8 @@ import inspect
 import time
 from typing import Any, Callable, ClassVar, NoReturn, TypeVar
 
+from specproof.adapter.structs import Record, layout
+
 from .memory import ACCESS_VIOLATION, AddressSpace, ModelFault
 
 #: The Windows INFINITE wait (0xFFFFFFFF milliseconds).
@@ -149,6 +151,16 @@ class ModelCore:
     def fault(self, address: int, code: int = ACCESS_VIOLATION, what: str = "") -> NoReturn:
         """End the current call as a fault at `address` (an access violation unless `code` says otherwise)."""
         raise ModelFault(address, code, what)
+
+    # -- structures in the caller's memory ---------------------------------------------------
+    def read_record(self, address: int, struct: str) -> Record:
+        """The structure `struct` (laid out as the SDK headers do) at `address`; a bad address faults."""
+        found = layout(struct)
+        return found.unpack(self.memory.read(address, found.size))
+
+    def write_record(self, address: int, struct: str, **fields: Any) -> None:
+        """Write the whole structure `struct` at `address`: `fields` set, the rest zero."""
+        self.memory.write(address, layout(struct).pack(**fields))
 
     # -- memory handed to callers -----------------------------------------------------------
     def give_buffer(self, data: bytes) -> int:

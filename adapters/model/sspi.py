@@ -20,11 +20,10 @@ Choices the docs leave open, made once here:
 
 from __future__ import annotations
 
-import ctypes
 from dataclasses import dataclass, field
 from typing import Callable
 
-from specproof.adapter.layouts import SCHANNEL_CRED, SecBuffer, SecBufferDesc, SecHandle, SecPkgContext_Sizes
+from specproof.adapter.structs import Record, layout
 
 from . import status as S
 from . import tokens
@@ -129,7 +128,7 @@ class SspiFunctions(ModelCore):
         """The SecHandle behind `pointer` (None for NULL); a bad pointer faults, as the real read would."""
         if pointer == 0:
             return None
-        handle = self.memory.read_struct(pointer, SecHandle)
+        handle = self.read_record(pointer, "SecHandle")
         return handle.dwLower, handle.dwUpper
 
     def live_credential(self, key: tuple[int, int] | None) -> Credential | None:
@@ -157,15 +156,15 @@ class SspiFunctions(ModelCore):
         buffer = self.memory.read_u64(pointer + 8)
         return self.memory.read_counted_wstr(buffer, length) if length else ""
 
-    def _token_buffer(self, descriptor: int) -> tuple[int, SecBuffer] | None:
+    def _token_buffer(self, descriptor: int) -> tuple[int, Record] | None:
         """The address and contents of the first SECBUFFER_TOKEN buffer of a SecBufferDesc, if any."""
         if descriptor == 0:
             return None
-        desc = self.memory.read_struct(descriptor, SecBufferDesc)
-        size = ctypes.sizeof(SecBuffer)
+        desc = self.read_record(descriptor, "SecBufferDesc")
+        size = layout("SecBuffer").size
         for index in range(desc.cBuffers):
             address = desc.pBuffers + index * size
-            buffer = self.memory.read_struct(address, SecBuffer)
+            buffer = self.read_record(address, "SecBuffer")
             if buffer.BufferType & ~SECBUFFER_ATTRMASK == SECBUFFER_TOKEN:
                 return address, buffer
         return None
@@ -209,7 +208,7 @@ class SspiFunctions(ModelCore):
             if refused:
                 return refused
         key = self.sspi.new_key(1)
-        self.memory.write_struct(ph_credential, SecHandle(*key))
+        self.write_record(ph_credential, "SecHandle", dwLower=key[0], dwUpper=key[1])
         if pts_expiry:
             self.memory.write_u64(pts_expiry, NEVER)
         self.sspi.handles[key] = Credential(package, use)
@@ -221,7 +220,7 @@ class SspiFunctions(ModelCore):
         if auth_data:
             version = self.memory.read_u32(auth_data)
             if version == SCHANNEL_CRED_VERSION:
-                certificates = self.memory.read_struct(auth_data, SCHANNEL_CRED).cCreds
+                certificates = self.read_record(auth_data, "SCHANNEL_CRED").cCreds
             elif version == SCH_CREDENTIALS_VERSION:
                 certificates = self.memory.read_u32(auth_data + 8)  # dwVersion, dwCredFormat, cCreds
             else:
@@ -317,11 +316,12 @@ class SspiFunctions(ModelCore):
         key = self.sspi.new_key(2)
         try:
             if allocated:
-                self.memory.write_struct(slot, SecBuffer(len(token), buffer.BufferType, allocated))
+                self.write_record(slot, "SecBuffer", cbBuffer=len(token), BufferType=buffer.BufferType,
+                                  pvBuffer=allocated)
             else:
                 self.memory.write(buffer.pvBuffer, token)
                 self.memory.write_u32(slot, len(token))
-            self.memory.write_struct(ph_new_context, SecHandle(*key))
+            self.write_record(ph_new_context, "SecHandle", dwLower=key[0], dwUpper=key[1])
             self.memory.write_u32(pf_context_attr, attributes)
             if pts_expiry:
                 self.memory.write_u64(pts_expiry, NEVER)
@@ -378,7 +378,9 @@ class SspiFunctions(ModelCore):
         if pBuffer == 0:
             self.diag("pBuffer is NULL")
             return S.SEC_E_INTERNAL_ERROR
-        self.memory.write_struct(pBuffer, SecPkgContext_Sizes(*context.package.sizes))
+        max_token, max_signature, block, trailer = context.package.sizes
+        self.write_record(pBuffer, "SecPkgContext_Sizes", cbMaxToken=max_token, cbMaxSignature=max_signature,
+                          cbBlockSize=block, cbSecurityTrailer=trailer)
         return S.SEC_E_OK
 
     @export(*SSPI_MODULES)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from specproof.adapter.layouts import FWPM_SESSION0, IPSEC_TRAFFIC0
+from specproof.adapter.structs import layout
 
 from . import status as S
 from .core import ModelCore, export
@@ -113,8 +113,9 @@ class WfpFunctions(ModelCore):
             self.memory.read(authIdentity, AUTH_IDENTITY_SIZE)  # read, as the RPC client would; not checked
         key, dynamic = bytes(16), False
         if session:
-            fields = self.memory.read_struct(session, FWPM_SESSION0)
-            key, dynamic = bytes(fields.sessionKey), bool(fields.flags & FWPM_SESSION_FLAG_DYNAMIC)
+            fields = self.read_record(session, "FWPM_SESSION0")
+            key = self.memory.read(session + layout("FWPM_SESSION0").offset("sessionKey"), 16)
+            dynamic = bool(fields.flags & FWPM_SESSION_FLAG_DYNAMIC)
         if any(key) and any(e.open and e.session_key == key for e in self.wfp.engines.values()):
             self.diag("a session with this sessionKey is already open")
             return S.FWP_E_ALREADY_EXISTS
@@ -144,7 +145,8 @@ class WfpFunctions(ModelCore):
         if engine.dynamic:
             self.diag("the session is dynamic (FWPM_SESSION_FLAG_DYNAMIC)")
             return S.FWP_E_DYNAMIC_SESSION_IN_PROGRESS
-        traffic = self.memory.read_struct(outboundTraffic, IPSEC_TRAFFIC0)
+        image = self.memory.read(outboundTraffic, layout("IPSEC_TRAFFIC0").size)
+        traffic = layout("IPSEC_TRAFFIC0").unpack(image)
         if traffic.ipVersion not in FWP_IP_VERSIONS or traffic.trafficType not in IPSEC_TRAFFIC_TYPES:
             self.diag(f"ipVersion {traffic.ipVersion} or trafficType {traffic.trafficType} is not a valid value")
             return S.FWP_E_INVALID_ENUMERATOR
@@ -152,7 +154,7 @@ class WfpFunctions(ModelCore):
         self.memory.write_u64(id, new_id)
         if inboundFilterId:
             self.memory.write_u64(inboundFilterId, 0)
-        self.wfp.sa_contexts[new_id] = SaContext(new_id, bytes(traffic))
+        self.wfp.sa_contexts[new_id] = SaContext(new_id, image)
         return S.ERROR_SUCCESS
 
     @export(*WFP_MODULES)

@@ -22,7 +22,7 @@ def test_AcceptSecurityContext__export(api):
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcredential-zeroed", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcredential_zeroed(api, security_context):
-    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
     """
@@ -30,7 +30,7 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_zeroed(api, security
         phCredential=bad_handle("zeroed"),
         phContext=security_context,
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -39,7 +39,7 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_zeroed(api, security
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcredential-garbage", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcredential_garbage(api, security_context):
-    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
     """
@@ -47,7 +47,7 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_garbage(api, securit
         phCredential=bad_handle("garbage"),
         phContext=security_context,
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -56,7 +56,7 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_garbage(api, securit
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcredential-released", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcredential_released(api, freed_credentials, security_context):
-    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
+    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
     """
@@ -64,7 +64,7 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_released(api, freed_
         phCredential=freed_credentials,
         phContext=security_context,
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -73,7 +73,7 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_released(api, freed_
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcontext-zeroed", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcontext_zeroed(api, credentials, security_context):
-    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
     """
@@ -81,7 +81,7 @@ def test_AcceptSecurityContext__invalid_handle_phcontext_zeroed(api, credentials
         phCredential=credentials,
         phContext=bad_handle("zeroed"),
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -90,7 +90,7 @@ def test_AcceptSecurityContext__invalid_handle_phcontext_zeroed(api, credentials
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcontext_garbage(api, credentials, security_context):
-    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
     """
@@ -98,7 +98,7 @@ def test_AcceptSecurityContext__invalid_handle_phcontext_garbage(api, credential
         phCredential=credentials,
         phContext=bad_handle("garbage"),
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -107,7 +107,7 @@ def test_AcceptSecurityContext__invalid_handle_phcontext_garbage(api, credential
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcontext-released", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcontext_released(api, credentials, deleted_security_context, security_context):
-    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
+    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
     """
@@ -115,7 +115,7 @@ def test_AcceptSecurityContext__invalid_handle_phcontext_released(api, credentia
         phCredential=credentials,
         phContext=deleted_security_context,
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -301,58 +301,58 @@ def test_DecryptMessage__export(api):
 @case("sspi/DecryptMessage", "invalid-handle-phcontext-null", rule="invalid-handle", covers=("R6",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_DecryptMessage__invalid_handle_phcontext_null(api):
-    """DecryptMessage(pfQOP=4-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
+    """DecryptMessage(pfQOP=8-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
 
     R6: SEC_E_INVALID_HANDLE: A context handle that is not valid was specified in the phContext parameter. Used with the Digest SSP.
     """
-    returned = api.DecryptMessage(phContext=bad_handle("null"), pfQOP=api.alloc(4))
+    returned = api.DecryptMessage(phContext=bad_handle("null"), pfQOP=api.alloc(8))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/DecryptMessage", "invalid-handle-phcontext-zeroed", rule="invalid-handle", covers=("R6",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_DecryptMessage__invalid_handle_phcontext_zeroed(api):
-    """DecryptMessage(pfQOP=4-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """DecryptMessage(pfQOP=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R6: SEC_E_INVALID_HANDLE: A context handle that is not valid was specified in the phContext parameter. Used with the Digest SSP.
     """
-    returned = api.DecryptMessage(phContext=bad_handle("zeroed"), pfQOP=api.alloc(4))
+    returned = api.DecryptMessage(phContext=bad_handle("zeroed"), pfQOP=api.alloc(8))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/DecryptMessage", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R6",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_DecryptMessage__invalid_handle_phcontext_garbage(api):
-    """DecryptMessage(pfQOP=4-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """DecryptMessage(pfQOP=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R6: SEC_E_INVALID_HANDLE: A context handle that is not valid was specified in the phContext parameter. Used with the Digest SSP.
     """
-    returned = api.DecryptMessage(phContext=bad_handle("garbage"), pfQOP=api.alloc(4))
+    returned = api.DecryptMessage(phContext=bad_handle("garbage"), pfQOP=api.alloc(8))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/DecryptMessage", "invalid-handle-phcontext-released", rule="invalid-handle", covers=("R6",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_DecryptMessage__invalid_handle_phcontext_released(api, deleted_security_context):
-    """DecryptMessage(pfQOP=4-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
+    """DecryptMessage(pfQOP=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
 
     R6: SEC_E_INVALID_HANDLE: A context handle that is not valid was specified in the phContext parameter. Used with the Digest SSP.
     """
-    returned = api.DecryptMessage(phContext=deleted_security_context, pfQOP=api.alloc(4))
+    returned = api.DecryptMessage(phContext=deleted_security_context, pfQOP=api.alloc(8))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/DecryptMessage", "null-pointer-pmessage", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_DecryptMessage__null_pointer_pmessage(api, security_context):
-    """DecryptMessage(phContext=security_context, pfQOP=4-byte buffer, pMessage=NULL): a failure code.
+    """DecryptMessage(phContext=security_context, pfQOP=8-byte buffer, pMessage=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.DecryptMessage(
         phContext=security_context,
         pMessage=value(0x0, "NULL"),
-        pfQOP=api.alloc(4),
+        pfQOP=api.alloc(8),
     )
     expect_failure(api, returned)
 
@@ -580,13 +580,13 @@ def test_ExportSecurityContext__export(api):
 @case("sspi/ExportSecurityContext", "invalid-handle-phcontext-null", rule="invalid-handle", covers=("R4",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_ExportSecurityContext__invalid_handle_phcontext_null(api):
-    """ExportSecurityContext(pPackedContext=8-byte buffer, pToken=8-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
+    """ExportSecurityContext(pPackedContext=16-byte buffer, pToken=8-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
 
     R4: SEC_E_INVALID_HANDLE: The phContext parameter does not point to a valid handle.
     """
     returned = api.ExportSecurityContext(
         phContext=bad_handle("null"),
-        pPackedContext=api.alloc(8),
+        pPackedContext=api.alloc(16),
         pToken=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -595,13 +595,13 @@ def test_ExportSecurityContext__invalid_handle_phcontext_null(api):
 @case("sspi/ExportSecurityContext", "invalid-handle-phcontext-zeroed", rule="invalid-handle", covers=("R4",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_ExportSecurityContext__invalid_handle_phcontext_zeroed(api):
-    """ExportSecurityContext(pPackedContext=8-byte buffer, pToken=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """ExportSecurityContext(pPackedContext=16-byte buffer, pToken=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R4: SEC_E_INVALID_HANDLE: The phContext parameter does not point to a valid handle.
     """
     returned = api.ExportSecurityContext(
         phContext=bad_handle("zeroed"),
-        pPackedContext=api.alloc(8),
+        pPackedContext=api.alloc(16),
         pToken=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -610,13 +610,13 @@ def test_ExportSecurityContext__invalid_handle_phcontext_zeroed(api):
 @case("sspi/ExportSecurityContext", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R4",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_ExportSecurityContext__invalid_handle_phcontext_garbage(api):
-    """ExportSecurityContext(pPackedContext=8-byte buffer, pToken=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """ExportSecurityContext(pPackedContext=16-byte buffer, pToken=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R4: SEC_E_INVALID_HANDLE: The phContext parameter does not point to a valid handle.
     """
     returned = api.ExportSecurityContext(
         phContext=bad_handle("garbage"),
-        pPackedContext=api.alloc(8),
+        pPackedContext=api.alloc(16),
         pToken=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -625,13 +625,13 @@ def test_ExportSecurityContext__invalid_handle_phcontext_garbage(api):
 @case("sspi/ExportSecurityContext", "invalid-handle-phcontext-released", rule="invalid-handle", covers=("R4",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_ExportSecurityContext__invalid_handle_phcontext_released(api, deleted_security_context):
-    """ExportSecurityContext(pPackedContext=8-byte buffer, pToken=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
+    """ExportSecurityContext(pPackedContext=16-byte buffer, pToken=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
 
     R4: SEC_E_INVALID_HANDLE: The phContext parameter does not point to a valid handle.
     """
     returned = api.ExportSecurityContext(
         phContext=deleted_security_context,
-        pPackedContext=api.alloc(8),
+        pPackedContext=api.alloc(16),
         pToken=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -826,7 +826,7 @@ def test_InitializeSecurityContextW__export(api):
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcredential-zeroed", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcredential_zeroed(api, security_context):
-    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
     """
@@ -834,7 +834,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_zeroed(api, sec
         phCredential=bad_handle("zeroed"),
         phContext=security_context,
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -843,7 +843,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_zeroed(api, sec
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcredential-garbage", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcredential_garbage(api, security_context):
-    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
     """
@@ -851,7 +851,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_garbage(api, se
         phCredential=bad_handle("garbage"),
         phContext=security_context,
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -860,7 +860,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_garbage(api, se
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcredential-released", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcredential_released(api, freed_credentials, security_context):
-    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
+    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
 
     R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
     """
@@ -868,7 +868,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_released(api, f
         phCredential=freed_credentials,
         phContext=security_context,
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -877,7 +877,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_released(api, f
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcontext-zeroed", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcontext_zeroed(api, credentials, security_context):
-    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
     """
@@ -885,7 +885,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcontext_zeroed(api, creden
         phCredential=credentials,
         phContext=bad_handle("zeroed"),
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -894,7 +894,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcontext_zeroed(api, creden
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcontext_garbage(api, credentials, security_context):
-    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
     """
@@ -902,7 +902,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcontext_garbage(api, crede
         phCredential=credentials,
         phContext=bad_handle("garbage"),
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -911,7 +911,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcontext_garbage(api, crede
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcontext-released", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcontext_released(api, credentials, deleted_security_context, security_context):
-    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
+    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
 
     R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
     """
@@ -919,7 +919,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcontext_released(api, cred
         phCredential=credentials,
         phContext=deleted_security_context,
         phNewContext=security_context,
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -1226,11 +1226,11 @@ def test_SaslEnumerateProfilesW__export(api):
 @case("sspi/SaslEnumerateProfilesW", "null-pointer-profilelist", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_SaslEnumerateProfilesW__null_pointer_profilelist(api):
-    """SaslEnumerateProfilesW(ProfileCount=4-byte buffer, ProfileList=NULL): a failure code.
+    """SaslEnumerateProfilesW(ProfileCount=8-byte buffer, ProfileList=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.SaslEnumerateProfilesW(ProfileList=value(0x0, "NULL"), ProfileCount=api.alloc(4))
+    returned = api.SaslEnumerateProfilesW(ProfileList=value(0x0, "NULL"), ProfileCount=api.alloc(8))
     expect_failure(api, returned)
 
 
@@ -2034,7 +2034,7 @@ def test_SspiInitializeSecurityContextAsyncW__kernel_export(api):
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcredential-null", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_null(api, async_context, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=null handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=null handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2044,7 +2044,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_null(a
         phContext=security_context,
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -2053,7 +2053,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_null(a
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcredential-zeroed", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_zeroed(api, async_context, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2063,7 +2063,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_zeroed
         phContext=security_context,
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -2072,7 +2072,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_zeroed
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcredential-garbage", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_garbage(api, async_context, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2082,7 +2082,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_garbag
         phContext=security_context,
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -2091,7 +2091,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_garbag
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcredential-released", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_released(api, async_context, freed_credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2101,7 +2101,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_releas
         phContext=security_context,
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -2110,7 +2110,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_releas
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcontext-null", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_null(api, async_context, credentials):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2120,7 +2120,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_null(api,
         phContext=bad_handle("null"),
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -2129,7 +2129,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_null(api,
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcontext-zeroed", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_zeroed(api, async_context, credentials):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2139,7 +2139,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_zeroed(ap
         phContext=bad_handle("zeroed"),
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -2148,7 +2148,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_zeroed(ap
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_garbage(api, async_context, credentials):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2158,7 +2158,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_garbage(a
         phContext=bad_handle("garbage"),
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -2167,7 +2167,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_garbage(a
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcontext-released", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_released(api, async_context, credentials, deleted_security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=4-byte buffer, ptsExpiry=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2177,7 +2177,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_released(
         phContext=deleted_security_context,
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
-        pfContextAttr=api.alloc(4),
+        pfContextAttr=api.alloc(8),
         ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
@@ -2226,13 +2226,13 @@ def test_SspiMarshalAuthIdentity__export(api):
 @case("sspi/SspiMarshalAuthIdentity", "null-pointer-authidentity", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_SspiMarshalAuthIdentity__null_pointer_authidentity(api):
-    """SspiMarshalAuthIdentity(AuthIdentityLength=4-byte buffer, AuthIdentityByteArray=8-byte buffer, AuthIdentity=NULL): a failure code.
+    """SspiMarshalAuthIdentity(AuthIdentityLength=8-byte buffer, AuthIdentityByteArray=8-byte buffer, AuthIdentity=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.SspiMarshalAuthIdentity(
         AuthIdentity=value(0x0, "NULL"),
-        AuthIdentityLength=api.alloc(4),
+        AuthIdentityLength=api.alloc(8),
         AuthIdentityByteArray=api.alloc(8),
     )
     expect_failure(api, returned)
@@ -2255,12 +2255,12 @@ def test_SspiMarshalAuthIdentity__null_pointer_authidentitylength(api):
 @case("sspi/SspiMarshalAuthIdentity", "null-pointer-authidentitybytearray", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_SspiMarshalAuthIdentity__null_pointer_authidentitybytearray(api):
-    """SspiMarshalAuthIdentity(AuthIdentityLength=4-byte buffer, AuthIdentityByteArray=NULL): a failure code.
+    """SspiMarshalAuthIdentity(AuthIdentityLength=8-byte buffer, AuthIdentityByteArray=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.SspiMarshalAuthIdentity(
-        AuthIdentityLength=api.alloc(4),
+        AuthIdentityLength=api.alloc(8),
         AuthIdentityByteArray=value(0x0, "NULL"),
     )
     expect_failure(api, returned)
@@ -2516,58 +2516,58 @@ def test_VerifySignature__export(api):
 @case("sspi/VerifySignature", "invalid-handle-phcontext-null", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_VerifySignature__invalid_handle_phcontext_null(api):
-    """VerifySignature(pfQOP=4-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
+    """VerifySignature(pfQOP=8-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE: The context handle specified by phContext is not valid.
     """
-    returned = api.VerifySignature(phContext=bad_handle("null"), pfQOP=api.alloc(4))
+    returned = api.VerifySignature(phContext=bad_handle("null"), pfQOP=api.alloc(8))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/VerifySignature", "invalid-handle-phcontext-zeroed", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_VerifySignature__invalid_handle_phcontext_zeroed(api):
-    """VerifySignature(pfQOP=4-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """VerifySignature(pfQOP=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE: The context handle specified by phContext is not valid.
     """
-    returned = api.VerifySignature(phContext=bad_handle("zeroed"), pfQOP=api.alloc(4))
+    returned = api.VerifySignature(phContext=bad_handle("zeroed"), pfQOP=api.alloc(8))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/VerifySignature", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_VerifySignature__invalid_handle_phcontext_garbage(api):
-    """VerifySignature(pfQOP=4-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """VerifySignature(pfQOP=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE: The context handle specified by phContext is not valid.
     """
-    returned = api.VerifySignature(phContext=bad_handle("garbage"), pfQOP=api.alloc(4))
+    returned = api.VerifySignature(phContext=bad_handle("garbage"), pfQOP=api.alloc(8))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/VerifySignature", "invalid-handle-phcontext-released", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_VerifySignature__invalid_handle_phcontext_released(api, deleted_security_context):
-    """VerifySignature(pfQOP=4-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
+    """VerifySignature(pfQOP=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE: The context handle specified by phContext is not valid.
     """
-    returned = api.VerifySignature(phContext=deleted_security_context, pfQOP=api.alloc(4))
+    returned = api.VerifySignature(phContext=deleted_security_context, pfQOP=api.alloc(8))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/VerifySignature", "null-pointer-pmessage", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_VerifySignature__null_pointer_pmessage(api, security_context):
-    """VerifySignature(phContext=security_context, pfQOP=4-byte buffer, pMessage=NULL): a failure code.
+    """VerifySignature(phContext=security_context, pfQOP=8-byte buffer, pMessage=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.VerifySignature(
         phContext=security_context,
         pMessage=value(0x0, "NULL"),
-        pfQOP=api.alloc(4),
+        pfQOP=api.alloc(8),
     )
     expect_failure(api, returned)
 

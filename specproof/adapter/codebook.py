@@ -35,6 +35,16 @@ class CodeBook:
         except Exception:  # no headers on this machine: values keep their hex only
             return None
 
+    def constant(self, name: str) -> int | None:
+        """A constant the SDK headers define: a macro (through the SDK index) or an enumerator (through libclang)."""
+        sdk = self._sdk
+        found = sdk.value(name) if sdk is not None else None
+        if found is None:
+            from .structs import type_info
+
+            found = type_info().enum_value(name)
+        return found
+
     @staticmethod
     def width(spec: Spec, value: int | None) -> int | None:
         """The return register cut to the function's return type (32-bit codes and BOOLs)."""

@@ -16,20 +16,14 @@ from typing import Any, Callable
 
 from ..outcomes import CallTimeout, Crash, NotImplementedByImplementation
 from ..results.records import Observed
-from . import layouts
+from ..sdk.expr import sign_extend
 from .contract import UNIMPLEMENTED_STUB, Adapter, CallResult
 from .codebook import CodeBook
 from .specindex import SpecIndex
+from .structs import Record, layout, pointee
 
 MASK64 = (1 << 64) - 1
 
-#: Pointer types whose pointee has a known layout (used for bad-handle images and sizes).
-POINTEES: dict[str, type[layouts._Struct]] = {
-    "PCtxtHandle": layouts.SecHandle, "PCredHandle": layouts.SecHandle, "PSecHandle": layouts.SecHandle,
-    "CtxtHandle*": layouts.SecHandle, "CredHandle*": layouts.SecHandle, "SecHandle*": layouts.SecHandle,
-    "PTimeStamp": layouts.TimeStamp, "TimeStamp*": layouts.TimeStamp,
-    "PSecBufferDesc": layouts.SecBufferDesc, "SecBufferDesc*": layouts.SecBufferDesc,
-}
 #: Garbage that is not a valid handle in any implementation: a non-canonical, unaligned pattern.
 GARBAGE = 0xDEADBEEFBAADF00D
 
@@ -79,8 +73,10 @@ class Block:
     def u64(self, offset: int = 0) -> int:
         return int.from_bytes(self.read(8, offset), "little")
 
-    def as_struct(self, layout: type[layouts._Struct]):
-        return layout.parse(self.read(layout.size()))
+    def record(self, struct: str) -> Record:
+        """The block's bytes read as the structure `struct` (a name the SDK headers define)."""
+        found = layout(struct)
+        return found.unpack(self.read(found.size))
 
 
 @dataclass(frozen=True)
@@ -186,8 +182,9 @@ class Api:
         self.adapter.write(address, (data + bytes(size))[:size] if size else b"")
         return Block(self, address, size)
 
-    def struct(self, value: layouts._Struct) -> Block:
-        image = value.image()
+    def struct(self, struct: str, **fields: Any) -> Block:
+        """A structure the SDK headers define, laid out as the target's compiler does, with `fields` set."""
+        image = layout(struct).pack(**fields)
         return self.alloc(len(image), image)
 
     def wide(self, text: str) -> Block:
@@ -198,6 +195,18 @@ class Api:
         """A NUL-terminated single-byte string (GetProcAddress's names are ANSI)."""
         data = (text + "\0").encode("latin-1")
         return self.alloc(len(data), data)
+
+    def constant(self, name: str, pointer: bool = False) -> int:
+        """A constant from the SDK headers (`SECBUFFER_TOKEN`, `FWP_IP_VERSION_V4`, `HKEY_CURRENT_USER`).
+
+        The SDK index folds values to 32 bits; `pointer` gives a handle constant as a 64-bit process
+        sees it: `(HKEY)(ULONG_PTR)(LONG)0x80000001` is 0xFFFFFFFF80000001, `(HANDLE)-1` all ones.
+        """
+        value = self.codes.constant(name)
+        if value is None:
+            raise LookupError(f"the SDK headers define no constant {name}: check its spelling in the page's "
+                              "header, or give the value itself")
+        return sign_extend(value) if pointer else value
 
     def release_memory(self) -> None:
         """Free what this Api allocated; called when the test (or fixture scope) ends."""
@@ -310,11 +319,11 @@ class Api:
         raise TypeError(f"cannot pass {value!r} as {ctype or 'an argument'}")
 
     def _bad_handle(self, how: str, ctype: str | None) -> int:
-        layout = POINTEES.get(normalise_type(ctype))
         if how == "null":
             return 0
-        if layout is None and not is_pointer(ctype):  # a handle by value
+        target = pointee(ctype)
+        if target is None and not is_pointer(ctype):  # a handle by value
             return 0 if how == "zeroed" else GARBAGE
-        size = layout.size() if layout else 16
+        size = target.size if target else 16
         pattern = bytes(size) if how == "zeroed" else (GARBAGE.to_bytes(8, "little") * ((size + 7) // 8))[:size]
         return self.alloc(size, pattern).address

@@ -23,7 +23,7 @@ from typing import Any, Mapping
 
 from ..sdk.typeinfo import FieldInfo, Layout, TypeInfo
 
-__all__ = ["Record", "StructLayout", "StructError", "layout", "type_info"]
+__all__ = ["Record", "StructLayout", "StructError", "layout", "pointee", "type_info"]
 
 
 class StructError(ValueError):
@@ -162,3 +162,26 @@ class StructLayout:
                 fields[info.name] = int.from_bytes(raw, "little")
         wide = frozenset(f.name for f in self.info.fields if _is_array(f) and _is_wide(f))
         return Record(self.name, fields, wide)
+
+
+def pointee(ctype: str | None) -> StructLayout | None:
+    """The structure a pointer type points to (`PCtxtHandle`, `SecBufferDesc *`, `LPOVERLAPPED`), or None.
+
+    The typedef chain is the headers' own, so a pointer typedef the kit has never seen still finds its
+    structure; a pointer to a pointer, to a scalar or to void has none.
+    """
+    text = (ctype or "").replace("const ", "").replace("CONST ", "").strip()
+    if not text:
+        return None
+    if text.endswith("*"):
+        base = text[:-1].strip()
+    else:
+        canonical = type_info().canonical(text)
+        if not canonical.endswith("*"):
+            return None
+        base = canonical[:-1].strip()
+    if base.endswith("*"):
+        return None
+    found = type_info().layout(base.replace("const ", "").strip())
+    return StructLayout(found) if found else None
+

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
-from ..adapter.marshal import POINTEES, is_pointer, normalise_type
+from ..adapter.marshal import is_pointer, normalise_type
+from ..adapter.structs import pointee
 from ..spec.model import (Arg, BufferArg, Case, Clause, Expect, FixtureArg, HandleArg, Param, ReturnCode, Spec,
                           StringArg, ValueArg)
 from .catalog import Catalog, HandleKind
@@ -22,10 +23,6 @@ _HANDLE_TYPE = re.compile(r"^(P|LP)?(Ctxt|Cred|Sec)Handle\*?$|^HANDLE$|^H[A-Z0-9
 _RELEASED = re.compile(r"already been (deleted|freed|closed|released)|has been (deleted|freed|closed|released)",
                        re.I)
 _NO_LONGER_VALID = re.compile(r"no longer valid|not permitted", re.I)
-_OUT_SIZES = {"UINT64*": 8, "HANDLE*": 8, "ULONG*": 4, "unsignedlong*": 4, "DWORD*": 4, "UINT32*": 4,
-              "WIN32_FIND_DATAW*": 592, "LPWIN32_FIND_DATAW": 592}
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -106,11 +103,10 @@ def _valid_args(spec: Spec, catalog: Catalog, skip: set[str] = frozenset(), stri
 
 
 def _out_size(param: Param) -> int:
-    ctype = normalise_type(param.type)
-    if ctype in _OUT_SIZES:
-        return _OUT_SIZES[ctype]
-    layout = POINTEES.get(ctype)
-    return layout.size() if layout else 8
+    """An out-parameter's buffer: the structure it points to, as the headers lay it out, else room for any
+    scalar (and for the first characters of a string)."""
+    target = pointee(param.type)
+    return target.size if target else 8
 
 
 def _mode(spec: Spec) -> str | None:

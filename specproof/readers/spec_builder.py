@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING, Iterable
 
 from ..sdk.declarations import declared_name, parse_page_prototype
+from ..sdk.expr import sign_extend
 from ..spec.model import (Clause, FailureValue, Param, Requirements, ReturnCode, Returns, Signature, Source,
                           Spec, return_width)
 from . import clauses as cl
@@ -382,9 +383,7 @@ def _resolve_failure(values: list[FailureValue], header: str | None, sdk: "SdkHe
         if found is None:
             value.unresolved = True
             continue
-        if wide and 0x8000_0000 <= found <= 0xFFFF_FFFF:
-            found |= 0xFFFF_FFFF_0000_0000
-        value.value = found
+        value.value = sign_extend(found) if wide else found
 
 
 def _shape(return_type: str | None, codes: list[ReturnCode], parts: PageParts) -> str:

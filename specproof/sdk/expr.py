@@ -115,6 +115,14 @@ BUILTIN_CALLS: dict[str, tuple[int, Callable[[list[int]], int]]] = {
 }
 
 
+def sign_extend(value: int) -> int:
+    """A value folded to 32 bits as a 64-bit pointer or handle holds it: a negative LONG cast to a pointer
+    (`(HANDLE)-1`, `(HKEY)(ULONG_PTR)((LONG)0x80000001)`) fills the upper half with ones."""
+    if 0x8000_0000 <= value <= 0xFFFF_FFFF:
+        return value | 0xFFFF_FFFF_0000_0000
+    return value
+
+
 def to_unsigned(value: int) -> int | None:
     """Fold a computed value to the unsigned form SDK docs print.
 

@@ -42,7 +42,7 @@ CLANG_ARGS = ("-x", "c", "-target", "x86_64-w64-mingw32", "-fms-extensions", "-n
               "-D_UNICODE", "-D_WIN32_WINNT=0x0A00", "-DWINVER=0x0A00", "-DSECURITY_WIN32")
 RESOURCES_ENV = "SPECPROOF_CLANG_RESOURCES"
 _RESOURCE_CANDIDATES = tuple(Path(f"/usr/lib/llvm-{v}/lib/clang/{v}/include") for v in range(20, 13, -1))
-FORMAT = 2
+FORMAT = 3
 
 
 class TypeInfoError(RuntimeError):
@@ -97,9 +97,10 @@ def _libclang():
 class TypeInfo:
     """Layouts and typedef chains of one header set; `load` reads them from the cache or parses the headers."""
 
-    def __init__(self, layouts: dict[str, Layout], typedefs: dict[str, str]) -> None:
+    def __init__(self, layouts: dict[str, Layout], typedefs: dict[str, str], enums: dict[str, int]) -> None:
         self._layouts = layouts
         self._typedefs = typedefs
+        self._enums = enums
 
     @classmethod
     def load(cls, headers: Sequence[str] = DEFAULT_HEADERS, include_dirs: Sequence[Path | str] | None = None,
@@ -111,20 +112,20 @@ class TypeInfo:
         try:
             with cache.open("rb") as stream:
                 payload = pickle.load(stream)
-            if isinstance(payload, tuple) and len(payload) == 4 and payload[:2] == (FORMAT, digest):
-                return cls(payload[2], payload[3])
+            if isinstance(payload, tuple) and len(payload) == 5 and payload[:2] == (FORMAT, digest):
+                return cls(*payload[2:])
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             pass
-        layouts, typedefs = _parse(headers, dirs, resources)
+        layouts, typedefs, enums = _parse(headers, dirs, resources)
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
             temporary = cache.with_suffix(f".{os.getpid()}.tmp")
             with temporary.open("wb") as stream:
-                pickle.dump((FORMAT, digest, layouts, typedefs), stream, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((FORMAT, digest, layouts, typedefs, enums), stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, cache)
         except OSError:  # a read-only cache folder costs the next run a parse, nothing else
             pass
-        return cls(layouts, typedefs)
+        return cls(layouts, typedefs, enums)
 
     def canonical(self, name: str) -> str:
         """The end of a typedef chain (`PCtxtHandle` -> `struct _SecHandle *`), or the name itself."""
@@ -142,6 +143,10 @@ class TypeInfo:
             if bare in self._layouts:
                 return self._layouts[bare]
         return None
+
+    def enum_value(self, name: str) -> int | None:
+        """An enumeration constant's value (`FWP_IP_VERSION_V4` is 0): the macro table cannot see enums."""
+        return self._enums.get(name)
 
     def names(self) -> list[str]:
         return sorted(self._layouts)
@@ -163,7 +168,8 @@ def _digest(headers: Sequence[str], dirs: Sequence[Path], resources: Path) -> st
     return hasher.hexdigest()
 
 
-def _parse(headers: Sequence[str], dirs: Sequence[Path], resources: Path) -> tuple[dict[str, Layout], dict[str, str]]:
+def _parse(headers: Sequence[str], dirs: Sequence[Path],
+           resources: Path) -> tuple[dict[str, Layout], dict[str, str], dict[str, int]]:
     cindex = _libclang()
     args = [*CLANG_ARGS, "-isystem", str(resources)]
     for folder in dirs:
@@ -184,6 +190,7 @@ def _parse(headers: Sequence[str], dirs: Sequence[Path], resources: Path) -> tup
                             "for x86_64-w64-mingw32); the header set cannot give reliable layouts")
     layouts: dict[str, Layout] = {}
     typedefs: dict[str, str] = {}
+    enums: dict[str, int] = {}
     records = (cindex.CursorKind.STRUCT_DECL, cindex.CursorKind.UNION_DECL)
 
     def record(cursor, name: str) -> None:
@@ -206,7 +213,14 @@ def _parse(headers: Sequence[str], dirs: Sequence[Path], resources: Path) -> tup
                                    field.get_bitfield_width() if field.is_bitfield() else None))
         return found
 
+    def enumerators(declaration) -> None:
+        for constant in declaration.get_children():
+            if constant.kind == cindex.CursorKind.ENUM_CONSTANT_DECL:
+                enums.setdefault(constant.spelling, constant.enum_value)
+
     for cursor in unit.cursor.get_children():
+        if cursor.kind == cindex.CursorKind.ENUM_DECL and cursor.is_definition():
+            enumerators(cursor)
         if cursor.kind in records and cursor.is_definition() and cursor.spelling and not cursor.is_anonymous():
             record(cursor, cursor.spelling)
         elif cursor.kind == cindex.CursorKind.TYPEDEF_DECL:
@@ -215,4 +229,6 @@ def _parse(headers: Sequence[str], dirs: Sequence[Path], resources: Path) -> tup
             declaration = underlying.get_canonical().get_declaration()
             if declaration.kind in records and declaration.is_definition():
                 record(declaration, cursor.spelling)
-    return layouts, typedefs
+            elif declaration.kind == cindex.CursorKind.ENUM_DECL and declaration.is_definition():
+                enumerators(declaration)
+    return layouts, typedefs, enums
