@@ -15,7 +15,7 @@ import pytest
 from .adapter.marshal import Api, BadHandle, Returned
 
 __all__ = ["load_cases", "case", "bad_handle", "value", "expect_returns", "expect_success", "expect_failure",
-           "expect_completion", "expect_exported"]
+           "expect_completion", "expect_exported", "expect_last_error", "expect_value"]
 
 
 def load_cases(test_module: str, namespace: dict[str, Any]) -> None:
@@ -80,6 +80,32 @@ def expect_failure(api: Api, returned: Returned) -> None:
         return
     raise AssertionError(f"{returned.function} returned {returned.describe()}; expected a failure code. "
                          f"Documented codes: {_codes(api, returned)}")
+
+
+def expect_last_error(api: Api, returned: Returned, *names: str) -> None:
+    """The call left one of the named last errors (`none`: it set none), by value from the spec or the headers."""
+    spec = api.spec_of(returned.function)
+    wanted: dict[int | None, str] = {}
+    for name in names:
+        if name == "none":
+            wanted[None] = "none (not set)"
+            continue
+        code = api.codes.value_of(spec, name)
+        wanted[code if code is not None else api.constant(name)] = name
+    observed = returned.last_error
+    if observed in wanted or (observed is not None and observed & 0xFFFFFFFF in wanted):
+        return
+    expected = " or ".join(n if v is None else f"{n} 0x{v:X}" for v, n in wanted.items())
+    seen = "no last error" if observed is None else returned.describe().split(", last error ", 1)[-1]
+    raise AssertionError(f"{returned.function} returned {returned.describe()}; expected the last error {expected}, "
+                         f"it left {seen}")
+
+
+def expect_value(api: Api, returned: Returned, number: int) -> None:
+    """The call returned exactly `number` (a count or a size its page states)."""
+    if returned.value == number:
+        return
+    raise AssertionError(f"{returned.function} returned {returned.describe()}; expected {number} (0x{number:X})")
 
 
 def expect_completion(api: Api, returned: Returned, name: str) -> None:

@@ -90,11 +90,14 @@ class GarbageOkWithLastError(_OnGarbage):
 class FindsThings(ModelAdapter):
     """Exports FindNextThing (tests/test_last_error_run.py): it fails, and sets the last error its handle says.
 
-    A handle of 18 fails with ERROR_NO_MORE_FILES (18), which its page names; any other with
-    ERROR_INVALID_HANDLE (6), which it does not.
+    A handle of 18 fails with ERROR_NO_MORE_FILES (18), which its page names; 5 fails without calling
+    SetLastError; 9 fails with ERROR_NO_MORE_FILES but returns -1, a value the page calls success (a wrong
+    sentinel); any other fails with ERROR_INVALID_HANDLE (6), which the page does not name.
     """
 
     @export("test.dll")
     def FindNextThing(self, hFind: int) -> int:
-        self.set_last_error(18 if hFind == 18 else ERROR_INVALID_HANDLE)
-        return 0
+        if hFind == 5:
+            return 0
+        self.set_last_error(18 if hFind in (9, 18) else ERROR_INVALID_HANDLE)
+        return 0xFFFFFFFF if hFind == 9 else 0

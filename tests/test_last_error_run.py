@@ -2,9 +2,10 @@
 
 A page (written here) says FindNextThing fails with zero and, when no more
 things can be found, GetLastError returns ERROR_NO_MORE_FILES. Its spec
-gets two curated cases that expect failure; the model variant
-`broken_models:FindsThings` fails both, once with the documented last
-error and once with ERROR_INVALID_HANDLE, which the page does not name.
+gets curated cases that expect failure; the model variant
+`broken_models:FindsThings` fails them with the documented last error,
+with ERROR_INVALID_HANDLE (which the page does not name), without
+setting any last error, and with a value the page calls success.
 """
 
 from __future__ import annotations
@@ -46,7 +47,13 @@ def test_a_failed_calls_last_error_is_judged_by_the_reasons_its_page_names(tmp_p
     spec_file.write_text(text + (
         "cases:\n"
         f"- {{id: no-more-things, covers: [{clause}], given: {{hFind: {{value: 18}}}}, expect: {{success: false}}}}\n"
-        f"- {{id: other-reason, covers: [{clause}], given: {{hFind: {{value: 7}}}}, expect: {{success: false}}}}\n"))
+        f"- {{id: other-reason, covers: [{clause}], given: {{hFind: {{value: 7}}}}, expect: {{success: false}}}}\n"
+        f"- {{id: no-set-last-error, covers: [R2], given: {{hFind: {{value: 5}}}}, expect: {{success: false}}}}\n"
+        f"- {{id: wrong-sentinel, covers: [R2], given: {{hFind: {{value: 9}}}}, expect: {{success: false}}}}\n"
+        f"- {{id: named-reason, covers: [{clause}], given: {{hFind: {{value: 18}}}}, "
+        "expect: {last_error: ERROR_NO_MORE_FILES}}\n"
+        f"- {{id: named-other-reason, covers: [{clause}], given: {{hFind: {{value: 18}}}}, "
+        "expect: {last_error: [none, ERROR_INVALID_HANDLE]}}\n"))
     assert runner.invoke(main, ["lint", str(specs)]).exit_code == 0
     suites.mkdir()
     shutil.copy(ROOT / "conformance" / "conftest.py", suites / "conftest.py")
@@ -65,3 +72,16 @@ def test_a_failed_calls_last_error_is_judged_by_the_reasons_its_page_names(tmp_p
     assert ("FindNextThing failed with last error ERROR_INVALID_HANDLE 0x6, which its docs do not list. "
             "Documented last errors: ERROR_NO_MORE_FILES (0x12)") in other["message"]
     assert "ERROR_INVALID_HANDLE 0x6" in done.stdout
+    unset = records["no-set-last-error"]
+    assert unset["outcome"] == "fail", unset
+    assert unset["observed"][0].get("last_error") is None
+    assert ("FindNextThing failed (returned 0x00000000 (FALSE)) without setting the last error; its docs say to "
+            "call GetLastError") in unset["message"]
+    sentinel = records["wrong-sentinel"]
+    assert sentinel["outcome"] == "fail", sentinel
+    assert "returned 0xFFFFFFFF" in sentinel["message"] and "expected" in sentinel["message"]
+    assert records["named-reason"]["outcome"] == "pass"
+    named_other = records["named-other-reason"]
+    assert named_other["outcome"] == "fail", named_other
+    assert ("expected the last error none (not set) or ERROR_INVALID_HANDLE 0x6, it left ERROR_NO_MORE_FILES "
+            "0x12") in named_other["message"]

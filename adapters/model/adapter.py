@@ -35,6 +35,8 @@ from .wfp import WfpFunctions
 #: The first fake export address; exports are `CODE_STEP` apart, all above the heap's limit.
 CODE_BASE = 0x0000_7FFA_0000_1000
 CODE_STEP = 0x40
+#: The value the model's thread "holds" before each call, as the wine helper sets one; never reported.
+LAST_ERROR_SENTINEL = 0x5EC7A11E
 #: The deadline a call gets when the caller passes no timeout.
 DEFAULT_TIMEOUT = 10.0
 
@@ -135,6 +137,10 @@ class ModelAdapter(SspiFunctions, WfpFunctions, FileFunctions, VirtualMemoryFunc
             raise
         return CallResult(value=int(value or 0) & MASK64, diagnostics=self.end_call(),
                           duration=time.monotonic() - started, last_error=self.last_error)
+
+    def last_error_sentinel(self) -> int:
+        """A call starts with no last error set (`begin_call`); only a modelled SetLastError changes that."""
+        return LAST_ERROR_SENTINEL
 
     def close(self) -> None:
         """Forget every handle, session and block, as when a process ends; the instance starts afresh."""

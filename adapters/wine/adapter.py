@@ -21,7 +21,8 @@ from typing import ClassVar, TypeVar
 
 from specproof.adapter.contract import Availability, CallResult, Export, Fault, Info
 
-from .helper import MAX_ARGS, Helper, HelperGone, HelperRefused, HelperTimeout, MemoryFault, UnexpectedAnswer
+from .helper import (LAST_ERROR_SENTINEL, MAX_ARGS, Helper, HelperGone, HelperRefused, HelperTimeout, MemoryFault,
+                     UnexpectedAnswer)
 from .prefix import Prefix
 from .stubs import StubIndex
 from .toolchain import INSTALL_COMMAND, ToolMissing, build_helper, cache_problem, find_compiler, find_wine
@@ -229,6 +230,10 @@ class WineAdapter:
             return None
         self._names[address] = symbol
         return Export(address, stub=status == "stub")
+
+    def last_error_sentinel(self) -> int:
+        """helper.c sets this before every call and answers `-` when the call left it there."""
+        return LAST_ERROR_SENTINEL
 
     def survey(self, module: str | None, symbol: str) -> str | None:
         """present / stub / missing from Wine's DLL files alone, or None when only a running Wine can tell."""

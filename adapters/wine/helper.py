@@ -41,6 +41,8 @@ from typing import NamedTuple, NoReturn
 ANSWER = 0x1E
 #: Diagnostics kept per command; a chatty call should not fill the results.
 MAX_DIAGNOSTICS = 200
+#: The last error helper.c sets just before each call (LAST_ERROR_SENTINEL); still there after: not set.
+LAST_ERROR_SENTINEL = 0x5EC7A11E
 #: Arguments helper.c's single function-pointer type passes (Win64: any integer/pointer export).
 MAX_ARGS = 12
 #: helper.c reads a command line into a buffer of this size (with its NUL) and cuts what does not fit.

@@ -5,8 +5,8 @@
 PYTEST_DONT_REWRITE
 """
 
-from specproof.testing import (bad_handle, case, expect_completion, expect_exported, expect_failure, expect_returns,
-                               expect_success, value)
+from specproof.testing import (bad_handle, case, expect_completion, expect_exported, expect_failure,
+                               expect_last_error, expect_returns, expect_success, expect_value, value)
 
 
 # --- GetComputerNameExW: specs/sysinfoapi/GetComputerNameExW.yaml ------------------------------------------

@@ -124,6 +124,12 @@ class CodeBook:
             return None
         return any(c.value == last_error & 0xFFFFFFFF for c in reasons)
 
+    def promised_last_error(self, spec: Spec, returned: int) -> bool:
+        """Whether `returned` is one of the page's failure values and the page says to call GetLastError then,
+        so a call that returned it must have set the last error."""
+        failure = spec.returns.failure
+        return failure.last_error is True and spec.returns.failed(returned, return_width(spec.signature.returns)) is True
+
     def describe_last_errors(self, spec: Spec) -> str:
         """The last errors a page names as failure reasons, as a failing test's message shows them."""
         return ", ".join(f"{c.name} (0x{c.value:X})" for c in spec.returns.codes

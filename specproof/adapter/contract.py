@@ -132,6 +132,18 @@ class SurveysExports(Protocol):
         ...
 
 
+@runtime_checkable
+class ReportsUnsetLastError(Protocol):
+    """An adapter that sets a sentinel last error before each call, so a `last_error` of None means the
+    function did not set one (the wine helper, the model); with it, the kit judges a failure that leaves
+    the last error unset where the page says to call GetLastError. Without it, None means only "not
+    reported" and nothing is judged."""
+
+    def last_error_sentinel(self) -> int:
+        """The value set before each call (reported as None when it is still there after)."""
+        ...
+
+
 class AdapterFactory(Protocol):
     """What an entry point in group `specproof.adapters` names: usually the adapter class."""
 

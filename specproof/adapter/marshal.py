@@ -17,7 +17,7 @@ from typing import Any, Callable
 from ..outcomes import CallTimeout, Crash, NotImplementedByImplementation
 from ..results.records import Observed
 from ..sdk.expr import sign_extend
-from .contract import UNIMPLEMENTED_STUB, Adapter, CallResult
+from .contract import UNIMPLEMENTED_STUB, Adapter, CallResult, ReportsUnsetLastError
 from .codebook import CodeBook
 from .specindex import SpecIndex
 from .structs import Record, layout, pointee
@@ -112,6 +112,9 @@ class Observation:
     #: For a failed call of the function under test: whether its last error is a failure reason its page names
     #: (None: nothing to judge; see CodeBook.last_error_documented).
     last_error_documented: bool | None = None
+    #: A failed call of the function under test that left the last error unset, where its page says to
+    #: call GetLastError (judged only with an adapter that `ReportsUnsetLastError`).
+    last_error_unset: bool = False
 
     def as_record(self) -> Observed:
         """The observation as the results format records it (values in hex, 8 digits at least)."""
@@ -272,6 +275,8 @@ class Api:
             observation.last_error_name = self.codes.last_error_name(judge, result.last_error)
             if judge.api == self.under_test:
                 observation.last_error_documented = self.codes.last_error_documented(judge, value, result.last_error)
+        elif judge.api == self.under_test and value is not None and isinstance(self.adapter, ReportsUnsetLastError):
+            observation.last_error_unset = self.codes.promised_last_error(judge, value)
         self.observations.append(observation)
         return Returned(function, value, name, dict(kwargs), observation)
 

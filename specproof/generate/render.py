@@ -122,8 +122,13 @@ def _describe_expect(case: Case, spec: Spec | None = None) -> str:
         parts.append("a documented success code")
     if case.expect.success is False:
         parts.append(_failure_words(spec if case.call is None else None))
+    if case.expect.value is not None:
+        parts.append(f"returns {case.expect.value}")
     if case.expect.completion:
         parts.append("completes with " + case.expect.completion)
+    if case.expect.last_error:
+        names = case.expect.last_error if isinstance(case.expect.last_error, list) else [case.expect.last_error]
+        parts.append("last error " + " or ".join(names))
     return "; ".join(parts) or "returns a documented code"
 
 
@@ -209,8 +214,13 @@ def render_test(spec: Spec, case: Case) -> TestCode:
             body.append("expect_success(api, returned)")
         if expect.success is False:
             body.append("expect_failure(api, returned)")
+        if expect.value is not None:
+            body.append(f"expect_value(api, returned, {expect.value})")
         if expect.completion:
             body.append(f"expect_completion(api, returned, {pylit(expect.completion)})")
+        if expect.last_error:
+            names = expect.last_error if isinstance(expect.last_error, list) else [expect.last_error]
+            body.append(f"expect_last_error(api, returned, {', '.join(pylit(n) for n in names)})")
     doc_lines = [_summary(spec, case)]
     quoted = [f"{c}: {clause.text}" for c in case.covers if (clause := spec.clause(c))]
     if quoted:

@@ -301,7 +301,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> TestR
         observed = api.observations[item.stash.get(_FIRST_OBSERVATION, 0):] if api else []
         result.observed = tuple(o.as_record() for o in observed)
         strays = [o for o in observed if o.documented is False or o.last_error_documented is False]
-        if strays and outcome in ("pass", "fail"):
+        unset = next((o for o in observed if o.last_error_unset), None)
+        if unset is not None and outcome == "pass":
+            spec = api.spec_of(unset.function)
+            clause = spec.clause(spec.returns.failure.last_error_clause or "")
+            outcome = "fail"
+            message = (f"{unset.function} failed (returned 0x{unset.value:08X}"
+                       f"{f' ({unset.name})' if unset.name else ''}) without setting the last error; its docs say "
+                       f"to call GetLastError" + (f" ({clause.id}: {clause.text!r})" if clause else ""))
+        elif strays and outcome in ("pass", "fail"):
             first = strays[0]
             spec = api.spec_of(first.function)
             if first.documented is False:

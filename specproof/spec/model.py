@@ -270,6 +270,15 @@ class Expect(_Model):
         default=None,
         description="For asynchronous calls: the completion-phase code, polled through the code's `reported_by` function",
     )
+    last_error: str | list[str] | None = Field(
+        default=None,
+        description="The thread's last error after the call, by name (ERROR_FILE_NOT_FOUND), or a list of acceptable "
+                    "names; `none` when the call must leave it unset",
+    )
+    value: int | None = Field(
+        default=None, ge=-(2**63), le=2**64 - 1,
+        description="The exact value returned (a count, a size), for a case the page states it for",
+    )
 
 
 class Case(_Model):
