@@ -50,8 +50,12 @@ def spec_of(sdk, returns: str, prototype: str = "BOOL TestFunction(HANDLE hThing
     ("The function returns 0 if it does not succeed.", "int TestFunction(HANDLE hThing);", "0", 0),
     ("If lpHigh is NULL and the position does not fit, the function fails and returns INVALID_SET_FILE_POINTER.",
      "DWORD TestFunction(HANDLE hThing);", "INVALID_SET_FILE_POINTER", 0xFFFFFFFF),
+    ("The function returns one of the following values.\n\n| Return code/value | Description |\n|---|---|\n"
+     "| **FILE_TYPE_DISK**<br>0x0001 | The specified file is a disk file. |\n"
+     "| **FILE_TYPE_UNKNOWN**<br>0x0000 | Either the type of the specified file is unknown, or the function failed. |",
+     "DWORD TestFunction(HANDLE hThing);", "FILE_TYPE_UNKNOWN", 0),
 ], ids=["zero-bool", "zero-false", "null", "invalid-handle-value", "invalid-file-size", "otherwise-minus-one",
-        "size-t-minus-one", "returns-if-not", "fails-and-returns"])
+        "size-t-minus-one", "returns-if-not", "fails-and-returns", "table-row-or-failed"])
 def test_failure_values_of_every_sentence_shape(sdk, returns, prototype, name, value):
     spec = spec_of(sdk, returns, prototype)
     failure = spec.returns.failure

@@ -96,6 +96,31 @@ def test_FindClose__export(api):
     expect_exported(api, "FindClose")
 
 
+@case("fileapi/FindClose", "release-twice-hfindfile", rule="lifecycle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_FindClose__release_twice_hfindfile(api, closed_find):
+    """FindClose(hFindFile=closed_find): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.FindClose(hFindFile=closed_find)
+    expect_failure(api, returned)
+
+
+@case("fileapi/FindClose", "use-after-release-hfindfile", rule="lifecycle", covers=(), level="robustness",
+      expect="a failure code")
+def test_FindClose__use_after_release_hfindfile(api, closed_find):
+    """FindNextFileW(lpFindFileData=592-byte buffer, hFindFile=closed_find): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.FindNextFileW(lpFindFileData=api.alloc(592), hFindFile=closed_find)
+    expect_failure(api, returned)
+
+
 # --- FindFirstFileW: specs/fileapi/FindFirstFileW.yaml ----------------------------------------------
 
 
@@ -156,14 +181,56 @@ def test_FindNextFileW__export(api):
     expect_exported(api, "FindNextFileW")
 
 
-@case("fileapi/FindNextFileW", "null-pointer-lpfindfiledata", rule="null-pointer", covers=(), level="robustness",
+@case("fileapi/FindNextFileW", "invalid-handle-hfindfile-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
       expect="fails (FALSE)")
-def test_FindNextFileW__null_pointer_lpfindfiledata(api):
-    """FindNextFileW(lpFindFileData=NULL): fails (FALSE).
+def test_FindNextFileW__invalid_handle_hfindfile_null(api):
+    """FindNextFileW(lpFindFileData=592-byte buffer, hFindFile=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero and the contents of lpFindFileData are indeterminate.
+    R3: To get extended error information, call the GetLastError function.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.FindNextFileW(lpFindFileData=value(0x0, "NULL"))
+    returned = api.FindNextFileW(hFindFile=bad_handle("null"), lpFindFileData=api.alloc(592))
+    expect_failure(api, returned)
+
+
+@case("fileapi/FindNextFileW", "invalid-handle-hfindfile-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_FindNextFileW__invalid_handle_hfindfile_garbage(api):
+    """FindNextFileW(lpFindFileData=592-byte buffer, hFindFile=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero and the contents of lpFindFileData are indeterminate.
+    R3: To get extended error information, call the GetLastError function.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.FindNextFileW(hFindFile=bad_handle("garbage"), lpFindFileData=api.alloc(592))
+    expect_failure(api, returned)
+
+
+@case("fileapi/FindNextFileW", "invalid-handle-hfindfile-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_FindNextFileW__invalid_handle_hfindfile_released(api, closed_find):
+    """FindNextFileW(lpFindFileData=592-byte buffer, hFindFile=closed_find): fails (FALSE).
+
+    R2: If the function fails, the return value is zero and the contents of lpFindFileData are indeterminate.
+    R3: To get extended error information, call the GetLastError function.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.FindNextFileW(hFindFile=closed_find, lpFindFileData=api.alloc(592))
+    expect_failure(api, returned)
+
+
+@case("fileapi/FindNextFileW", "null-pointer-lpfindfiledata", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (FALSE)")
+def test_FindNextFileW__null_pointer_lpfindfiledata(api, find_handle):
+    """FindNextFileW(hFindFile=find_handle, lpFindFileData=NULL): fails (FALSE).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.FindNextFileW(hFindFile=find_handle, lpFindFileData=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
@@ -175,6 +242,45 @@ def test_FindNextFileW__null_pointer_lpfindfiledata(api):
 def test_FlushFileBuffers__export(api):
     """Kernel32.dll exports FlushFileBuffers."""
     expect_exported(api, "FlushFileBuffers")
+
+
+@case("fileapi/FlushFileBuffers", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R2", "R3", "R6"), level="conformance",
+      expect="fails (FALSE)")
+def test_FlushFileBuffers__invalid_handle_hfile_null(api):
+    """FlushFileBuffers(hFile=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+    R6: The function returns FALSE, and GetLastError returns ERROR_INVALID_HANDLE.
+    """
+    returned = api.FlushFileBuffers(hFile=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/FlushFileBuffers", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R2", "R3", "R6"), level="conformance",
+      expect="fails (FALSE)")
+def test_FlushFileBuffers__invalid_handle_hfile_garbage(api):
+    """FlushFileBuffers(hFile=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+    R6: The function returns FALSE, and GetLastError returns ERROR_INVALID_HANDLE.
+    """
+    returned = api.FlushFileBuffers(hFile=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/FlushFileBuffers", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R2", "R3", "R6"), level="conformance",
+      expect="fails (FALSE)")
+def test_FlushFileBuffers__invalid_handle_hfile_released(api, closed_file):
+    """FlushFileBuffers(hFile=closed_file): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+    R6: The function returns FALSE, and GetLastError returns ERROR_INVALID_HANDLE.
+    """
+    returned = api.FlushFileBuffers(hFile=closed_file)
+    expect_failure(api, returned)
 
 
 # --- GetFileAttributesW: specs/fileapi/GetFileAttributesW.yaml ------------------------------------------
@@ -222,6 +328,48 @@ def test_GetFileSize__export(api):
     expect_exported(api, "GetFileSize")
 
 
+@case("fileapi/GetFileSize", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (INVALID_FILE_SIZE)")
+def test_GetFileSize__invalid_handle_hfile_null(api):
+    """GetFileSize(hFile=null handle): fails (INVALID_FILE_SIZE).
+
+    R2: If the function fails and lpFileSizeHigh is NULL, the return value is INVALID_FILE_SIZE.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFileSize(hFile=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/GetFileSize", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (INVALID_FILE_SIZE)")
+def test_GetFileSize__invalid_handle_hfile_garbage(api):
+    """GetFileSize(hFile=garbage handle): fails (INVALID_FILE_SIZE).
+
+    R2: If the function fails and lpFileSizeHigh is NULL, the return value is INVALID_FILE_SIZE.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFileSize(hFile=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/GetFileSize", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (INVALID_FILE_SIZE)")
+def test_GetFileSize__invalid_handle_hfile_released(api, closed_file):
+    """GetFileSize(hFile=closed_file): fails (INVALID_FILE_SIZE).
+
+    R2: If the function fails and lpFileSizeHigh is NULL, the return value is INVALID_FILE_SIZE.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFileSize(hFile=closed_file)
+    expect_failure(api, returned)
+
+
 # --- GetFileSizeEx: specs/fileapi/GetFileSizeEx.yaml -----------------------------------------------
 
 
@@ -232,14 +380,56 @@ def test_GetFileSizeEx__export(api):
     expect_exported(api, "GetFileSizeEx")
 
 
-@case("fileapi/GetFileSizeEx", "null-pointer-lpfilesize", rule="null-pointer", covers=(), level="robustness",
+@case("fileapi/GetFileSizeEx", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
       expect="fails (FALSE)")
-def test_GetFileSizeEx__null_pointer_lpfilesize(api):
-    """GetFileSizeEx(lpFileSize=NULL): fails (FALSE).
+def test_GetFileSizeEx__invalid_handle_hfile_null(api):
+    """GetFileSizeEx(lpFileSize=8-byte buffer, hFile=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.GetFileSizeEx(lpFileSize=value(0x0, "NULL"))
+    returned = api.GetFileSizeEx(hFile=bad_handle("null"), lpFileSize=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("fileapi/GetFileSizeEx", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_GetFileSizeEx__invalid_handle_hfile_garbage(api):
+    """GetFileSizeEx(lpFileSize=8-byte buffer, hFile=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFileSizeEx(hFile=bad_handle("garbage"), lpFileSize=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("fileapi/GetFileSizeEx", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_GetFileSizeEx__invalid_handle_hfile_released(api, closed_file):
+    """GetFileSizeEx(lpFileSize=8-byte buffer, hFile=closed_file): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFileSizeEx(hFile=closed_file, lpFileSize=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("fileapi/GetFileSizeEx", "null-pointer-lpfilesize", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (FALSE)")
+def test_GetFileSizeEx__null_pointer_lpfilesize(api, file):
+    """GetFileSizeEx(hFile=file, lpFileSize=NULL): fails (FALSE).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFileSizeEx(hFile=file, lpFileSize=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
@@ -251,6 +441,56 @@ def test_GetFileSizeEx__null_pointer_lpfilesize(api):
 def test_GetFileType__export(api):
     """Kernel32.dll exports GetFileType."""
     expect_exported(api, "GetFileType")
+
+
+@case("fileapi/GetFileType", "success", rule="success", covers=(), level="conformance",
+      expect="a documented success code")
+def test_GetFileType__success(api, file):
+    """GetFileType(hFile=file): a documented success code."""
+    returned = api.GetFileType(hFile=file)
+    expect_success(api, returned)
+
+
+@case("fileapi/GetFileType", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R6", "R8"), level="robustness",
+      expect="fails (FILE_TYPE_UNKNOWN)")
+def test_GetFileType__invalid_handle_hfile_null(api):
+    """GetFileType(hFile=null handle): fails (FILE_TYPE_UNKNOWN).
+
+    R6: FILE_TYPE_UNKNOWN 0x0000: Either the type of the specified file is unknown, or the function failed.
+    R8: If the function worked properly and FILE_TYPE_UNKNOWN was returned, a call to GetLastError will return NO_ERROR.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFileType(hFile=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/GetFileType", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R6", "R8"), level="robustness",
+      expect="fails (FILE_TYPE_UNKNOWN)")
+def test_GetFileType__invalid_handle_hfile_garbage(api):
+    """GetFileType(hFile=garbage handle): fails (FILE_TYPE_UNKNOWN).
+
+    R6: FILE_TYPE_UNKNOWN 0x0000: Either the type of the specified file is unknown, or the function failed.
+    R8: If the function worked properly and FILE_TYPE_UNKNOWN was returned, a call to GetLastError will return NO_ERROR.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFileType(hFile=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/GetFileType", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R6", "R8"), level="robustness",
+      expect="fails (FILE_TYPE_UNKNOWN)")
+def test_GetFileType__invalid_handle_hfile_released(api, closed_file):
+    """GetFileType(hFile=closed_file): fails (FILE_TYPE_UNKNOWN).
+
+    R6: FILE_TYPE_UNKNOWN 0x0000: Either the type of the specified file is unknown, or the function failed.
+    R8: If the function worked properly and FILE_TYPE_UNKNOWN was returned, a call to GetLastError will return NO_ERROR.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetFileType(hFile=closed_file)
+    expect_failure(api, returned)
 
 
 # --- GetFullPathNameW: specs/fileapi/GetFullPathNameW.yaml --------------------------------------------
@@ -356,11 +596,11 @@ def test_GetTempPathW__export(api):
 @case("fileapi/GetTempPathW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
       expect="fails (0)")
 def test_GetTempPathW__null_pointer_lpbuffer(api):
-    """GetTempPathW(lpBuffer=NULL): fails (0).
+    """GetTempPathW(nBufferLength=16, lpBuffer=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.GetTempPathW(lpBuffer=value(0x0, "NULL"))
+    returned = api.GetTempPathW(nBufferLength=0x10, lpBuffer=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
@@ -374,6 +614,48 @@ def test_LockFile__export(api):
     expect_exported(api, "LockFile")
 
 
+@case("fileapi/LockFile", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_LockFile__invalid_handle_hfile_null(api):
+    """LockFile(hFile=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero (FALSE).
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.LockFile(hFile=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/LockFile", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_LockFile__invalid_handle_hfile_garbage(api):
+    """LockFile(hFile=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero (FALSE).
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.LockFile(hFile=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/LockFile", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_LockFile__invalid_handle_hfile_released(api, closed_file):
+    """LockFile(hFile=closed_file): fails (FALSE).
+
+    R2: If the function fails, the return value is zero (FALSE).
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.LockFile(hFile=closed_file)
+    expect_failure(api, returned)
+
+
 # --- ReadFile: specs/fileapi/ReadFile.yaml ----------------------------------------------------
 
 
@@ -384,14 +666,56 @@ def test_ReadFile__export(api):
     expect_exported(api, "ReadFile")
 
 
-@case("fileapi/ReadFile", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
+@case("fileapi/ReadFile", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
       expect="fails (FALSE)")
-def test_ReadFile__null_pointer_lpbuffer(api):
-    """ReadFile(lpNumberOfBytesRead=8-byte buffer, lpBuffer=NULL): fails (FALSE).
+def test_ReadFile__invalid_handle_hfile_null(api):
+    """ReadFile(lpBuffer=8-byte buffer, hFile=null handle): fails (FALSE).
+
+    R2: If the function fails, or is completing asynchronously, the return value is zero (FALSE).
+    R3: To get extended error information, call the GetLastError function.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.ReadFile(lpBuffer=value(0x0, "NULL"), lpNumberOfBytesRead=api.alloc(8))
+    returned = api.ReadFile(hFile=bad_handle("null"), lpBuffer=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("fileapi/ReadFile", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_ReadFile__invalid_handle_hfile_garbage(api):
+    """ReadFile(lpBuffer=8-byte buffer, hFile=garbage handle): fails (FALSE).
+
+    R2: If the function fails, or is completing asynchronously, the return value is zero (FALSE).
+    R3: To get extended error information, call the GetLastError function.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ReadFile(hFile=bad_handle("garbage"), lpBuffer=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("fileapi/ReadFile", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_ReadFile__invalid_handle_hfile_released(api, closed_file):
+    """ReadFile(lpBuffer=8-byte buffer, hFile=closed_file): fails (FALSE).
+
+    R2: If the function fails, or is completing asynchronously, the return value is zero (FALSE).
+    R3: To get extended error information, call the GetLastError function.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ReadFile(hFile=closed_file, lpBuffer=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("fileapi/ReadFile", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (FALSE)")
+def test_ReadFile__null_pointer_lpbuffer(api, file):
+    """ReadFile(hFile=file, nNumberOfBytesToRead=16, lpBuffer=NULL): fails (FALSE).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ReadFile(hFile=file, lpBuffer=value(0x0, "NULL"), nNumberOfBytesToRead=0x10)
     expect_failure(api, returned)
 
 
@@ -439,6 +763,48 @@ def test_SetEndOfFile__export(api):
     expect_exported(api, "SetEndOfFile")
 
 
+@case("fileapi/SetEndOfFile", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_SetEndOfFile__invalid_handle_hfile_null(api):
+    """SetEndOfFile(hFile=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero (0).
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetEndOfFile(hFile=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/SetEndOfFile", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_SetEndOfFile__invalid_handle_hfile_garbage(api):
+    """SetEndOfFile(hFile=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero (0).
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetEndOfFile(hFile=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/SetEndOfFile", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_SetEndOfFile__invalid_handle_hfile_released(api, closed_file):
+    """SetEndOfFile(hFile=closed_file): fails (FALSE).
+
+    R2: If the function fails, the return value is zero (0).
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetEndOfFile(hFile=closed_file)
+    expect_failure(api, returned)
+
+
 # --- SetFileAttributesW: specs/fileapi/SetFileAttributesW.yaml ------------------------------------------
 
 
@@ -484,6 +850,48 @@ def test_SetFilePointer__export(api):
     expect_exported(api, "SetFilePointer")
 
 
+@case("fileapi/SetFilePointer", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R5", "R6"), level="robustness",
+      expect="fails (INVALID_SET_FILE_POINTER)")
+def test_SetFilePointer__invalid_handle_hfile_null(api):
+    """SetFilePointer(hFile=null handle): fails (INVALID_SET_FILE_POINTER).
+
+    R5: If the function fails, the return value is INVALID_SET_FILE_POINTER.
+    R6: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetFilePointer(hFile=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/SetFilePointer", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R5", "R6"), level="robustness",
+      expect="fails (INVALID_SET_FILE_POINTER)")
+def test_SetFilePointer__invalid_handle_hfile_garbage(api):
+    """SetFilePointer(hFile=garbage handle): fails (INVALID_SET_FILE_POINTER).
+
+    R5: If the function fails, the return value is INVALID_SET_FILE_POINTER.
+    R6: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetFilePointer(hFile=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/SetFilePointer", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R5", "R6"), level="robustness",
+      expect="fails (INVALID_SET_FILE_POINTER)")
+def test_SetFilePointer__invalid_handle_hfile_released(api, closed_file):
+    """SetFilePointer(hFile=closed_file): fails (INVALID_SET_FILE_POINTER).
+
+    R5: If the function fails, the return value is INVALID_SET_FILE_POINTER.
+    R6: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetFilePointer(hFile=closed_file)
+    expect_failure(api, returned)
+
+
 # --- SetFilePointerEx: specs/fileapi/SetFilePointerEx.yaml --------------------------------------------
 
 
@@ -492,6 +900,48 @@ def test_SetFilePointer__export(api):
 def test_SetFilePointerEx__export(api):
     """Kernel32.dll exports SetFilePointerEx."""
     expect_exported(api, "SetFilePointerEx")
+
+
+@case("fileapi/SetFilePointerEx", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_SetFilePointerEx__invalid_handle_hfile_null(api):
+    """SetFilePointerEx(hFile=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetFilePointerEx(hFile=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/SetFilePointerEx", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_SetFilePointerEx__invalid_handle_hfile_garbage(api):
+    """SetFilePointerEx(hFile=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetFilePointerEx(hFile=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/SetFilePointerEx", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_SetFilePointerEx__invalid_handle_hfile_released(api, closed_file):
+    """SetFilePointerEx(hFile=closed_file): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetFilePointerEx(hFile=closed_file)
+    expect_failure(api, returned)
 
 
 # --- UnlockFile: specs/fileapi/UnlockFile.yaml --------------------------------------------------
@@ -504,6 +954,48 @@ def test_UnlockFile__export(api):
     expect_exported(api, "UnlockFile")
 
 
+@case("fileapi/UnlockFile", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_UnlockFile__invalid_handle_hfile_null(api):
+    """UnlockFile(hFile=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.UnlockFile(hFile=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/UnlockFile", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_UnlockFile__invalid_handle_hfile_garbage(api):
+    """UnlockFile(hFile=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.UnlockFile(hFile=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/UnlockFile", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_UnlockFile__invalid_handle_hfile_released(api, closed_file):
+    """UnlockFile(hFile=closed_file): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.UnlockFile(hFile=closed_file)
+    expect_failure(api, returned)
+
+
 # --- WriteFile: specs/fileapi/WriteFile.yaml ---------------------------------------------------
 
 
@@ -514,12 +1006,54 @@ def test_WriteFile__export(api):
     expect_exported(api, "WriteFile")
 
 
-@case("fileapi/WriteFile", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
+@case("fileapi/WriteFile", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
       expect="fails (FALSE)")
-def test_WriteFile__null_pointer_lpbuffer(api):
-    """WriteFile(lpNumberOfBytesWritten=8-byte buffer, lpBuffer=NULL): fails (FALSE).
+def test_WriteFile__invalid_handle_hfile_null(api):
+    """WriteFile(hFile=null handle): fails (FALSE).
+
+    R2: If the function fails, or is completing asynchronously, the return value is zero (FALSE).
+    R3: To get extended error information, call the GetLastError function.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.WriteFile(lpBuffer=value(0x0, "NULL"), lpNumberOfBytesWritten=api.alloc(8))
+    returned = api.WriteFile(hFile=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/WriteFile", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_WriteFile__invalid_handle_hfile_garbage(api):
+    """WriteFile(hFile=garbage handle): fails (FALSE).
+
+    R2: If the function fails, or is completing asynchronously, the return value is zero (FALSE).
+    R3: To get extended error information, call the GetLastError function.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.WriteFile(hFile=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("fileapi/WriteFile", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_WriteFile__invalid_handle_hfile_released(api, closed_file):
+    """WriteFile(hFile=closed_file): fails (FALSE).
+
+    R2: If the function fails, or is completing asynchronously, the return value is zero (FALSE).
+    R3: To get extended error information, call the GetLastError function.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.WriteFile(hFile=closed_file)
+    expect_failure(api, returned)
+
+
+@case("fileapi/WriteFile", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (FALSE)")
+def test_WriteFile__null_pointer_lpbuffer(api, file):
+    """WriteFile(hFile=file, nNumberOfBytesToWrite=16, lpBuffer=NULL): fails (FALSE).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.WriteFile(hFile=file, lpBuffer=value(0x0, "NULL"), nNumberOfBytesToWrite=0x10)
     expect_failure(api, returned)

@@ -64,14 +64,13 @@ def test_IPsecSaContextCreate0__export(api):
 @case("fwpmu/IPsecSaContextCreate0", "null-pointer-outboundtraffic", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_IPsecSaContextCreate0__null_pointer_outboundtraffic(api, engine):
-    """IPsecSaContextCreate0(engineHandle=engine, inboundFilterId=8-byte buffer, id=8-byte buffer, outboundTraffic=NULL): a failure code.
+    """IPsecSaContextCreate0(engineHandle=engine, id=8-byte buffer, outboundTraffic=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.IPsecSaContextCreate0(
         engineHandle=engine,
         outboundTraffic=value(0x0, "NULL"),
-        inboundFilterId=api.alloc(8),
         id=api.alloc(8),
     )
     expect_failure(api, returned)
@@ -80,15 +79,11 @@ def test_IPsecSaContextCreate0__null_pointer_outboundtraffic(api, engine):
 @case("fwpmu/IPsecSaContextCreate0", "null-pointer-id", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_IPsecSaContextCreate0__null_pointer_id(api, engine):
-    """IPsecSaContextCreate0(engineHandle=engine, inboundFilterId=8-byte buffer, id=NULL): a failure code.
+    """IPsecSaContextCreate0(engineHandle=engine, id=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.IPsecSaContextCreate0(
-        engineHandle=engine,
-        inboundFilterId=api.alloc(8),
-        id=value(0x0, "NULL"),
-    )
+    returned = api.IPsecSaContextCreate0(engineHandle=engine, id=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 

@@ -59,6 +59,17 @@ def test_CloseHandle__release_twice_hobject(api, closed_event):
     expect_failure(api, returned)
 
 
+@case("handleapi/CloseHandle", "use-after-release-hobject", rule="lifecycle", covers=("R5",), level="conformance",
+      expect="a failure code")
+def test_CloseHandle__use_after_release_hobject(api, closed_event):
+    """SetEvent(hEvent=closed_event): a failure code.
+
+    R5: This can happen if you close a handle twice, or if you call CloseHandle on a handle returned by the FindFirstFile function instead of calling the FindClose function.
+    """
+    returned = api.SetEvent(hEvent=closed_event)
+    expect_failure(api, returned)
+
+
 # --- CompareObjectHandles: specs/handleapi/CompareObjectHandles.yaml ----------------------------------------
 
 

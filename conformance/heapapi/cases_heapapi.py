@@ -61,12 +61,12 @@ def test_HeapFree__export(api):
 
 @case("heapapi/HeapFree", "null-pointer-lpmem", rule="null-pointer", covers=(), level="robustness",
       expect="fails (FALSE)")
-def test_HeapFree__null_pointer_lpmem(api):
-    """HeapFree(lpMem=NULL): fails (FALSE).
+def test_HeapFree__null_pointer_lpmem(api, heap):
+    """HeapFree(hHeap=heap, lpMem=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.HeapFree(lpMem=value(0x0, "NULL"))
+    returned = api.HeapFree(hHeap=heap, lpMem=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
@@ -92,12 +92,12 @@ def test_HeapReAlloc__export(api):
 
 @case("heapapi/HeapReAlloc", "null-pointer-lpmem", rule="null-pointer", covers=(), level="robustness",
       expect="fails (NULL)")
-def test_HeapReAlloc__null_pointer_lpmem(api):
-    """HeapReAlloc(lpMem=NULL): fails (NULL).
+def test_HeapReAlloc__null_pointer_lpmem(api, heap):
+    """HeapReAlloc(hHeap=heap, lpMem=NULL): fails (NULL).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.HeapReAlloc(lpMem=value(0x0, "NULL"))
+    returned = api.HeapReAlloc(hHeap=heap, lpMem=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
@@ -113,12 +113,12 @@ def test_HeapSize__export(api):
 
 @case("heapapi/HeapSize", "null-pointer-lpmem", rule="null-pointer", covers=(), level="robustness",
       expect="fails ((SIZE_T)-1)")
-def test_HeapSize__null_pointer_lpmem(api):
-    """HeapSize(lpMem=NULL): fails ((SIZE_T)-1).
+def test_HeapSize__null_pointer_lpmem(api, heap):
+    """HeapSize(hHeap=heap, lpMem=NULL): fails ((SIZE_T)-1).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.HeapSize(lpMem=value(0x0, "NULL"))
+    returned = api.HeapSize(hHeap=heap, lpMem=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 

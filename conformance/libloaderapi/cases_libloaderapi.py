@@ -19,6 +19,34 @@ def test_DisableThreadLibraryCalls__export(api):
     expect_exported(api, "DisableThreadLibraryCalls")
 
 
+@case("libloaderapi/DisableThreadLibraryCalls", "invalid-handle-hlibmodule-null", rule="invalid-handle", covers=("R2", "R4"), level="robustness",
+      expect="fails (FALSE)")
+def test_DisableThreadLibraryCalls__invalid_handle_hlibmodule_null(api):
+    """DisableThreadLibraryCalls(hLibModule=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R4: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.DisableThreadLibraryCalls(hLibModule=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("libloaderapi/DisableThreadLibraryCalls", "invalid-handle-hlibmodule-garbage", rule="invalid-handle", covers=("R2", "R4"), level="robustness",
+      expect="fails (FALSE)")
+def test_DisableThreadLibraryCalls__invalid_handle_hlibmodule_garbage(api):
+    """DisableThreadLibraryCalls(hLibModule=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R4: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.DisableThreadLibraryCalls(hLibModule=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
 # --- FreeLibrary: specs/libloaderapi/FreeLibrary.yaml -------------------------------------------------
 
 
@@ -27,6 +55,34 @@ def test_DisableThreadLibraryCalls__export(api):
 def test_FreeLibrary__export(api):
     """Kernel32.dll exports FreeLibrary."""
     expect_exported(api, "FreeLibrary")
+
+
+@case("libloaderapi/FreeLibrary", "invalid-handle-hlibmodule-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_FreeLibrary__invalid_handle_hlibmodule_null(api):
+    """FreeLibrary(hLibModule=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call the GetLastError function.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.FreeLibrary(hLibModule=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("libloaderapi/FreeLibrary", "invalid-handle-hlibmodule-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_FreeLibrary__invalid_handle_hlibmodule_garbage(api):
+    """FreeLibrary(hLibModule=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call the GetLastError function.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.FreeLibrary(hLibModule=bad_handle("garbage"))
+    expect_failure(api, returned)
 
 
 # --- GetModuleFileNameW: specs/libloaderapi/GetModuleFileNameW.yaml ------------------------------------------
@@ -39,14 +95,28 @@ def test_GetModuleFileNameW__export(api):
     expect_exported(api, "GetModuleFileNameW")
 
 
-@case("libloaderapi/GetModuleFileNameW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
+@case("libloaderapi/GetModuleFileNameW", "invalid-handle-hmodule-garbage", rule="invalid-handle", covers=("R5", "R6"), level="robustness",
       expect="fails (0)")
-def test_GetModuleFileNameW__null_pointer_lpfilename(api):
-    """GetModuleFileNameW(lpFilename=NULL): fails (0).
+def test_GetModuleFileNameW__invalid_handle_hmodule_garbage(api):
+    """GetModuleFileNameW(lpFilename=8-byte buffer, hModule=garbage handle): fails (0).
+
+    R5: If the function fails, the return value is 0 (zero).
+    R6: To get extended error information, call GetLastError.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.GetModuleFileNameW(lpFilename=value(0x0, "NULL"))
+    returned = api.GetModuleFileNameW(hModule=bad_handle("garbage"), lpFilename=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("libloaderapi/GetModuleFileNameW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (0)")
+def test_GetModuleFileNameW__null_pointer_lpfilename(api, module):
+    """GetModuleFileNameW(hModule=module, nSize=16, lpFilename=NULL): fails (0).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetModuleFileNameW(hModule=module, lpFilename=value(0x0, "NULL"), nSize=0x10)
     expect_failure(api, returned)
 
 
@@ -122,28 +192,56 @@ def test_GetProcAddress__export(api):
     expect_exported(api, "GetProcAddress")
 
 
-@case("libloaderapi/GetProcAddress", "null-pointer-lpprocname", rule="null-pointer", covers=(), level="robustness",
+@case("libloaderapi/GetProcAddress", "invalid-handle-hmodule-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
       expect="fails (NULL)")
-def test_GetProcAddress__null_pointer_lpprocname(api):
-    """GetProcAddress(lpProcName=NULL): fails (NULL).
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.GetProcAddress(lpProcName=value(0x0, "NULL"))
-    expect_failure(api, returned)
-
-
-@case("libloaderapi/GetProcAddress", "missing-name-lpprocname", rule="missing-name", covers=("R2", "R3"), level="robustness",
-      expect="fails (NULL)")
-def test_GetProcAddress__missing_name_lpprocname(api):
-    """GetProcAddress(lpProcName=ANSI string 'SpecproofNoSuchProcedure5c1e'): fails (NULL).
+def test_GetProcAddress__invalid_handle_hmodule_null(api):
+    """GetProcAddress(hModule=null handle): fails (NULL).
 
     R2: If the function fails, the return value is NULL.
     R3: To get extended error information, call GetLastError.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.GetProcAddress(lpProcName=api.ansi("SpecproofNoSuchProcedure5c1e"))
+    returned = api.GetProcAddress(hModule=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("libloaderapi/GetProcAddress", "invalid-handle-hmodule-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (NULL)")
+def test_GetProcAddress__invalid_handle_hmodule_garbage(api):
+    """GetProcAddress(hModule=garbage handle): fails (NULL).
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetProcAddress(hModule=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("libloaderapi/GetProcAddress", "null-pointer-lpprocname", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (NULL)")
+def test_GetProcAddress__null_pointer_lpprocname(api, module):
+    """GetProcAddress(hModule=module, lpProcName=NULL): fails (NULL).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetProcAddress(hModule=module, lpProcName=value(0x0, "NULL"))
+    expect_failure(api, returned)
+
+
+@case("libloaderapi/GetProcAddress", "missing-name-lpprocname", rule="missing-name", covers=("R2", "R3"), level="robustness",
+      expect="fails (NULL)")
+def test_GetProcAddress__missing_name_lpprocname(api, module):
+    """GetProcAddress(hModule=module, lpProcName=ANSI string 'SpecproofNoSuchProcedure5c1e'): fails (NULL).
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetProcAddress(hModule=module, lpProcName=api.ansi("SpecproofNoSuchProcedure5c1e"))
     expect_failure(api, returned)
 
 
@@ -157,27 +255,72 @@ def test_LoadLibraryExW__export(api):
     expect_exported(api, "LoadLibraryExW")
 
 
-@case("libloaderapi/LoadLibraryExW", "null-pointer-lplibfilename", rule="null-pointer", covers=(), level="robustness",
+@case("libloaderapi/LoadLibraryExW", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
       expect="fails (NULL)")
-def test_LoadLibraryExW__null_pointer_lplibfilename(api):
-    """LoadLibraryExW(lpLibFileName=NULL): fails (NULL).
+def test_LoadLibraryExW__invalid_handle_hfile_null(api):
+    """LoadLibraryExW(hFile=null handle): fails (NULL).
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.LoadLibraryExW(lpLibFileName=value(0x0, "NULL"))
+    returned = api.LoadLibraryExW(hFile=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("libloaderapi/LoadLibraryExW", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (NULL)")
+def test_LoadLibraryExW__invalid_handle_hfile_garbage(api):
+    """LoadLibraryExW(hFile=garbage handle): fails (NULL).
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.LoadLibraryExW(hFile=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("libloaderapi/LoadLibraryExW", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (NULL)")
+def test_LoadLibraryExW__invalid_handle_hfile_released(api, closed_file):
+    """LoadLibraryExW(hFile=closed_file): fails (NULL).
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.LoadLibraryExW(hFile=closed_file)
+    expect_failure(api, returned)
+
+
+@case("libloaderapi/LoadLibraryExW", "null-pointer-lplibfilename", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (NULL)")
+def test_LoadLibraryExW__null_pointer_lplibfilename(api, file):
+    """LoadLibraryExW(hFile=file, lpLibFileName=NULL): fails (NULL).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.LoadLibraryExW(lpLibFileName=value(0x0, "NULL"), hFile=file)
     expect_failure(api, returned)
 
 
 @case("libloaderapi/LoadLibraryExW", "missing-name-lplibfilename", rule="missing-name", covers=("R2", "R3", "M68"), level="conformance",
       expect="fails (NULL)")
-def test_LoadLibraryExW__missing_name_lplibfilename(api):
-    """LoadLibraryExW(lpLibFileName=string 'specproof-no-such-module-5c1e.dll'): fails (NULL).
+def test_LoadLibraryExW__missing_name_lplibfilename(api, file):
+    """LoadLibraryExW(hFile=file, lpLibFileName=string 'specproof-no-such-module-5c1e.dll'): fails (NULL).
 
     R2: If the function fails, the return value is NULL.
     R3: To get extended error information, call GetLastError.
     M68: If the module does not exist in the application directory, the function loads the module from the specified directory.
     """
-    returned = api.LoadLibraryExW(lpLibFileName=api.wide("specproof-no-such-module-5c1e.dll"))
+    returned = api.LoadLibraryExW(
+        lpLibFileName=api.wide("specproof-no-such-module-5c1e.dll"),
+        hFile=file,
+    )
     expect_failure(api, returned)
 
 

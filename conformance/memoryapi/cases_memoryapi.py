@@ -19,6 +19,48 @@ def test_CreateFileMappingW__export(api):
     expect_exported(api, "CreateFileMappingW")
 
 
+@case("memoryapi/CreateFileMappingW", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R3", "R4"), level="robustness",
+      expect="fails (NULL)")
+def test_CreateFileMappingW__invalid_handle_hfile_null(api):
+    """CreateFileMappingW(hFile=null handle): fails (NULL).
+
+    R3: If the function fails, the return value is NULL.
+    R4: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.CreateFileMappingW(hFile=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("memoryapi/CreateFileMappingW", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R3", "R4"), level="robustness",
+      expect="fails (NULL)")
+def test_CreateFileMappingW__invalid_handle_hfile_garbage(api):
+    """CreateFileMappingW(hFile=garbage handle): fails (NULL).
+
+    R3: If the function fails, the return value is NULL.
+    R4: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.CreateFileMappingW(hFile=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("memoryapi/CreateFileMappingW", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R3", "R4"), level="robustness",
+      expect="fails (NULL)")
+def test_CreateFileMappingW__invalid_handle_hfile_released(api, closed_file):
+    """CreateFileMappingW(hFile=closed_file): fails (NULL).
+
+    R3: If the function fails, the return value is NULL.
+    R4: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.CreateFileMappingW(hFile=closed_file)
+    expect_failure(api, returned)
+
+
 # --- MapViewOfFile: specs/memoryapi/MapViewOfFile.yaml -----------------------------------------------
 
 
@@ -27,6 +69,48 @@ def test_CreateFileMappingW__export(api):
 def test_MapViewOfFile__export(api):
     """Kernel32.dll exports MapViewOfFile."""
     expect_exported(api, "MapViewOfFile")
+
+
+@case("memoryapi/MapViewOfFile", "invalid-handle-hfilemappingobject-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (NULL)")
+def test_MapViewOfFile__invalid_handle_hfilemappingobject_null(api):
+    """MapViewOfFile(hFileMappingObject=null handle): fails (NULL).
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.MapViewOfFile(hFileMappingObject=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("memoryapi/MapViewOfFile", "invalid-handle-hfilemappingobject-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (NULL)")
+def test_MapViewOfFile__invalid_handle_hfilemappingobject_garbage(api):
+    """MapViewOfFile(hFileMappingObject=garbage handle): fails (NULL).
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.MapViewOfFile(hFileMappingObject=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("memoryapi/MapViewOfFile", "invalid-handle-hfilemappingobject-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (NULL)")
+def test_MapViewOfFile__invalid_handle_hfilemappingobject_released(api, closed_mapping):
+    """MapViewOfFile(hFileMappingObject=closed_mapping): fails (NULL).
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.MapViewOfFile(hFileMappingObject=closed_mapping)
+    expect_failure(api, returned)
 
 
 # --- OpenFileMappingW: specs/memoryapi/OpenFileMappingW.yaml --------------------------------------------
@@ -108,11 +192,11 @@ def test_VirtualFree__export(api):
 @case("memoryapi/VirtualFree", "null-pointer-lpaddress", rule="null-pointer", covers=(), level="robustness",
       expect="fails (FALSE)")
 def test_VirtualFree__null_pointer_lpaddress(api):
-    """VirtualFree(lpAddress=NULL): fails (FALSE).
+    """VirtualFree(dwSize=16, lpAddress=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.VirtualFree(lpAddress=value(0x0, "NULL"))
+    returned = api.VirtualFree(lpAddress=value(0x0, "NULL"), dwSize=0x10)
     expect_failure(api, returned)
 
 
@@ -129,11 +213,11 @@ def test_VirtualLock__export(api):
 @case("memoryapi/VirtualLock", "null-pointer-lpaddress", rule="null-pointer", covers=(), level="robustness",
       expect="fails (FALSE)")
 def test_VirtualLock__null_pointer_lpaddress(api):
-    """VirtualLock(lpAddress=NULL): fails (FALSE).
+    """VirtualLock(dwSize=16, lpAddress=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.VirtualLock(lpAddress=value(0x0, "NULL"))
+    returned = api.VirtualLock(lpAddress=value(0x0, "NULL"), dwSize=0x10)
     expect_failure(api, returned)
 
 
@@ -150,11 +234,15 @@ def test_VirtualProtect__export(api):
 @case("memoryapi/VirtualProtect", "null-pointer-lpaddress", rule="null-pointer", covers=(), level="robustness",
       expect="fails (FALSE)")
 def test_VirtualProtect__null_pointer_lpaddress(api):
-    """VirtualProtect(lpflOldProtect=8-byte buffer, lpAddress=NULL): fails (FALSE).
+    """VirtualProtect(lpflOldProtect=8-byte buffer, dwSize=16, lpAddress=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.VirtualProtect(lpAddress=value(0x0, "NULL"), lpflOldProtect=api.alloc(8))
+    returned = api.VirtualProtect(
+        lpAddress=value(0x0, "NULL"),
+        dwSize=0x10,
+        lpflOldProtect=api.alloc(8),
+    )
     expect_failure(api, returned)
 
 
@@ -182,11 +270,11 @@ def test_VirtualQuery__export(api):
 @case("memoryapi/VirtualQuery", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
       expect="fails (0)")
 def test_VirtualQuery__null_pointer_lpbuffer(api):
-    """VirtualQuery(lpBuffer=NULL): fails (0).
+    """VirtualQuery(dwLength=16, lpBuffer=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.VirtualQuery(lpBuffer=value(0x0, "NULL"))
+    returned = api.VirtualQuery(lpBuffer=value(0x0, "NULL"), dwLength=0x10)
     expect_failure(api, returned)
 
 
@@ -203,9 +291,9 @@ def test_VirtualUnlock__export(api):
 @case("memoryapi/VirtualUnlock", "null-pointer-lpaddress", rule="null-pointer", covers=(), level="robustness",
       expect="fails (FALSE)")
 def test_VirtualUnlock__null_pointer_lpaddress(api):
-    """VirtualUnlock(lpAddress=NULL): fails (FALSE).
+    """VirtualUnlock(dwSize=16, lpAddress=NULL): fails (FALSE).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.VirtualUnlock(lpAddress=value(0x0, "NULL"))
+    returned = api.VirtualUnlock(lpAddress=value(0x0, "NULL"), dwSize=0x10)
     expect_failure(api, returned)

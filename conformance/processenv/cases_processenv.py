@@ -32,16 +32,13 @@ def test_GetEnvironmentVariableW__export(api):
 @case("processenv/GetEnvironmentVariableW", "missing-name-lpname", rule="missing-name", covers=("R3", "R4", "R4"), level="conformance",
       expect="fails (0)")
 def test_GetEnvironmentVariableW__missing_name_lpname(api):
-    """GetEnvironmentVariableW(lpBuffer=8-byte buffer, lpName=string 'specproof-no-such-name-5c1e'): fails (0).
+    """GetEnvironmentVariableW(lpName=string 'specproof-no-such-name-5c1e'): fails (0).
 
     R3: If the function fails, the return value is zero.
     R4: If the specified environment variable was not found in the environment block, GetLastError returns ERROR_ENVVAR_NOT_FOUND.
     R4: If the specified environment variable was not found in the environment block, GetLastError returns ERROR_ENVVAR_NOT_FOUND.
     """
-    returned = api.GetEnvironmentVariableW(
-        lpName=api.wide("specproof-no-such-name-5c1e"),
-        lpBuffer=api.alloc(8),
-    )
+    returned = api.GetEnvironmentVariableW(lpName=api.wide("specproof-no-such-name-5c1e"))
     expect_failure(api, returned)
 
 

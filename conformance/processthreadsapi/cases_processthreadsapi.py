@@ -90,14 +90,56 @@ def test_GetExitCodeThread__export(api):
     expect_exported(api, "GetExitCodeThread")
 
 
-@case("processthreadsapi/GetExitCodeThread", "null-pointer-lpexitcode", rule="null-pointer", covers=(), level="robustness",
+@case("processthreadsapi/GetExitCodeThread", "invalid-handle-hthread-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
       expect="fails (FALSE)")
-def test_GetExitCodeThread__null_pointer_lpexitcode(api):
-    """GetExitCodeThread(lpExitCode=NULL): fails (FALSE).
+def test_GetExitCodeThread__invalid_handle_hthread_null(api):
+    """GetExitCodeThread(lpExitCode=8-byte buffer, hThread=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.GetExitCodeThread(lpExitCode=value(0x0, "NULL"))
+    returned = api.GetExitCodeThread(hThread=bad_handle("null"), lpExitCode=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/GetExitCodeThread", "invalid-handle-hthread-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_GetExitCodeThread__invalid_handle_hthread_garbage(api):
+    """GetExitCodeThread(lpExitCode=8-byte buffer, hThread=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetExitCodeThread(hThread=bad_handle("garbage"), lpExitCode=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/GetExitCodeThread", "invalid-handle-hthread-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_GetExitCodeThread__invalid_handle_hthread_released(api, closed_thread):
+    """GetExitCodeThread(lpExitCode=8-byte buffer, hThread=closed_thread): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetExitCodeThread(hThread=closed_thread, lpExitCode=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/GetExitCodeThread", "null-pointer-lpexitcode", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (FALSE)")
+def test_GetExitCodeThread__null_pointer_lpexitcode(api, thread):
+    """GetExitCodeThread(hThread=thread, lpExitCode=NULL): fails (FALSE).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetExitCodeThread(hThread=thread, lpExitCode=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
@@ -121,6 +163,48 @@ def test_GetThreadId__export(api):
     expect_exported(api, "GetThreadId")
 
 
+@case("processthreadsapi/GetThreadId", "invalid-handle-thread-null", rule="invalid-handle", covers=("R1", "R2"), level="robustness",
+      expect="fails (0)")
+def test_GetThreadId__invalid_handle_thread_null(api):
+    """GetThreadId(Thread=null handle): fails (0).
+
+    R1: If the function fails, the return value is zero.
+    R2: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetThreadId(Thread=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/GetThreadId", "invalid-handle-thread-garbage", rule="invalid-handle", covers=("R1", "R2"), level="robustness",
+      expect="fails (0)")
+def test_GetThreadId__invalid_handle_thread_garbage(api):
+    """GetThreadId(Thread=garbage handle): fails (0).
+
+    R1: If the function fails, the return value is zero.
+    R2: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetThreadId(Thread=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/GetThreadId", "invalid-handle-thread-released", rule="invalid-handle", covers=("R1", "R2"), level="robustness",
+      expect="fails (0)")
+def test_GetThreadId__invalid_handle_thread_released(api, closed_thread):
+    """GetThreadId(Thread=closed_thread): fails (0).
+
+    R1: If the function fails, the return value is zero.
+    R2: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetThreadId(Thread=closed_thread)
+    expect_failure(api, returned)
+
+
 # --- GetThreadPriority: specs/processthreadsapi/GetThreadPriority.yaml -------------------------------------------
 
 
@@ -129,6 +213,56 @@ def test_GetThreadId__export(api):
 def test_GetThreadPriority__export(api):
     """Kernel32.dll; KernelBase.dll on Windows Phone 8.1 exports GetThreadPriority."""
     expect_exported(api, "GetThreadPriority")
+
+
+@case("processthreadsapi/GetThreadPriority", "success", rule="success", covers=(), level="conformance",
+      expect="a documented success code")
+def test_GetThreadPriority__success(api, thread):
+    """GetThreadPriority(hThread=thread): a documented success code."""
+    returned = api.GetThreadPriority(hThread=thread)
+    expect_success(api, returned)
+
+
+@case("processthreadsapi/GetThreadPriority", "invalid-handle-hthread-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (THREAD_PRIORITY_ERROR_RETURN)")
+def test_GetThreadPriority__invalid_handle_hthread_null(api):
+    """GetThreadPriority(hThread=null handle): fails (THREAD_PRIORITY_ERROR_RETURN).
+
+    R2: If the function fails, the return value is THREAD_PRIORITY_ERROR_RETURN.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetThreadPriority(hThread=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/GetThreadPriority", "invalid-handle-hthread-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (THREAD_PRIORITY_ERROR_RETURN)")
+def test_GetThreadPriority__invalid_handle_hthread_garbage(api):
+    """GetThreadPriority(hThread=garbage handle): fails (THREAD_PRIORITY_ERROR_RETURN).
+
+    R2: If the function fails, the return value is THREAD_PRIORITY_ERROR_RETURN.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetThreadPriority(hThread=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/GetThreadPriority", "invalid-handle-hthread-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (THREAD_PRIORITY_ERROR_RETURN)")
+def test_GetThreadPriority__invalid_handle_hthread_released(api, closed_thread):
+    """GetThreadPriority(hThread=closed_thread): fails (THREAD_PRIORITY_ERROR_RETURN).
+
+    R2: If the function fails, the return value is THREAD_PRIORITY_ERROR_RETURN.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.GetThreadPriority(hThread=closed_thread)
+    expect_failure(api, returned)
 
 
 # --- OpenProcess: specs/processthreadsapi/OpenProcess.yaml -------------------------------------------------
@@ -151,6 +285,48 @@ def test_ResumeThread__export(api):
     expect_exported(api, "ResumeThread")
 
 
+@case("processthreadsapi/ResumeThread", "invalid-handle-hthread-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails ((DWORD)-1)")
+def test_ResumeThread__invalid_handle_hthread_null(api):
+    """ResumeThread(hThread=null handle): fails ((DWORD)-1).
+
+    R2: If the function fails, the return value is (DWORD) -1.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ResumeThread(hThread=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/ResumeThread", "invalid-handle-hthread-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails ((DWORD)-1)")
+def test_ResumeThread__invalid_handle_hthread_garbage(api):
+    """ResumeThread(hThread=garbage handle): fails ((DWORD)-1).
+
+    R2: If the function fails, the return value is (DWORD) -1.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ResumeThread(hThread=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/ResumeThread", "invalid-handle-hthread-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails ((DWORD)-1)")
+def test_ResumeThread__invalid_handle_hthread_released(api, closed_thread):
+    """ResumeThread(hThread=closed_thread): fails ((DWORD)-1).
+
+    R2: If the function fails, the return value is (DWORD) -1.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ResumeThread(hThread=closed_thread)
+    expect_failure(api, returned)
+
+
 # --- SetThreadPriority: specs/processthreadsapi/SetThreadPriority.yaml -------------------------------------------
 
 
@@ -161,6 +337,48 @@ def test_SetThreadPriority__export(api):
     expect_exported(api, "SetThreadPriority")
 
 
+@case("processthreadsapi/SetThreadPriority", "invalid-handle-hthread-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_SetThreadPriority__invalid_handle_hthread_null(api):
+    """SetThreadPriority(hThread=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetThreadPriority(hThread=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/SetThreadPriority", "invalid-handle-hthread-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_SetThreadPriority__invalid_handle_hthread_garbage(api):
+    """SetThreadPriority(hThread=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetThreadPriority(hThread=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/SetThreadPriority", "invalid-handle-hthread-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_SetThreadPriority__invalid_handle_hthread_released(api, closed_thread):
+    """SetThreadPriority(hThread=closed_thread): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SetThreadPriority(hThread=closed_thread)
+    expect_failure(api, returned)
+
+
 # --- SuspendThread: specs/processthreadsapi/SuspendThread.yaml -----------------------------------------------
 
 
@@ -169,6 +387,48 @@ def test_SetThreadPriority__export(api):
 def test_SuspendThread__export(api):
     """Kernel32.dll; KernelBase.dll on Windows Phone 8.1 exports SuspendThread."""
     expect_exported(api, "SuspendThread")
+
+
+@case("processthreadsapi/SuspendThread", "invalid-handle-hthread-null", rule="invalid-handle", covers=("R1", "R2"), level="robustness",
+      expect="fails ((DWORD)-1)")
+def test_SuspendThread__invalid_handle_hthread_null(api):
+    """SuspendThread(hThread=null handle): fails ((DWORD)-1).
+
+    R1: If the function succeeds, the return value is the thread's previous suspend count; otherwise, it is (DWORD) -1.
+    R2: To get extended error information, use the GetLastError function.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SuspendThread(hThread=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/SuspendThread", "invalid-handle-hthread-garbage", rule="invalid-handle", covers=("R1", "R2"), level="robustness",
+      expect="fails ((DWORD)-1)")
+def test_SuspendThread__invalid_handle_hthread_garbage(api):
+    """SuspendThread(hThread=garbage handle): fails ((DWORD)-1).
+
+    R1: If the function succeeds, the return value is the thread's previous suspend count; otherwise, it is (DWORD) -1.
+    R2: To get extended error information, use the GetLastError function.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SuspendThread(hThread=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/SuspendThread", "invalid-handle-hthread-released", rule="invalid-handle", covers=("R1", "R2"), level="robustness",
+      expect="fails ((DWORD)-1)")
+def test_SuspendThread__invalid_handle_hthread_released(api, closed_thread):
+    """SuspendThread(hThread=closed_thread): fails ((DWORD)-1).
+
+    R1: If the function succeeds, the return value is the thread's previous suspend count; otherwise, it is (DWORD) -1.
+    R2: To get extended error information, use the GetLastError function.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.SuspendThread(hThread=closed_thread)
+    expect_failure(api, returned)
 
 
 # --- TerminateProcess: specs/processthreadsapi/TerminateProcess.yaml --------------------------------------------

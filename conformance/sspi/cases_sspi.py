@@ -22,7 +22,7 @@ def test_AcceptSecurityContext__export(api):
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcredential-zeroed", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcredential_zeroed(api, security_context):
-    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
     """
@@ -31,7 +31,6 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_zeroed(api, security
         phContext=security_context,
         phNewContext=security_context,
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -39,7 +38,7 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_zeroed(api, security
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcredential-garbage", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcredential_garbage(api, security_context):
-    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
     """
@@ -48,7 +47,6 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_garbage(api, securit
         phContext=security_context,
         phNewContext=security_context,
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -56,7 +54,7 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_garbage(api, securit
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcredential-released", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcredential_released(api, freed_credentials, security_context):
-    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
+    """AcceptSecurityContext(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
     """
@@ -65,7 +63,6 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_released(api, freed_
         phContext=security_context,
         phNewContext=security_context,
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -73,7 +70,7 @@ def test_AcceptSecurityContext__invalid_handle_phcredential_released(api, freed_
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcontext-zeroed", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcontext_zeroed(api, credentials, security_context):
-    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
     """
@@ -82,7 +79,6 @@ def test_AcceptSecurityContext__invalid_handle_phcontext_zeroed(api, credentials
         phContext=bad_handle("zeroed"),
         phNewContext=security_context,
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -90,7 +86,7 @@ def test_AcceptSecurityContext__invalid_handle_phcontext_zeroed(api, credentials
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcontext_garbage(api, credentials, security_context):
-    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
     """
@@ -99,7 +95,6 @@ def test_AcceptSecurityContext__invalid_handle_phcontext_garbage(api, credential
         phContext=bad_handle("garbage"),
         phNewContext=security_context,
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -107,7 +102,7 @@ def test_AcceptSecurityContext__invalid_handle_phcontext_garbage(api, credential
 @case("sspi/AcceptSecurityContext", "invalid-handle-phcontext-released", rule="invalid-handle", covers=("R5",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_AcceptSecurityContext__invalid_handle_phcontext_released(api, credentials, deleted_security_context, security_context):
-    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
+    """AcceptSecurityContext(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
 
     R5: SEC_E_INVALID_HANDLE 0x80100003L: The function failed. The handle passed to the function is not valid.
     """
@@ -116,7 +111,6 @@ def test_AcceptSecurityContext__invalid_handle_phcontext_released(api, credentia
         phContext=deleted_security_context,
         phNewContext=security_context,
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -124,7 +118,7 @@ def test_AcceptSecurityContext__invalid_handle_phcontext_released(api, credentia
 @case("sspi/AcceptSecurityContext", "null-pointer-pfcontextattr", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_AcceptSecurityContext__null_pointer_pfcontextattr(api, credentials, security_context):
-    """AcceptSecurityContext(phCredential=credentials, phContext=security_context, phNewContext=security_context, ptsExpiry=8-byte buffer, pfContextAttr=NULL): a failure code.
+    """AcceptSecurityContext(phCredential=credentials, phContext=security_context, phNewContext=security_context, pfContextAttr=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -133,7 +127,6 @@ def test_AcceptSecurityContext__null_pointer_pfcontextattr(api, credentials, sec
         phContext=security_context,
         phNewContext=security_context,
         pfContextAttr=value(0x0, "NULL"),
-        ptsExpiry=api.alloc(8),
     )
     expect_failure(api, returned)
 
@@ -151,11 +144,11 @@ def test_AcquireCredentialsHandleW__export(api):
 @case("sspi/AcquireCredentialsHandleW", "null-pointer-phcredential", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_AcquireCredentialsHandleW__null_pointer_phcredential(api):
-    """AcquireCredentialsHandleW(ptsExpiry=8-byte buffer, phCredential=NULL): a failure code.
+    """AcquireCredentialsHandleW(phCredential=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.AcquireCredentialsHandleW(phCredential=value(0x0, "NULL"), ptsExpiry=api.alloc(8))
+    returned = api.AcquireCredentialsHandleW(phCredential=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
@@ -580,59 +573,46 @@ def test_ExportSecurityContext__export(api):
 @case("sspi/ExportSecurityContext", "invalid-handle-phcontext-null", rule="invalid-handle", covers=("R4",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_ExportSecurityContext__invalid_handle_phcontext_null(api):
-    """ExportSecurityContext(pPackedContext=16-byte buffer, pToken=8-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
+    """ExportSecurityContext(pPackedContext=16-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
 
     R4: SEC_E_INVALID_HANDLE: The phContext parameter does not point to a valid handle.
     """
-    returned = api.ExportSecurityContext(
-        phContext=bad_handle("null"),
-        pPackedContext=api.alloc(16),
-        pToken=api.alloc(8),
-    )
+    returned = api.ExportSecurityContext(phContext=bad_handle("null"), pPackedContext=api.alloc(16))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/ExportSecurityContext", "invalid-handle-phcontext-zeroed", rule="invalid-handle", covers=("R4",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_ExportSecurityContext__invalid_handle_phcontext_zeroed(api):
-    """ExportSecurityContext(pPackedContext=16-byte buffer, pToken=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """ExportSecurityContext(pPackedContext=16-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R4: SEC_E_INVALID_HANDLE: The phContext parameter does not point to a valid handle.
     """
-    returned = api.ExportSecurityContext(
-        phContext=bad_handle("zeroed"),
-        pPackedContext=api.alloc(16),
-        pToken=api.alloc(8),
-    )
+    returned = api.ExportSecurityContext(phContext=bad_handle("zeroed"), pPackedContext=api.alloc(16))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/ExportSecurityContext", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R4",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_ExportSecurityContext__invalid_handle_phcontext_garbage(api):
-    """ExportSecurityContext(pPackedContext=16-byte buffer, pToken=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """ExportSecurityContext(pPackedContext=16-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R4: SEC_E_INVALID_HANDLE: The phContext parameter does not point to a valid handle.
     """
-    returned = api.ExportSecurityContext(
-        phContext=bad_handle("garbage"),
-        pPackedContext=api.alloc(16),
-        pToken=api.alloc(8),
-    )
+    returned = api.ExportSecurityContext(phContext=bad_handle("garbage"), pPackedContext=api.alloc(16))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/ExportSecurityContext", "invalid-handle-phcontext-released", rule="invalid-handle", covers=("R4",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_ExportSecurityContext__invalid_handle_phcontext_released(api, deleted_security_context):
-    """ExportSecurityContext(pPackedContext=16-byte buffer, pToken=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
+    """ExportSecurityContext(pPackedContext=16-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
 
     R4: SEC_E_INVALID_HANDLE: The phContext parameter does not point to a valid handle.
     """
     returned = api.ExportSecurityContext(
         phContext=deleted_security_context,
         pPackedContext=api.alloc(16),
-        pToken=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -640,15 +620,11 @@ def test_ExportSecurityContext__invalid_handle_phcontext_released(api, deleted_s
 @case("sspi/ExportSecurityContext", "null-pointer-ppackedcontext", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_ExportSecurityContext__null_pointer_ppackedcontext(api, security_context):
-    """ExportSecurityContext(phContext=security_context, pToken=8-byte buffer, pPackedContext=NULL): a failure code.
+    """ExportSecurityContext(phContext=security_context, pPackedContext=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.ExportSecurityContext(
-        phContext=security_context,
-        pPackedContext=value(0x0, "NULL"),
-        pToken=api.alloc(8),
-    )
+    returned = api.ExportSecurityContext(phContext=security_context, pPackedContext=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
@@ -826,7 +802,7 @@ def test_InitializeSecurityContextW__export(api):
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcredential-zeroed", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcredential_zeroed(api, security_context):
-    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
     """
@@ -835,7 +811,6 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_zeroed(api, sec
         phContext=security_context,
         phNewContext=security_context,
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -843,7 +818,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_zeroed(api, sec
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcredential-garbage", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcredential_garbage(api, security_context):
-    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
     """
@@ -852,7 +827,6 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_garbage(api, se
         phContext=security_context,
         phNewContext=security_context,
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -860,7 +834,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_garbage(api, se
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcredential-released", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcredential_released(api, freed_credentials, security_context):
-    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
+    """InitializeSecurityContextW(phContext=security_context, phNewContext=security_context, pfContextAttr=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
 
     R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
     """
@@ -869,7 +843,6 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_released(api, f
         phContext=security_context,
         phNewContext=security_context,
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -877,7 +850,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcredential_released(api, f
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcontext-zeroed", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcontext_zeroed(api, credentials, security_context):
-    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
     """
@@ -886,7 +859,6 @@ def test_InitializeSecurityContextW__invalid_handle_phcontext_zeroed(api, creden
         phContext=bad_handle("zeroed"),
         phNewContext=security_context,
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -894,7 +866,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcontext_zeroed(api, creden
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcontext_garbage(api, credentials, security_context):
-    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
     """
@@ -903,7 +875,6 @@ def test_InitializeSecurityContextW__invalid_handle_phcontext_garbage(api, crede
         phContext=bad_handle("garbage"),
         phNewContext=security_context,
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -911,7 +882,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcontext_garbage(api, crede
 @case("sspi/InitializeSecurityContextW", "invalid-handle-phcontext-released", rule="invalid-handle", covers=("R11",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_InitializeSecurityContextW__invalid_handle_phcontext_released(api, credentials, deleted_security_context, security_context):
-    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
+    """InitializeSecurityContextW(phCredential=credentials, phNewContext=security_context, pfContextAttr=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
 
     R11: SEC_E_INVALID_HANDLE: The handle passed to the function is not valid.
     """
@@ -920,7 +891,6 @@ def test_InitializeSecurityContextW__invalid_handle_phcontext_released(api, cred
         phContext=deleted_security_context,
         phNewContext=security_context,
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -928,7 +898,7 @@ def test_InitializeSecurityContextW__invalid_handle_phcontext_released(api, cred
 @case("sspi/InitializeSecurityContextW", "null-pointer-pfcontextattr", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_InitializeSecurityContextW__null_pointer_pfcontextattr(api, credentials, security_context):
-    """InitializeSecurityContextW(phCredential=credentials, phContext=security_context, phNewContext=security_context, ptsExpiry=8-byte buffer, pfContextAttr=NULL): a failure code.
+    """InitializeSecurityContextW(phCredential=credentials, phContext=security_context, phNewContext=security_context, pfContextAttr=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
@@ -937,7 +907,6 @@ def test_InitializeSecurityContextW__null_pointer_pfcontextattr(api, credentials
         phContext=security_context,
         phNewContext=security_context,
         pfContextAttr=value(0x0, "NULL"),
-        ptsExpiry=api.alloc(8),
     )
     expect_failure(api, returned)
 
@@ -1258,75 +1227,55 @@ def test_SaslGetContextOption__export(api):
 @case("sspi/SaslGetContextOption", "invalid-handle-contexthandle-null", rule="invalid-handle", covers=("R4",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SaslGetContextOption__invalid_handle_contexthandle_null(api):
-    """SaslGetContextOption(Value=8-byte buffer, Needed=8-byte buffer, ContextHandle=null handle): returns SEC_E_INVALID_HANDLE.
+    """SaslGetContextOption(Value=8-byte buffer, ContextHandle=null handle): returns SEC_E_INVALID_HANDLE.
 
     R4: SEC_E_INVALID_HANDLE: The SASL context handle specified by the ContextHandle parameter was not found in the SASL list.
     """
-    returned = api.SaslGetContextOption(
-        ContextHandle=bad_handle("null"),
-        Value=api.alloc(8),
-        Needed=api.alloc(8),
-    )
+    returned = api.SaslGetContextOption(ContextHandle=bad_handle("null"), Value=api.alloc(8))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/SaslGetContextOption", "invalid-handle-contexthandle-zeroed", rule="invalid-handle", covers=("R4",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SaslGetContextOption__invalid_handle_contexthandle_zeroed(api):
-    """SaslGetContextOption(Value=8-byte buffer, Needed=8-byte buffer, ContextHandle=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """SaslGetContextOption(Value=8-byte buffer, ContextHandle=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R4: SEC_E_INVALID_HANDLE: The SASL context handle specified by the ContextHandle parameter was not found in the SASL list.
     """
-    returned = api.SaslGetContextOption(
-        ContextHandle=bad_handle("zeroed"),
-        Value=api.alloc(8),
-        Needed=api.alloc(8),
-    )
+    returned = api.SaslGetContextOption(ContextHandle=bad_handle("zeroed"), Value=api.alloc(8))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/SaslGetContextOption", "invalid-handle-contexthandle-garbage", rule="invalid-handle", covers=("R4",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SaslGetContextOption__invalid_handle_contexthandle_garbage(api):
-    """SaslGetContextOption(Value=8-byte buffer, Needed=8-byte buffer, ContextHandle=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """SaslGetContextOption(Value=8-byte buffer, ContextHandle=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R4: SEC_E_INVALID_HANDLE: The SASL context handle specified by the ContextHandle parameter was not found in the SASL list.
     """
-    returned = api.SaslGetContextOption(
-        ContextHandle=bad_handle("garbage"),
-        Value=api.alloc(8),
-        Needed=api.alloc(8),
-    )
+    returned = api.SaslGetContextOption(ContextHandle=bad_handle("garbage"), Value=api.alloc(8))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/SaslGetContextOption", "invalid-handle-contexthandle-released", rule="invalid-handle", covers=("R4",), level="conformance",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SaslGetContextOption__invalid_handle_contexthandle_released(api, deleted_security_context):
-    """SaslGetContextOption(Value=8-byte buffer, Needed=8-byte buffer, ContextHandle=deleted_security_context): returns SEC_E_INVALID_HANDLE.
+    """SaslGetContextOption(Value=8-byte buffer, ContextHandle=deleted_security_context): returns SEC_E_INVALID_HANDLE.
 
     R4: SEC_E_INVALID_HANDLE: The SASL context handle specified by the ContextHandle parameter was not found in the SASL list.
     """
-    returned = api.SaslGetContextOption(
-        ContextHandle=deleted_security_context,
-        Value=api.alloc(8),
-        Needed=api.alloc(8),
-    )
+    returned = api.SaslGetContextOption(ContextHandle=deleted_security_context, Value=api.alloc(8))
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
 
 @case("sspi/SaslGetContextOption", "null-pointer-value", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_SaslGetContextOption__null_pointer_value(api, security_context):
-    """SaslGetContextOption(ContextHandle=security_context, Needed=8-byte buffer, Value=NULL): a failure code.
+    """SaslGetContextOption(ContextHandle=security_context, Value=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.SaslGetContextOption(
-        ContextHandle=security_context,
-        Value=value(0x0, "NULL"),
-        Needed=api.alloc(8),
-    )
+    returned = api.SaslGetContextOption(ContextHandle=security_context, Value=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
@@ -1451,11 +1400,15 @@ def test_SaslSetContextOption__invalid_handle_contexthandle_released(api, delete
 @case("sspi/SaslSetContextOption", "null-pointer-value", rule="null-pointer", covers=(), level="robustness",
       expect="a failure code")
 def test_SaslSetContextOption__null_pointer_value(api, security_context):
-    """SaslSetContextOption(ContextHandle=security_context, Value=NULL): a failure code.
+    """SaslSetContextOption(ContextHandle=security_context, Size=16, Value=NULL): a failure code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.SaslSetContextOption(ContextHandle=security_context, Value=value(0x0, "NULL"))
+    returned = api.SaslSetContextOption(
+        ContextHandle=security_context,
+        Value=value(0x0, "NULL"),
+        Size=0x10,
+    )
     expect_failure(api, returned)
 
 
@@ -2034,7 +1987,7 @@ def test_SspiInitializeSecurityContextAsyncW__kernel_export(api):
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcredential-null", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_null(api, async_context, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=null handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, phCredential=null handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2045,7 +1998,6 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_null(a
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -2053,7 +2005,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_null(a
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcredential-zeroed", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_zeroed(api, async_context, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, phCredential=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2064,7 +2016,6 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_zeroed
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -2072,7 +2023,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_zeroed
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcredential-garbage", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_garbage(api, async_context, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, phCredential=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2083,7 +2034,6 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_garbag
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -2091,7 +2041,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_garbag
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcredential-released", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_released(api, async_context, freed_credentials, security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phContext=security_context, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, phCredential=freed_credentials): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2102,7 +2052,6 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_releas
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -2110,7 +2059,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcredential_releas
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcontext-null", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_null(api, async_context, credentials):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, phContext=null handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2121,7 +2070,6 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_null(api,
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -2129,7 +2077,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_null(api,
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcontext-zeroed", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_zeroed(api, async_context, credentials):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, phContext=zeroed handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2140,7 +2088,6 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_zeroed(ap
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -2148,7 +2095,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_zeroed(ap
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcontext-garbage", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_garbage(api, async_context, credentials):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, phContext=garbage handle): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2159,7 +2106,6 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_garbage(a
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 
@@ -2167,7 +2113,7 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_garbage(a
 @case("sspi/SspiInitializeSecurityContextAsyncW", "invalid-handle-phcontext-released", rule="invalid-handle", covers=("R13",), level="conformance", mode="kernel",
       expect="returns SEC_E_INVALID_HANDLE")
 def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_released(api, async_context, credentials, deleted_security_context):
-    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, ptsExpiry=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
+    """SspiInitializeSecurityContextAsyncW(AsyncContext=async_context, phCredential=credentials, phNewContext=16-byte buffer, pOutput=16-byte buffer, pfContextAttr=8-byte buffer, phContext=deleted_security_context): returns SEC_E_INVALID_HANDLE.
 
     R13: SEC_E_INVALID_HANDLE 0x80100003L: The handle passed to the function is not valid.
     """
@@ -2178,7 +2124,6 @@ def test_SspiInitializeSecurityContextAsyncW__invalid_handle_phcontext_released(
         phNewContext=api.alloc(16),
         pOutput=api.alloc(16),
         pfContextAttr=api.alloc(8),
-        ptsExpiry=api.alloc(8),
     )
     expect_returns(api, returned, "SEC_E_INVALID_HANDLE")
 

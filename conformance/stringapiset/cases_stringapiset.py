@@ -22,11 +22,11 @@ def test_MultiByteToWideChar__export(api):
 @case("stringapiset/MultiByteToWideChar", "null-pointer-lpmultibytestr", rule="null-pointer", covers=(), level="robustness",
       expect="fails (0)")
 def test_MultiByteToWideChar__null_pointer_lpmultibytestr(api):
-    """MultiByteToWideChar(lpWideCharStr=8-byte buffer, lpMultiByteStr=NULL): fails (0).
+    """MultiByteToWideChar(cbMultiByte=16, lpMultiByteStr=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.MultiByteToWideChar(lpMultiByteStr=value(0x0, "NULL"), lpWideCharStr=api.alloc(8))
+    returned = api.MultiByteToWideChar(lpMultiByteStr=value(0x0, "NULL"), cbMultiByte=0x10)
     expect_failure(api, returned)
 
 
@@ -43,13 +43,9 @@ def test_WideCharToMultiByte__export(api):
 @case("stringapiset/WideCharToMultiByte", "null-pointer-lpwidecharstr", rule="null-pointer", covers=(), level="robustness",
       expect="fails (0)")
 def test_WideCharToMultiByte__null_pointer_lpwidecharstr(api):
-    """WideCharToMultiByte(lpMultiByteStr=8-byte buffer, lpUsedDefaultChar=8-byte buffer, lpWideCharStr=NULL): fails (0).
+    """WideCharToMultiByte(cchWideChar=16, lpWideCharStr=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.WideCharToMultiByte(
-        lpWideCharStr=value(0x0, "NULL"),
-        lpMultiByteStr=api.alloc(8),
-        lpUsedDefaultChar=api.alloc(8),
-    )
+    returned = api.WideCharToMultiByte(lpWideCharStr=value(0x0, "NULL"), cchWideChar=0x10)
     expect_failure(api, returned)

@@ -124,6 +124,48 @@ def test_ReleaseMutex__export(api):
     expect_exported(api, "ReleaseMutex")
 
 
+@case("synchapi/ReleaseMutex", "invalid-handle-hmutex-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_ReleaseMutex__invalid_handle_hmutex_null(api):
+    """ReleaseMutex(hMutex=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ReleaseMutex(hMutex=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("synchapi/ReleaseMutex", "invalid-handle-hmutex-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_ReleaseMutex__invalid_handle_hmutex_garbage(api):
+    """ReleaseMutex(hMutex=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ReleaseMutex(hMutex=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("synchapi/ReleaseMutex", "invalid-handle-hmutex-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_ReleaseMutex__invalid_handle_hmutex_released(api, closed_mutex):
+    """ReleaseMutex(hMutex=closed_mutex): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ReleaseMutex(hMutex=closed_mutex)
+    expect_failure(api, returned)
+
+
 # --- ReleaseSemaphore: specs/synchapi/ReleaseSemaphore.yaml --------------------------------------------
 
 
@@ -132,6 +174,48 @@ def test_ReleaseMutex__export(api):
 def test_ReleaseSemaphore__export(api):
     """Kernel32.dll exports ReleaseSemaphore."""
     expect_exported(api, "ReleaseSemaphore")
+
+
+@case("synchapi/ReleaseSemaphore", "invalid-handle-hsemaphore-null", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_ReleaseSemaphore__invalid_handle_hsemaphore_null(api):
+    """ReleaseSemaphore(hSemaphore=null handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ReleaseSemaphore(hSemaphore=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("synchapi/ReleaseSemaphore", "invalid-handle-hsemaphore-garbage", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_ReleaseSemaphore__invalid_handle_hsemaphore_garbage(api):
+    """ReleaseSemaphore(hSemaphore=garbage handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ReleaseSemaphore(hSemaphore=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("synchapi/ReleaseSemaphore", "invalid-handle-hsemaphore-released", rule="invalid-handle", covers=("R2", "R3"), level="robustness",
+      expect="fails (FALSE)")
+def test_ReleaseSemaphore__invalid_handle_hsemaphore_released(api, closed_semaphore):
+    """ReleaseSemaphore(hSemaphore=closed_semaphore): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R3: To get extended error information, call GetLastError.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.ReleaseSemaphore(hSemaphore=closed_semaphore)
+    expect_failure(api, returned)
 
 
 # --- ResetEvent: specs/synchapi/ResetEvent.yaml --------------------------------------------------

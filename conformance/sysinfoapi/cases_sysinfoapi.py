@@ -115,11 +115,11 @@ def test_GetWindowsDirectoryW__export(api):
 @case("sysinfoapi/GetWindowsDirectoryW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
       expect="fails (0)")
 def test_GetWindowsDirectoryW__null_pointer_lpbuffer(api):
-    """GetWindowsDirectoryW(lpBuffer=NULL): fails (0).
+    """GetWindowsDirectoryW(uSize=16, lpBuffer=NULL): fails (0).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.GetWindowsDirectoryW(lpBuffer=value(0x0, "NULL"))
+    returned = api.GetWindowsDirectoryW(lpBuffer=value(0x0, "NULL"), uSize=0x10)
     expect_failure(api, returned)
 
 

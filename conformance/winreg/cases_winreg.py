@@ -19,6 +19,67 @@ def test_RegCloseKey__export(api):
     expect_exported(api, "RegCloseKey")
 
 
+@case("winreg/RegCloseKey", "success", rule="success", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_RegCloseKey__success(api, reg_key):
+    """RegCloseKey(hKey=reg_key.handle): a documented success code.
+
+    R1: If the function succeeds, the return value is ERROR_SUCCESS.
+    """
+    returned = api.RegCloseKey(hKey=reg_key.handle)
+    expect_success(api, returned)
+
+
+@case("winreg/RegCloseKey", "invalid-handle-hkey-null", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegCloseKey__invalid_handle_hkey_null(api):
+    """RegCloseKey(hKey=null handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegCloseKey(hKey=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegCloseKey", "invalid-handle-hkey-garbage", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegCloseKey__invalid_handle_hkey_garbage(api):
+    """RegCloseKey(hKey=garbage handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegCloseKey(hKey=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegCloseKey", "release-twice-hkey", rule="lifecycle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegCloseKey__release_twice_hkey(api, closed_reg_key):
+    """RegCloseKey(hKey=closed_reg_key): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegCloseKey(hKey=closed_reg_key)
+    expect_failure(api, returned)
+
+
+@case("winreg/RegCloseKey", "use-after-release-hkey", rule="lifecycle", covers=(), level="robustness",
+      expect="a failure code")
+def test_RegCloseKey__use_after_release_hkey(api, closed_reg_key):
+    """RegQueryInfoKeyW(hKey=closed_reg_key): a failure code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegQueryInfoKeyW(hKey=closed_reg_key)
+    expect_failure(api, returned)
+
+
 # --- RegCreateKeyExW: specs/winreg/RegCreateKeyExW.yaml ---------------------------------------------
 
 
@@ -29,29 +90,68 @@ def test_RegCreateKeyExW__export(api):
     expect_exported(api, "RegCreateKeyExW")
 
 
+@case("winreg/RegCreateKeyExW", "invalid-handle-hkey-null", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegCreateKeyExW__invalid_handle_hkey_null(api):
+    """RegCreateKeyExW(phkResult=8-byte buffer, hKey=null handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegCreateKeyExW(hKey=bad_handle("null"), phkResult=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegCreateKeyExW", "invalid-handle-hkey-garbage", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegCreateKeyExW__invalid_handle_hkey_garbage(api):
+    """RegCreateKeyExW(phkResult=8-byte buffer, hKey=garbage handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegCreateKeyExW(hKey=bad_handle("garbage"), phkResult=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegCreateKeyExW", "invalid-handle-hkey-released", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegCreateKeyExW__invalid_handle_hkey_released(api, closed_reg_key):
+    """RegCreateKeyExW(phkResult=8-byte buffer, hKey=closed_reg_key): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegCreateKeyExW(hKey=closed_reg_key, phkResult=api.alloc(8))
+    expect_failure(api, returned)
+
+
 @case("winreg/RegCreateKeyExW", "null-pointer-lpsubkey", rule="null-pointer", covers=(), level="robustness",
       expect="fails (a nonzero error code)")
-def test_RegCreateKeyExW__null_pointer_lpsubkey(api):
-    """RegCreateKeyExW(phkResult=8-byte buffer, lpdwDisposition=8-byte buffer, lpSubKey=NULL): fails (a nonzero error code).
+def test_RegCreateKeyExW__null_pointer_lpsubkey(api, reg_key):
+    """RegCreateKeyExW(hKey=reg_key.handle, phkResult=8-byte buffer, lpSubKey=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.RegCreateKeyExW(
+        hKey=reg_key.handle,
         lpSubKey=value(0x0, "NULL"),
         phkResult=api.alloc(8),
-        lpdwDisposition=api.alloc(8),
     )
     expect_failure(api, returned)
 
 
 @case("winreg/RegCreateKeyExW", "null-pointer-phkresult", rule="null-pointer", covers=(), level="robustness",
       expect="fails (a nonzero error code)")
-def test_RegCreateKeyExW__null_pointer_phkresult(api):
-    """RegCreateKeyExW(lpdwDisposition=8-byte buffer, phkResult=NULL): fails (a nonzero error code).
+def test_RegCreateKeyExW__null_pointer_phkresult(api, reg_key):
+    """RegCreateKeyExW(hKey=reg_key.handle, phkResult=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.RegCreateKeyExW(phkResult=value(0x0, "NULL"), lpdwDisposition=api.alloc(8))
+    returned = api.RegCreateKeyExW(hKey=reg_key.handle, phkResult=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
@@ -65,14 +165,53 @@ def test_RegDeleteKeyW__export(api):
     expect_exported(api, "RegDeleteKeyW")
 
 
-@case("winreg/RegDeleteKeyW", "null-pointer-lpsubkey", rule="null-pointer", covers=(), level="robustness",
+@case("winreg/RegDeleteKeyW", "invalid-handle-hkey-null", rule="invalid-handle", covers=("R2",), level="robustness",
       expect="fails (a nonzero error code)")
-def test_RegDeleteKeyW__null_pointer_lpsubkey(api):
-    """RegDeleteKeyW(lpSubKey=NULL): fails (a nonzero error code).
+def test_RegDeleteKeyW__invalid_handle_hkey_null(api):
+    """RegDeleteKeyW(hKey=null handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.RegDeleteKeyW(lpSubKey=value(0x0, "NULL"))
+    returned = api.RegDeleteKeyW(hKey=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegDeleteKeyW", "invalid-handle-hkey-garbage", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegDeleteKeyW__invalid_handle_hkey_garbage(api):
+    """RegDeleteKeyW(hKey=garbage handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegDeleteKeyW(hKey=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegDeleteKeyW", "invalid-handle-hkey-released", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegDeleteKeyW__invalid_handle_hkey_released(api, closed_reg_key):
+    """RegDeleteKeyW(hKey=closed_reg_key): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegDeleteKeyW(hKey=closed_reg_key)
+    expect_failure(api, returned)
+
+
+@case("winreg/RegDeleteKeyW", "null-pointer-lpsubkey", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegDeleteKeyW__null_pointer_lpsubkey(api, reg_key):
+    """RegDeleteKeyW(hKey=reg_key.handle, lpSubKey=NULL): fails (a nonzero error code).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegDeleteKeyW(hKey=reg_key.handle, lpSubKey=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
@@ -102,6 +241,56 @@ def test_RegDeleteValueW__export(api):
     expect_exported(api, "RegDeleteValueW")
 
 
+@case("winreg/RegDeleteValueW", "success", rule="success", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_RegDeleteValueW__success(api, reg_key):
+    """RegDeleteValueW(hKey=reg_key.handle, lpValueName=reg_key.value_name): a documented success code.
+
+    R1: If the function succeeds, the return value is ERROR_SUCCESS.
+    """
+    returned = api.RegDeleteValueW(hKey=reg_key.handle, lpValueName=reg_key.value_name)
+    expect_success(api, returned)
+
+
+@case("winreg/RegDeleteValueW", "invalid-handle-hkey-null", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegDeleteValueW__invalid_handle_hkey_null(api, reg_key):
+    """RegDeleteValueW(lpValueName=reg_key.value_name, hKey=null handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegDeleteValueW(hKey=bad_handle("null"), lpValueName=reg_key.value_name)
+    expect_failure(api, returned)
+
+
+@case("winreg/RegDeleteValueW", "invalid-handle-hkey-garbage", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegDeleteValueW__invalid_handle_hkey_garbage(api, reg_key):
+    """RegDeleteValueW(lpValueName=reg_key.value_name, hKey=garbage handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegDeleteValueW(hKey=bad_handle("garbage"), lpValueName=reg_key.value_name)
+    expect_failure(api, returned)
+
+
+@case("winreg/RegDeleteValueW", "invalid-handle-hkey-released", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegDeleteValueW__invalid_handle_hkey_released(api, closed_reg_key, reg_key):
+    """RegDeleteValueW(lpValueName=reg_key.value_name, hKey=closed_reg_key): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegDeleteValueW(hKey=closed_reg_key, lpValueName=reg_key.value_name)
+    expect_failure(api, returned)
+
+
 # --- RegEnumKeyExW: specs/winreg/RegEnumKeyExW.yaml -----------------------------------------------
 
 
@@ -112,44 +301,75 @@ def test_RegEnumKeyExW__export(api):
     expect_exported(api, "RegEnumKeyExW")
 
 
-@case("winreg/RegEnumKeyExW", "null-pointer-lpname", rule="null-pointer", covers=(), level="robustness",
+@case("winreg/RegEnumKeyExW", "invalid-handle-hkey-null", rule="invalid-handle", covers=("R2",), level="robustness",
       expect="fails (a nonzero error code)")
-def test_RegEnumKeyExW__null_pointer_lpname(api):
-    """RegEnumKeyExW(lpftLastWriteTime=8-byte buffer, lpName=NULL): fails (a nonzero error code).
+def test_RegEnumKeyExW__invalid_handle_hkey_null(api):
+    """RegEnumKeyExW(lpName=8-byte buffer, hKey=null handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.RegEnumKeyExW(lpName=value(0x0, "NULL"), lpftLastWriteTime=api.alloc(8))
+    returned = api.RegEnumKeyExW(hKey=bad_handle("null"), lpName=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegEnumKeyExW", "invalid-handle-hkey-garbage", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegEnumKeyExW__invalid_handle_hkey_garbage(api):
+    """RegEnumKeyExW(lpName=8-byte buffer, hKey=garbage handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegEnumKeyExW(hKey=bad_handle("garbage"), lpName=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegEnumKeyExW", "invalid-handle-hkey-released", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegEnumKeyExW__invalid_handle_hkey_released(api, closed_reg_key):
+    """RegEnumKeyExW(lpName=8-byte buffer, hKey=closed_reg_key): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegEnumKeyExW(hKey=closed_reg_key, lpName=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegEnumKeyExW", "null-pointer-lpname", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegEnumKeyExW__null_pointer_lpname(api, reg_key):
+    """RegEnumKeyExW(hKey=reg_key.handle, lpName=NULL): fails (a nonzero error code).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegEnumKeyExW(hKey=reg_key.handle, lpName=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
 @case("winreg/RegEnumKeyExW", "null-pointer-lpcchname", rule="null-pointer", covers=(), level="robustness",
       expect="fails (a nonzero error code)")
-def test_RegEnumKeyExW__null_pointer_lpcchname(api):
-    """RegEnumKeyExW(lpName=8-byte buffer, lpftLastWriteTime=8-byte buffer, lpcchName=NULL): fails (a nonzero error code).
+def test_RegEnumKeyExW__null_pointer_lpcchname(api, reg_key):
+    """RegEnumKeyExW(hKey=reg_key.handle, lpName=8-byte buffer, lpcchName=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.RegEnumKeyExW(
-        lpName=api.alloc(8),
-        lpcchName=value(0x0, "NULL"),
-        lpftLastWriteTime=api.alloc(8),
-    )
+    returned = api.RegEnumKeyExW(hKey=reg_key.handle, lpName=api.alloc(8), lpcchName=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
 @case("winreg/RegEnumKeyExW", "null-pointer-lpclass", rule="null-pointer", covers=(), level="robustness",
       expect="fails (a nonzero error code)")
-def test_RegEnumKeyExW__null_pointer_lpclass(api):
-    """RegEnumKeyExW(lpName=8-byte buffer, lpftLastWriteTime=8-byte buffer, lpClass=NULL): fails (a nonzero error code).
+def test_RegEnumKeyExW__null_pointer_lpclass(api, reg_key):
+    """RegEnumKeyExW(hKey=reg_key.handle, lpName=8-byte buffer, lpClass=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.RegEnumKeyExW(
-        lpName=api.alloc(8),
-        lpClass=value(0x0, "NULL"),
-        lpftLastWriteTime=api.alloc(8),
-    )
+    returned = api.RegEnumKeyExW(hKey=reg_key.handle, lpName=api.alloc(8), lpClass=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
@@ -163,33 +383,67 @@ def test_RegEnumValueW__export(api):
     expect_exported(api, "RegEnumValueW")
 
 
-@case("winreg/RegEnumValueW", "null-pointer-lpvaluename", rule="null-pointer", covers=(), level="robustness",
+@case("winreg/RegEnumValueW", "invalid-handle-hkey-null", rule="invalid-handle", covers=("R2",), level="robustness",
       expect="fails (a nonzero error code)")
-def test_RegEnumValueW__null_pointer_lpvaluename(api):
-    """RegEnumValueW(lpType=8-byte buffer, lpData=8-byte buffer, lpValueName=NULL): fails (a nonzero error code).
+def test_RegEnumValueW__invalid_handle_hkey_null(api):
+    """RegEnumValueW(lpValueName=8-byte buffer, hKey=null handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.RegEnumValueW(
-        lpValueName=value(0x0, "NULL"),
-        lpType=api.alloc(8),
-        lpData=api.alloc(8),
-    )
+    returned = api.RegEnumValueW(hKey=bad_handle("null"), lpValueName=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegEnumValueW", "invalid-handle-hkey-garbage", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegEnumValueW__invalid_handle_hkey_garbage(api):
+    """RegEnumValueW(lpValueName=8-byte buffer, hKey=garbage handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegEnumValueW(hKey=bad_handle("garbage"), lpValueName=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegEnumValueW", "invalid-handle-hkey-released", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegEnumValueW__invalid_handle_hkey_released(api, closed_reg_key):
+    """RegEnumValueW(lpValueName=8-byte buffer, hKey=closed_reg_key): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegEnumValueW(hKey=closed_reg_key, lpValueName=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegEnumValueW", "null-pointer-lpvaluename", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegEnumValueW__null_pointer_lpvaluename(api, reg_key):
+    """RegEnumValueW(hKey=reg_key.handle, lpValueName=NULL): fails (a nonzero error code).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegEnumValueW(hKey=reg_key.handle, lpValueName=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
 @case("winreg/RegEnumValueW", "null-pointer-lpcchvaluename", rule="null-pointer", covers=(), level="robustness",
       expect="fails (a nonzero error code)")
-def test_RegEnumValueW__null_pointer_lpcchvaluename(api):
-    """RegEnumValueW(lpValueName=8-byte buffer, lpType=8-byte buffer, lpData=8-byte buffer, lpcchValueName=NULL): fails (a nonzero error code).
+def test_RegEnumValueW__null_pointer_lpcchvaluename(api, reg_key):
+    """RegEnumValueW(hKey=reg_key.handle, lpValueName=8-byte buffer, lpcchValueName=NULL): fails (a nonzero error code).
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.RegEnumValueW(
+        hKey=reg_key.handle,
         lpValueName=api.alloc(8),
         lpcchValueName=value(0x0, "NULL"),
-        lpType=api.alloc(8),
-        lpData=api.alloc(8),
     )
     expect_failure(api, returned)
 
@@ -204,6 +458,56 @@ def test_RegFlushKey__export(api):
     expect_exported(api, "RegFlushKey")
 
 
+@case("winreg/RegFlushKey", "success", rule="success", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_RegFlushKey__success(api, reg_key):
+    """RegFlushKey(hKey=reg_key.handle): a documented success code.
+
+    R1: If the function succeeds, the return value is ERROR_SUCCESS.
+    """
+    returned = api.RegFlushKey(hKey=reg_key.handle)
+    expect_success(api, returned)
+
+
+@case("winreg/RegFlushKey", "invalid-handle-hkey-null", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegFlushKey__invalid_handle_hkey_null(api):
+    """RegFlushKey(hKey=null handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegFlushKey(hKey=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegFlushKey", "invalid-handle-hkey-garbage", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegFlushKey__invalid_handle_hkey_garbage(api):
+    """RegFlushKey(hKey=garbage handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegFlushKey(hKey=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegFlushKey", "invalid-handle-hkey-released", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegFlushKey__invalid_handle_hkey_released(api, closed_reg_key):
+    """RegFlushKey(hKey=closed_reg_key): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegFlushKey(hKey=closed_reg_key)
+    expect_failure(api, returned)
+
+
 # --- RegGetValueW: specs/winreg/RegGetValueW.yaml ------------------------------------------------
 
 
@@ -214,10 +518,76 @@ def test_RegGetValueW__export(api):
     expect_exported(api, "RegGetValueW")
 
 
+@case("winreg/RegGetValueW", "success", rule="success", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_RegGetValueW__success(api, reg_key):
+    """RegGetValueW(hkey=reg_key.handle, lpValue=reg_key.value_name, dwFlags=RRF_RT_ANY): a documented success code.
+
+    R1: If the function succeeds, the return value is ERROR_SUCCESS.
+    """
+    returned = api.RegGetValueW(
+        hkey=reg_key.handle,
+        lpValue=reg_key.value_name,
+        dwFlags=api.constant("RRF_RT_ANY"),
+    )
+    expect_success(api, returned)
+
+
+@case("winreg/RegGetValueW", "invalid-handle-hkey-null", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegGetValueW__invalid_handle_hkey_null(api, reg_key):
+    """RegGetValueW(lpValue=reg_key.value_name, dwFlags=RRF_RT_ANY, hkey=null handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegGetValueW(
+        hkey=bad_handle("null"),
+        lpValue=reg_key.value_name,
+        dwFlags=api.constant("RRF_RT_ANY"),
+    )
+    expect_failure(api, returned)
+
+
+@case("winreg/RegGetValueW", "invalid-handle-hkey-garbage", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegGetValueW__invalid_handle_hkey_garbage(api, reg_key):
+    """RegGetValueW(lpValue=reg_key.value_name, dwFlags=RRF_RT_ANY, hkey=garbage handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegGetValueW(
+        hkey=bad_handle("garbage"),
+        lpValue=reg_key.value_name,
+        dwFlags=api.constant("RRF_RT_ANY"),
+    )
+    expect_failure(api, returned)
+
+
+@case("winreg/RegGetValueW", "invalid-handle-hkey-released", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegGetValueW__invalid_handle_hkey_released(api, closed_reg_key, reg_key):
+    """RegGetValueW(lpValue=reg_key.value_name, dwFlags=RRF_RT_ANY, hkey=closed_reg_key): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegGetValueW(
+        hkey=closed_reg_key,
+        lpValue=reg_key.value_name,
+        dwFlags=api.constant("RRF_RT_ANY"),
+    )
+    expect_failure(api, returned)
+
+
 @case("winreg/RegGetValueW", "missing-name-lpsubkey", rule="missing-name", covers=("R2", "R4", "R4"), level="conformance",
       expect="fails (a nonzero error code)")
-def test_RegGetValueW__missing_name_lpsubkey(api):
-    """RegGetValueW(pdwType=8-byte buffer, pvData=8-byte buffer, hkey=HKEY_CURRENT_USER, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): fails (a nonzero error code).
+def test_RegGetValueW__missing_name_lpsubkey(api, reg_key):
+    """RegGetValueW(hkey=HKEY_CURRENT_USER, lpValue=reg_key.value_name, dwFlags=RRF_RT_ANY, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): fails (a nonzero error code).
 
     R2: If the function fails, the return value is a system error code.
     R4: If the lpValue registry value does not exist, the function returns ERROR_FILE_NOT_FOUND.
@@ -226,8 +596,8 @@ def test_RegGetValueW__missing_name_lpsubkey(api):
     returned = api.RegGetValueW(
         hkey=value(0xffffffff80000001, "HKEY_CURRENT_USER"),
         lpSubKey=api.wide("Software\\specproof-no-such-key-5c1e"),
-        pdwType=api.alloc(8),
-        pvData=api.alloc(8),
+        lpValue=reg_key.value_name,
+        dwFlags=api.constant("RRF_RT_ANY"),
     )
     expect_failure(api, returned)
 
@@ -242,21 +612,60 @@ def test_RegOpenKeyExW__export(api):
     expect_exported(api, "RegOpenKeyExW")
 
 
-@case("winreg/RegOpenKeyExW", "null-pointer-phkresult", rule="null-pointer", covers=(), level="robustness",
+@case("winreg/RegOpenKeyExW", "invalid-handle-hkey-null", rule="invalid-handle", covers=("R2",), level="robustness",
       expect="fails (a nonzero error code)")
-def test_RegOpenKeyExW__null_pointer_phkresult(api):
-    """RegOpenKeyExW(phkResult=NULL): fails (a nonzero error code).
+def test_RegOpenKeyExW__invalid_handle_hkey_null(api):
+    """RegOpenKeyExW(phkResult=8-byte buffer, hKey=null handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.RegOpenKeyExW(phkResult=value(0x0, "NULL"))
+    returned = api.RegOpenKeyExW(hKey=bad_handle("null"), phkResult=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegOpenKeyExW", "invalid-handle-hkey-garbage", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegOpenKeyExW__invalid_handle_hkey_garbage(api):
+    """RegOpenKeyExW(phkResult=8-byte buffer, hKey=garbage handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegOpenKeyExW(hKey=bad_handle("garbage"), phkResult=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegOpenKeyExW", "invalid-handle-hkey-released", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegOpenKeyExW__invalid_handle_hkey_released(api, closed_reg_key):
+    """RegOpenKeyExW(phkResult=8-byte buffer, hKey=closed_reg_key): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegOpenKeyExW(hKey=closed_reg_key, phkResult=api.alloc(8))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegOpenKeyExW", "null-pointer-phkresult", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegOpenKeyExW__null_pointer_phkresult(api, reg_key):
+    """RegOpenKeyExW(hKey=reg_key.handle, phkResult=NULL): fails (a nonzero error code).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegOpenKeyExW(hKey=reg_key.handle, phkResult=value(0x0, "NULL"))
     expect_failure(api, returned)
 
 
 @case("winreg/RegOpenKeyExW", "missing-name-lpsubkey", rule="missing-name", covers=("R2", "M1"), level="conformance",
       expect="fails (a nonzero error code)")
 def test_RegOpenKeyExW__missing_name_lpsubkey(api):
-    """RegOpenKeyExW(phkResult=8-byte buffer, hKey=HKEY_CURRENT_USER, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): fails (a nonzero error code).
+    """RegOpenKeyExW(hKey=HKEY_CURRENT_USER, phkResult=8-byte buffer, lpSubKey=string 'Software\\\\specproof-no-such-key-5c1e'): fails (a nonzero error code).
 
     R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
     M1: Unlike the RegCreateKeyEx function, the RegOpenKeyEx function does not create the specified key if the key does not exist in the registry.
@@ -279,6 +688,45 @@ def test_RegQueryInfoKeyW__export(api):
     expect_exported(api, "RegQueryInfoKeyW")
 
 
+@case("winreg/RegQueryInfoKeyW", "invalid-handle-hkey-null", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegQueryInfoKeyW__invalid_handle_hkey_null(api):
+    """RegQueryInfoKeyW(hKey=null handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegQueryInfoKeyW(hKey=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegQueryInfoKeyW", "invalid-handle-hkey-garbage", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegQueryInfoKeyW__invalid_handle_hkey_garbage(api):
+    """RegQueryInfoKeyW(hKey=garbage handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegQueryInfoKeyW(hKey=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegQueryInfoKeyW", "invalid-handle-hkey-released", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegQueryInfoKeyW__invalid_handle_hkey_released(api, closed_reg_key):
+    """RegQueryInfoKeyW(hKey=closed_reg_key): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegQueryInfoKeyW(hKey=closed_reg_key)
+    expect_failure(api, returned)
+
+
 # --- RegQueryValueExW: specs/winreg/RegQueryValueExW.yaml --------------------------------------------
 
 
@@ -287,6 +735,45 @@ def test_RegQueryInfoKeyW__export(api):
 def test_RegQueryValueExW__export(api):
     """Advapi32.dll exports RegQueryValueExW."""
     expect_exported(api, "RegQueryValueExW")
+
+
+@case("winreg/RegQueryValueExW", "invalid-handle-hkey-null", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegQueryValueExW__invalid_handle_hkey_null(api, reg_key):
+    """RegQueryValueExW(lpValueName=reg_key.value_name, hKey=null handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegQueryValueExW(hKey=bad_handle("null"), lpValueName=reg_key.value_name)
+    expect_failure(api, returned)
+
+
+@case("winreg/RegQueryValueExW", "invalid-handle-hkey-garbage", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegQueryValueExW__invalid_handle_hkey_garbage(api, reg_key):
+    """RegQueryValueExW(lpValueName=reg_key.value_name, hKey=garbage handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegQueryValueExW(hKey=bad_handle("garbage"), lpValueName=reg_key.value_name)
+    expect_failure(api, returned)
+
+
+@case("winreg/RegQueryValueExW", "invalid-handle-hkey-released", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegQueryValueExW__invalid_handle_hkey_released(api, closed_reg_key, reg_key):
+    """RegQueryValueExW(lpValueName=reg_key.value_name, hKey=closed_reg_key): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a system error code.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegQueryValueExW(hKey=closed_reg_key, lpValueName=reg_key.value_name)
+    expect_failure(api, returned)
 
 
 # --- RegSetValueExW: specs/winreg/RegSetValueExW.yaml ----------------------------------------------
@@ -299,12 +786,51 @@ def test_RegSetValueExW__export(api):
     expect_exported(api, "RegSetValueExW")
 
 
-@case("winreg/RegSetValueExW", "null-pointer-lpdata", rule="null-pointer", covers=(), level="robustness",
+@case("winreg/RegSetValueExW", "invalid-handle-hkey-null", rule="invalid-handle", covers=("R2",), level="robustness",
       expect="fails (a nonzero error code)")
-def test_RegSetValueExW__null_pointer_lpdata(api):
-    """RegSetValueExW(lpData=NULL): fails (a nonzero error code).
+def test_RegSetValueExW__invalid_handle_hkey_null(api):
+    """RegSetValueExW(hKey=null handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
-    returned = api.RegSetValueExW(lpData=value(0x0, "NULL"))
+    returned = api.RegSetValueExW(hKey=bad_handle("null"))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegSetValueExW", "invalid-handle-hkey-garbage", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegSetValueExW__invalid_handle_hkey_garbage(api):
+    """RegSetValueExW(hKey=garbage handle): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegSetValueExW(hKey=bad_handle("garbage"))
+    expect_failure(api, returned)
+
+
+@case("winreg/RegSetValueExW", "invalid-handle-hkey-released", rule="invalid-handle", covers=("R2",), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegSetValueExW__invalid_handle_hkey_released(api, closed_reg_key):
+    """RegSetValueExW(hKey=closed_reg_key): fails (a nonzero error code).
+
+    R2: If the function fails, the return value is a nonzero error code defined in Winerror.h.
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegSetValueExW(hKey=closed_reg_key)
+    expect_failure(api, returned)
+
+
+@case("winreg/RegSetValueExW", "null-pointer-lpdata", rule="null-pointer", covers=(), level="robustness",
+      expect="fails (a nonzero error code)")
+def test_RegSetValueExW__null_pointer_lpdata(api, reg_key):
+    """RegSetValueExW(hKey=reg_key.handle, cbData=16, lpData=NULL): fails (a nonzero error code).
+
+    Robustness: the docs do not say what happens; the implementation must not fail hard.
+    """
+    returned = api.RegSetValueExW(hKey=reg_key.handle, lpData=value(0x0, "NULL"), cbData=0x10)
     expect_failure(api, returned)

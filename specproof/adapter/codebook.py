@@ -69,6 +69,8 @@ class CodeBook:
             return None
         if phase == "call" and spec.returns.failure.signal == "error-code":
             return True  # "a nonzero error code defined in Winerror.h": any value is the page's
+        if phase == "call" and spec.returns.failed(value, return_width(spec.signature.returns)):
+            return True  # "If the function fails, the return value is THREAD_PRIORITY_ERROR_RETURN"
         return spec.returns.match(value, None, phase) is not None
 
     def is_success(self, spec: Spec, value: int, phase: str = "call") -> bool:

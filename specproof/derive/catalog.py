@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..adapter.marshal import normalise_type
-from ..spec.model import Arg, Param
+from ..spec.model import Arg, ConstantArg, FixtureArg, Param
 
 
 class _Model(BaseModel):
@@ -32,9 +32,17 @@ class HandleKind(_Model):
     types: list[str]
     names: list[str] = Field(default_factory=list)
     live: str
+    #: The attribute of the live fixture's value that is the handle (`reg_key.handle`), when it carries more.
+    attr: str | None = None
     released: str | None = None
     release: list[str] = Field(default_factory=list)
+    #: False for a handle that is the object's own address (a heap): the pages promise no check of it, and a
+    #: garbage or released one makes even Windows fault, so no rule passes one.
+    checked: bool = True
     use: Use | None = None
+
+    def live_arg(self) -> FixtureArg:
+        return FixtureArg(fixture=self.live, attr=self.attr)
 
     def matches(self, param: Param) -> bool:
         if normalise_type(param.type) not in {normalise_type(t) for t in self.types}:
@@ -43,11 +51,21 @@ class HandleKind(_Model):
 
 
 class ValueSource(_Model):
+    """Where a valid value for a (non-handle) parameter comes from: a fixture's attribute, or constants."""
+
     types: list[str]
     names: list[str]
     functions: list[str] = Field(default_factory=list)
-    fixture: str
+    fixture: str | None = None
     attr: str | None = None
+    constant: str | None = None
+
+    def arg(self) -> Arg:
+        if self.constant:
+            return ConstantArg(constant=self.constant)
+        if self.fixture is None:
+            raise ValueError(f"catalog value for {', '.join(self.names)} names neither a fixture nor a constant")
+        return FixtureArg(fixture=self.fixture, attr=self.attr)
 
     def matches(self, function: str, param: Param) -> bool:
         return (normalise_type(param.type) in {normalise_type(t) for t in self.types}

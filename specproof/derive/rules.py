@@ -79,7 +79,7 @@ def _valid_args(spec: Spec, catalog: Catalog, skip: set[str] = frozenset(), stri
                 ) -> dict[str, Arg] | None:
     """Valid arguments from fixtures for every parameter not in `skip`.
 
-    Optional inputs are left NULL; outputs get a buffer of their size. With
+    Optional parameters are left NULL; other outputs get a buffer of their size. With
     `strict`, a required input no fixture can build makes the answer None
     (the rule derives nothing); otherwise it is left NULL.
     """
@@ -90,13 +90,13 @@ def _valid_args(spec: Spec, catalog: Catalog, skip: set[str] = frozenset(), stri
         handle = catalog.handle(param)
         source = catalog.value(spec.api, param)
         if handle and direction(param) != "out":
-            args[param.name] = FixtureArg(fixture=handle.live)
+            args[param.name] = handle.live_arg()
         elif source:
-            args[param.name] = FixtureArg(fixture=source.fixture, attr=source.attr)
+            args[param.name] = source.arg()
+        elif optional(param):  # an optional output too: NULL asks for nothing, the simplest valid call
+            continue
         elif direction(param) == "out" and is_pointer(param.type):
             args[param.name] = BufferArg(buffer=_out_size(param))
-        elif optional(param):
-            continue
         elif strict:
             return None
     return args
@@ -163,6 +163,8 @@ def invalid_handle(spec: Spec, catalog: Catalog) -> Iterable[Case]:
         return
     for param in handle_params(spec, catalog):
         kind = catalog.handle(param)
+        if kind is not None and not kind.checked:
+            continue
         others = _valid_args(spec, catalog, skip={param.name}) or {}
         # NULL in an optional handle parameter has a meaning of its own (e.g. "first call").
         variants: list[tuple[str, Arg]] = [] if optional(param) else [("null", HandleArg(handle="null"))]
@@ -185,7 +187,7 @@ def _invalid_handle_fails(spec: Spec, catalog: Catalog) -> Iterable[Case]:
     level = "conformance" if named or said else "robustness"
     for param in handle_params(spec, catalog):
         kind = catalog.handle(param)
-        if kind is None:  # a handle the kit cannot make: its null and garbage variants say little
+        if kind is None or not kind.checked:  # a handle the kit cannot make, or one nothing checks
             continue
         others = _valid_args(spec, catalog, skip={param.name}) or {}
         variants: list[tuple[str, Arg]] = [] if optional(param) else [("null", HandleArg(handle="null"))]
@@ -216,11 +218,39 @@ def null_pointer(spec: Spec, catalog: Catalog) -> Iterable[Case]:
         if _CALLBACK_TYPE.search(normalise_type(param.type)):
             continue  # a routine the function runs later (a thread's start): NULL crashes then, in no call to judge
         others = _valid_args(spec, catalog, skip={param.name}) or {}
+        size = _size_of(spec, param)
+        if size is not None:  # NULL with a length of zero is a call that asks for nothing: give it a length
+            others[size.name] = ValueArg(value=NULL_CASE_LENGTH)
         said = [c.id for c in spec.clauses if param.name in c.text and re.search(r"\bnull\b", c.text, re.I)
                 and (not by_value or _NULL_FAILS.search(c.text))]
         yield Case(id=f"null-pointer-{_slug(param.name)}", rule="null-pointer", covers=said,
                    level="conformance" if said else "robustness", mode=_mode(spec),
                    given={**others, param.name: ValueArg(value=0, name="NULL")}, expect=Expect(success=False))
+
+
+#: The length a null-pointer case gives the pointer's size parameter.
+NULL_CASE_LENGTH = 16
+#: Names that count a buffer's bytes or characters (cbData, cchWideChar, nNumberOfBytesToRead, nSize, nBufferLength).
+_LENGTH_NAME = re.compile(r"^(?:cb|cch|nNumberOfBytes|nNumberOfChars|nSize$|nBufferLength$|dwSize$|nCount$)")
+_LENGTH_WORDS = re.compile(r"\b(?:size|length|number\s+of\s+(?:bytes|characters|TCHARs|WCHARs|elements))\b", re.I)
+_BUFFER_TYPE = re.compile(r"^(?:LP|P)?(?:C)?(?:VOID|BYTE|STR|WSTR|TSTR|CH|WCH|UCHAR|CHAR|WCHAR)\*?$|^(?:void|BYTE|char|"
+                          r"WCHAR|CHAR)\*$", re.I)
+
+
+def _size_of(spec: Spec, pointer: Param) -> Param | None:
+    """The by-value parameter that gives `pointer`'s buffer length: its doc names the pointer and speaks of a
+    size or length ("The size of the information pointed to by the lpData parameter"), or, for the call's
+    only data buffer, its name counts bytes or characters (nNumberOfBytesToRead, cchWideChar)."""
+    integers = [p for p in spec.signature.params if p is not pointer and not is_pointer(p.type)
+                and direction(p) in ("in", None)]
+    named = [p for p in integers if re.search(rf"\b{re.escape(pointer.name)}\b", p.doc or "")
+             and _LENGTH_WORDS.search(p.doc or "")]
+    if named:
+        return named[0]
+    buffers = [p for p in spec.signature.params if _BUFFER_TYPE.match(normalise_type(p.type))]
+    if buffers != [pointer]:
+        return None
+    return next((p for p in integers if _LENGTH_NAME.match(p.name)), None)
 
 
 def success(spec: Spec, catalog: Catalog) -> Iterable[Case]:
@@ -242,7 +272,7 @@ def _releases(spec: Spec, catalog: Catalog) -> list[tuple[Param, HandleKind]]:
     found = []
     for param in spec.signature.params:
         kind = catalog.handle(param)
-        if kind and spec.api in kind.release and kind.released:
+        if kind and spec.api in kind.release and kind.released and kind.checked:
             found.append((param, kind))
     return found
 
@@ -268,10 +298,15 @@ def lifecycle(spec: Spec, catalog: Catalog) -> Iterable[Case]:
         said = [c.id for c in spec.clauses if _TWICE.search(c.text) or _NOT_VALID_HANDLE.search(c.text)]
         for param, kind in _releases(spec, catalog):
             others = _valid_args(spec, catalog, skip={param.name}) or {}
-            yield Case(id=f"release-twice-{_slug(param.name)}", rule="lifecycle", mode=_mode(spec),
-                       level="conformance" if named or said else "robustness",
+            level = "conformance" if named or said else "robustness"
+            yield Case(id=f"release-twice-{_slug(param.name)}", rule="lifecycle", mode=_mode(spec), level=level,
                        covers=_failure_clauses(spec, named) + said,
                        given={**others, param.name: FixtureArg(fixture=kind.released)}, expect=Expect(success=False))
+            if kind.use:  # a handle is no longer valid once released: the function that uses it fails
+                yield Case(id=f"use-after-release-{_slug(param.name)}", rule="lifecycle", mode=_mode(spec),
+                           level=level, covers=said, call=kind.use.call,
+                           given={**kind.use.args, kind.use.param: FixtureArg(fixture=kind.released)},
+                           expect=Expect(success=False))
         return
     released_clauses = [c for c in spec.clauses if _RELEASED.search(c.text)]
     invalid_clauses = [c for c in spec.clauses if _NO_LONGER_VALID.search(c.text)]

@@ -24,7 +24,7 @@ from .. import __version__
 from ..adapter.marshal import Api
 from ..derive.catalog import Catalog
 from ..derive.rules import derive
-from ..spec.model import BufferArg, Case, FixtureArg, HandleArg, Spec, StringArg, ValueArg
+from ..spec.model import BufferArg, Case, ConstantArg, FixtureArg, HandleArg, Spec, StringArg, ValueArg
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -149,6 +149,8 @@ def _arg_words(arg) -> str:
         return f"{arg.handle} handle"
     if isinstance(arg, BufferArg):
         return f"{arg.buffer}-byte buffer"
+    if isinstance(arg, ConstantArg):
+        return "|".join(arg.names())
     if isinstance(arg, StringArg):
         return f"{'ANSI ' if arg.ansi else ''}string {arg.string!r}"
     return arg.name or str(arg.value)
@@ -169,6 +171,9 @@ def _arg_code(arg, fixtures: list[str]) -> str:
         return f"bad_handle({pylit(arg.handle)})"
     if isinstance(arg, BufferArg):
         return f"api.alloc({arg.buffer})"
+    if isinstance(arg, ConstantArg):
+        pointer = ", pointer=True" if arg.pointer else ""
+        return " | ".join(f"api.constant({pylit(name)}{pointer})" for name in arg.names())
     if isinstance(arg, StringArg):
         return f"api.{'ansi' if arg.ansi else 'wide'}({pylit(arg.string)})"
     assert isinstance(arg, ValueArg)

@@ -45,7 +45,10 @@ _FAILS_RETURNS = re.compile(
     re.I,
 )
 # "WAIT_FAILED (DWORD)0xFFFFFFFF: The function has failed." (a table row as a clause: code, then description)
-_ROW_FAILED = re.compile(r"^(?P<name>[A-Z][A-Z0-9_]+)\b[^:]*:\s*(?:the\s+)?function\s+has\s+failed\b", re.I)
+# a row of a return-value table that says it means failure: "FILE_TYPE_UNKNOWN 0x0000: Either the type of the
+# specified file is unknown, or the function failed.", "WAIT_FAILED: The function has failed."
+_ROW_FAILED = re.compile(r"^(?P<name>[A-Z][A-Z0-9_]+)\b[^:]*:[^.]*?\b(?:the\s+)?function\s+(?:has\s+)?failed\b",
+                         re.I)
 _ERROR_CODE = re.compile(r"\b(?:nonzero|non-zero|system)?\s*error\s+code\b|\bthe\s+error\s+code\b", re.I)
 _ZERO = re.compile(r"^(?:zero|0)\b(?:\s*\((?:zero|0|false)\))?|^false\b", re.I)
 _NULL = re.compile(r"^null\b", re.I)

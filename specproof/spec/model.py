@@ -254,7 +254,18 @@ class StringArg(_Model):
     ansi: bool = False
 
 
-Arg = FixtureArg | ValueArg | HandleArg | BufferArg | StringArg
+class ConstantArg(_Model):
+    """Constants from the SDK headers, OR-ed (`GENERIC_READ|GENERIC_WRITE`), looked up when the test runs."""
+
+    constant: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(?:\s*\|\s*[A-Za-z_][A-Za-z0-9_]*)*$")
+    pointer: bool = Field(default=False, description="A handle constant, sign-extended as a 64-bit process sees it "
+                                                     "(HKEY_CURRENT_USER, INVALID_HANDLE_VALUE)")
+
+    def names(self) -> list[str]:
+        return [name.strip() for name in self.constant.split("|")]
+
+
+Arg = FixtureArg | ValueArg | HandleArg | BufferArg | StringArg | ConstantArg
 
 
 class Expect(_Model):
