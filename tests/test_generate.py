@@ -199,3 +199,20 @@ def test_every_documented_name_reaches_the_function(name: str):
 
     assert _call_code(name, [("hFile", "0x0")]) == [f'returned = api.call("{name}", **{{"hFile": 0x0}})']
     assert _call_code("CreateFileW", [("hFile", "0x0")]) == ["returned = api.CreateFileW(hFile=0x0)"]
+
+
+def test_constants_in_a_case_are_looked_up_when_the_test_runs_and_stay_names():
+    from pydantic import ValidationError
+
+    from specproof.generate.render import render_test
+    from specproof.spec.model import Case
+
+    spec = load_spec(ROOT / "specs" / "fileapi" / "CreateFileW.yaml")
+    case = Case.model_validate({"id": "open", "given": {
+        "dwDesiredAccess": {"constant": "GENERIC_READ | GENERIC_WRITE"},
+        "hTemplateFile": {"constant": "INVALID_HANDLE_VALUE", "pointer": True}}, "expect": {"success": False}})
+    code = "\n".join(render_test(spec, case).body)
+    assert 'api.constant("GENERIC_READ") | api.constant("GENERIC_WRITE")' in code
+    assert 'api.constant("INVALID_HANDLE_VALUE", pointer=True)' in code
+    with pytest.raises(ValidationError):  # text that is not a name never reaches the suite
+        Case.model_validate({"id": "bad", "given": {"dwDesiredAccess": {"constant": "X); import os; os.system('')"}}})

@@ -439,6 +439,8 @@ def build_spec(parts: PageParts, sdk: "SdkHeaders | None" = None) -> Spec:
     shape = _shape(signature.returns, codes, parts)
     reading = read_failure(returns_numbering.clauses + remarks_numbering.clauses, signature.returns, shape, codes)
     if reading.failure.signal == "value":
+        # the page's ERROR_* names are reasons in the last error, not values returned: without them as
+        # call codes the shape may change (a BOOL's table of ERROR_* rows made it look like a status)
         codes = _win32_errors_are_last_errors(codes)
         shape = _shape(signature.returns, codes, parts)
     _resolve_failure(reading.failure.values, parts.header, sdk, signature.returns)
