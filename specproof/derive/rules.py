@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 
 from ..adapter.marshal import is_pointer, normalise_type
 from ..adapter.structs import pointee
-from ..spec.model import (Arg, BufferArg, Case, Clause, Expect, FixtureArg, HandleArg, Param, ReturnCode, Spec,
+from ..spec.model import (Arg, BufferArg, Case, Clause, ConstantArg, Expect, FixtureArg, HandleArg, Param, ReturnCode, Spec,
                           StringArg, ValueArg)
 from .catalog import Catalog, HandleKind
 
@@ -344,7 +344,6 @@ _LOOKED_UP = {
 # Functions that make what they are given the name of (or only compute with it): nothing is looked up.
 _MAKES = re.compile(r"^(?:Create|RegCreate|SetEnvironment|GetTempFileName|GetFullPathName)")
 _NOT_FOUND = re.compile(r"\bnot\s+(?:be\s+)?found\b|\bdoes\s+not\s+exist\b|\bno\s+(?:matching|such)\b", re.I)
-HKEY_CURRENT_USER = 0xFFFF_FFFF_8000_0001  # (HKEY)(ULONG_PTR)((LONG)0x80000001), as winreg.h defines it
 
 
 def missing_name(spec: Spec, catalog: Catalog) -> Iterable[Case]:
@@ -370,11 +369,11 @@ def missing_name(spec: Spec, catalog: Catalog) -> Iterable[Case]:
         others = _valid_args(spec, catalog, skip={param.name}) or {}
         for other in spec.signature.params:
             if normalise_type(other.type) == "HKEY" and other.name != param.name:
-                others[other.name] = ValueArg(value=HKEY_CURRENT_USER, name="HKEY_CURRENT_USER")
+                others[other.name] = ConstantArg(constant="HKEY_CURRENT_USER", pointer=True)
         ansi = normalise_type(param.type) in ("LPCSTR", "LPSTR", "PCSTR", "char*", "constchar*")
         yield Case(id=f"missing-name-{_slug(param.name)}", rule="missing-name", mode=_mode(spec),
                    level="conformance" if named or said else "robustness",
-                   covers=_failure_clauses(spec, named) + said[:3],
+                   covers=list(dict.fromkeys(_failure_clauses(spec, named) + said[:3])),
                    given={**others, param.name: StringArg(string=text, ansi=ansi)}, expect=Expect(success=False))
 
 
