@@ -173,10 +173,14 @@ def test_lint_rejects_a_failure_value_no_header_defines(sdk, tmp_path: Path):
 @pytest.mark.parametrize(("file", "signal", "values", "last_error", "codes"), [
     # CloseHandle's remarks: "... if a function that uses a handle fails with ERROR_INVALID_HANDLE": a last error
     ("handleapi/nf-handleapi-closehandle.md", "value", [("FALSE", 0)], True, ["ERROR_INVALID_HANDLE"]),
+    # ... and its parameters' ("CREATE_NEW: If the specified file exists, the function fails and the last-error
+    # code is set to ERROR_FILE_EXISTS (80)")
     ("fileapi/nf-fileapi-createfilew.md", "value", [("INVALID_HANDLE_VALUE", ALL_ONES_64)], True,
-     ["ERROR_ACCESS_DENIED", "ERROR_FILE_NOT_FOUND", "ERROR_PIPE_BUSY"]),
+     ["ERROR_ACCESS_DENIED", "ERROR_FILE_NOT_FOUND", "ERROR_PIPE_BUSY", "ERROR_SHARING_VIOLATION",
+      "ERROR_ALREADY_EXISTS", "ERROR_FILE_EXISTS"]),
     ("synchapi/nf-synchapi-waitforsingleobject.md", "value", [("WAIT_FAILED", 0xFFFFFFFF)], True, []),
-    ("synchapi/nf-synchapi-createmutexw.md", "value", [("NULL", 0)], True, ["ERROR_ALREADY_EXISTS"]),
+    ("synchapi/nf-synchapi-createmutexw.md", "value", [("NULL", 0)], True,
+     ["ERROR_ALREADY_EXISTS", "ERROR_INVALID_HANDLE"]),
     ("winreg/nf-winreg-regopenkeyexw.md", "error-code", [(None, None)], None, []),
     ("heapapi/nf-heapapi-heapalloc.md", "value", [("NULL", 0)], False, []),
     ("fileapi/nf-fileapi-findnextfilew.md", "value", [("FALSE", 0)], True, ["ERROR_NO_MORE_FILES"]),
@@ -277,7 +281,7 @@ def test_a_name_that_does_not_exist(sdk):
     """DeleteFileW, LoadLibraryW, GetProcAddress (ANSI), RegOpenKeyExW (under HKEY_CURRENT_USER): a name nothing has
     must make the lookup fail; conformance when the page names a *_NOT_FOUND last error."""
     from specproof.derive.catalog import Catalog
-    from specproof.derive.rules import HKEY_CURRENT_USER, derive
+    from specproof.derive.rules import derive
     from specproof.spec.model import StringArg
 
     catalog = Catalog.load(ROOT / "conformance" / "fixtures" / "catalog.yaml")
@@ -304,7 +308,7 @@ def test_a_name_that_does_not_exist(sdk):
                "LSTATUS OpenKey(\n  [in] HKEY hKey,\n  [in, optional] LPCWSTR lpSubKey\n);",
                "If the function fails, the return value is a nonzero error code defined in Winerror.h.")
     (case,) = [c for c in derive(key, catalog) if c.rule == "missing-name"]
-    assert case.given["hKey"].value == HKEY_CURRENT_USER
+    assert (case.given["hKey"].constant, case.given["hKey"].pointer) == ("HKEY_CURRENT_USER", True)
 
     make = spec("CreateThing", "### -param lpFileName [in]\n\nThe file.", "HANDLE CreateThing(\n  [in] LPCWSTR lpFileName\n);",
                 "If the function fails, the return value is NULL.")
@@ -325,3 +329,14 @@ def test_a_generated_test_says_how_the_call_fails(sdk):
     status = spec_of(sdk, "If the function fails, it returns SEC_E_INVALID_HANDLE.",
                      "SECURITY_STATUS TestFunction(HANDLE hThing);")
     assert _describe_expect(failing, status) == "a failure code"
+
+
+@pytest.mark.skipif(not CORE.is_dir(), reason="../shared/corpus is not beside the checkout")
+def test_a_parameters_description_names_last_errors_too(sdk):
+    path = CORE / "fileapi" / "nf-fileapi-createfilew.md"
+    spec = build_spec(read_page(path.read_bytes(), str(path)), sdk)
+    codes = {c.name: c for c in spec.returns.codes if c.origin == "param"}
+    exists = codes["ERROR_FILE_EXISTS"]
+    assert (exists.value, exists.success, exists.phase) == (80, False, "last-error")
+    assert exists.note.startswith("dwCreationDisposition: If the specified file exists, the function fails")
+    assert codes["ERROR_ALREADY_EXISTS"].success, "OPEN_ALWAYS and CREATE_ALWAYS succeed with it"

@@ -33,6 +33,109 @@ def test_CreateDirectoryW__null_pointer_lppathname(api):
 # --- CreateFileW: specs/fileapi/CreateFileW.yaml -------------------------------------------------
 
 
+@case("fileapi/CreateFileW", "open-existing-missing", rule="curated", covers=("R2", "R3"), level="conformance",
+      expect="fails (INVALID_HANDLE_VALUE); last error ERROR_FILE_NOT_FOUND")
+def test_CreateFileW__open_existing_missing(api, missing_file):
+    """CreateFileW(lpFileName=missing_file.path, dwDesiredAccess=GENERIC_READ, dwShareMode=FILE_SHARE_READ, dwCreationDisposition=OPEN_EXISTING, dwFlagsAndAttributes=FILE_ATTRIBUTE_NORMAL): fails (INVALID_HANDLE_VALUE); last error ERROR_FILE_NOT_FOUND.
+
+    R2: If the function fails, the return value is INVALID_HANDLE_VALUE.
+    R3: To get extended error information, call GetLastError.
+
+    OPEN_EXISTING: "If the specified file or device does not exist, the function fails and the last-error code is set to ERROR_FILE_NOT_FOUND (2).\"
+    """
+    returned = api.CreateFileW(
+        lpFileName=missing_file.path,
+        dwDesiredAccess=api.constant("GENERIC_READ"),
+        dwShareMode=api.constant("FILE_SHARE_READ"),
+        dwCreationDisposition=api.constant("OPEN_EXISTING"),
+        dwFlagsAndAttributes=api.constant("FILE_ATTRIBUTE_NORMAL"),
+    )
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "ERROR_FILE_NOT_FOUND")
+
+
+@case("fileapi/CreateFileW", "create-new-existing", rule="curated", covers=("R2", "R3"), level="conformance",
+      expect="fails (INVALID_HANDLE_VALUE); last error ERROR_FILE_EXISTS")
+def test_CreateFileW__create_new_existing(api, temp_file):
+    """CreateFileW(lpFileName=temp_file.path, dwDesiredAccess=GENERIC_READ|GENERIC_WRITE, dwShareMode=FILE_SHARE_READ|FILE_SHARE_WRITE|FILE_SHARE_DELETE, dwCreationDisposition=CREATE_NEW, dwFlagsAndAttributes=FILE_ATTRIBUTE_NORMAL): fails (INVALID_HANDLE_VALUE); last error ERROR_FILE_EXISTS.
+
+    R2: If the function fails, the return value is INVALID_HANDLE_VALUE.
+    R3: To get extended error information, call GetLastError.
+
+    CREATE_NEW: "If the specified file exists, the function fails and the last-error code is set to ERROR_FILE_EXISTS (80).\"
+    """
+    returned = api.CreateFileW(
+        lpFileName=temp_file.path,
+        dwDesiredAccess=api.constant("GENERIC_READ") | api.constant("GENERIC_WRITE"),
+        dwShareMode=api.constant("FILE_SHARE_READ") | api.constant("FILE_SHARE_WRITE") | api.constant("FILE_SHARE_DELETE"),
+        dwCreationDisposition=api.constant("CREATE_NEW"),
+        dwFlagsAndAttributes=api.constant("FILE_ATTRIBUTE_NORMAL"),
+    )
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "ERROR_FILE_EXISTS")
+
+
+@case("fileapi/CreateFileW", "open-always-existing", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code; last error ERROR_ALREADY_EXISTS")
+def test_CreateFileW__open_always_existing(api, temp_file):
+    """CreateFileW(lpFileName=temp_file.path, dwDesiredAccess=GENERIC_READ, dwShareMode=FILE_SHARE_READ|FILE_SHARE_WRITE|FILE_SHARE_DELETE, dwCreationDisposition=OPEN_ALWAYS, dwFlagsAndAttributes=FILE_ATTRIBUTE_NORMAL): a documented success code; last error ERROR_ALREADY_EXISTS.
+
+    R1: If the function succeeds, the return value is an open handle to the specified file, device, named pipe, or mail slot.
+
+    OPEN_ALWAYS: "If the specified file exists, the function succeeds and the last-error code is set to ERROR_ALREADY_EXISTS (183).\"
+    """
+    returned = api.CreateFileW(
+        lpFileName=temp_file.path,
+        dwDesiredAccess=api.constant("GENERIC_READ"),
+        dwShareMode=api.constant("FILE_SHARE_READ") | api.constant("FILE_SHARE_WRITE") | api.constant("FILE_SHARE_DELETE"),
+        dwCreationDisposition=api.constant("OPEN_ALWAYS"),
+        dwFlagsAndAttributes=api.constant("FILE_ATTRIBUTE_NORMAL"),
+    )
+    expect_success(api, returned)
+    expect_last_error(api, returned, "ERROR_ALREADY_EXISTS")
+
+
+@case("fileapi/CreateFileW", "create-always-new", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code; last error ERROR_SUCCESS")
+def test_CreateFileW__create_always_new(api, missing_file):
+    """CreateFileW(lpFileName=missing_file.path, dwDesiredAccess=GENERIC_READ|GENERIC_WRITE, dwShareMode=FILE_SHARE_READ|FILE_SHARE_WRITE|FILE_SHARE_DELETE, dwCreationDisposition=CREATE_ALWAYS, dwFlagsAndAttributes=FILE_ATTRIBUTE_NORMAL): a documented success code; last error ERROR_SUCCESS.
+
+    R1: If the function succeeds, the return value is an open handle to the specified file, device, named pipe, or mail slot.
+
+    CREATE_ALWAYS: "If the specified file does not exist and is a valid path, a new file is created, the function succeeds, and the last-error code is set to zero.\"
+    """
+    returned = api.CreateFileW(
+        lpFileName=missing_file.path,
+        dwDesiredAccess=api.constant("GENERIC_READ") | api.constant("GENERIC_WRITE"),
+        dwShareMode=api.constant("FILE_SHARE_READ") | api.constant("FILE_SHARE_WRITE") | api.constant("FILE_SHARE_DELETE"),
+        dwCreationDisposition=api.constant("CREATE_ALWAYS"),
+        dwFlagsAndAttributes=api.constant("FILE_ATTRIBUTE_NORMAL"),
+    )
+    expect_success(api, returned)
+    expect_last_error(api, returned, "ERROR_SUCCESS")
+
+
+@case("fileapi/CreateFileW", "truncate-existing-missing", rule="curated", covers=("R2", "R3"), level="conformance",
+      expect="fails (INVALID_HANDLE_VALUE); last error ERROR_FILE_NOT_FOUND")
+def test_CreateFileW__truncate_existing_missing(api, missing_file):
+    """CreateFileW(lpFileName=missing_file.path, dwDesiredAccess=GENERIC_WRITE, dwShareMode=FILE_SHARE_READ, dwCreationDisposition=TRUNCATE_EXISTING, dwFlagsAndAttributes=FILE_ATTRIBUTE_NORMAL): fails (INVALID_HANDLE_VALUE); last error ERROR_FILE_NOT_FOUND.
+
+    R2: If the function fails, the return value is INVALID_HANDLE_VALUE.
+    R3: To get extended error information, call GetLastError.
+
+    TRUNCATE_EXISTING: "If the specified file does not exist, the function fails and the last-error code is set to ERROR_FILE_NOT_FOUND (2).\"
+    """
+    returned = api.CreateFileW(
+        lpFileName=missing_file.path,
+        dwDesiredAccess=api.constant("GENERIC_WRITE"),
+        dwShareMode=api.constant("FILE_SHARE_READ"),
+        dwCreationDisposition=api.constant("TRUNCATE_EXISTING"),
+        dwFlagsAndAttributes=api.constant("FILE_ATTRIBUTE_NORMAL"),
+    )
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "ERROR_FILE_NOT_FOUND")
+
+
 @case("fileapi/CreateFileW", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_CreateFileW__export(api):
@@ -54,6 +157,34 @@ def test_CreateFileW__null_pointer_lpfilename(api):
 # --- DeleteFileW: specs/fileapi/DeleteFileW.yaml -------------------------------------------------
 
 
+@case("fileapi/DeleteFileW", "existing-file", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_DeleteFileW__existing_file(api, temp_file):
+    """DeleteFileW(lpFileName=temp_file.path): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+
+    "Deletes an existing file." "If the function succeeds, the return value is nonzero.\"
+    """
+    returned = api.DeleteFileW(lpFileName=temp_file.path)
+    expect_success(api, returned)
+
+
+@case("fileapi/DeleteFileW", "missing-file", rule="curated", covers=("R2", "M1"), level="conformance",
+      expect="fails (FALSE); last error ERROR_FILE_NOT_FOUND")
+def test_DeleteFileW__missing_file(api, missing_file):
+    """DeleteFileW(lpFileName=missing_file.path): fails (FALSE); last error ERROR_FILE_NOT_FOUND.
+
+    R2: If the function fails, the return value is zero (0).
+    M1: If an application attempts to delete a file that does not exist, the DeleteFile function fails with ERROR_FILE_NOT_FOUND.
+
+    "If an application attempts to delete a file that does not exist, the DeleteFile function fails with ERROR_FILE_NOT_FOUND.\"
+    """
+    returned = api.DeleteFileW(lpFileName=missing_file.path)
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "ERROR_FILE_NOT_FOUND")
+
+
 @case("fileapi/DeleteFileW", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_DeleteFileW__export(api):
@@ -72,14 +203,13 @@ def test_DeleteFileW__null_pointer_lpfilename(api):
     expect_failure(api, returned)
 
 
-@case("fileapi/DeleteFileW", "missing-name-lpfilename", rule="missing-name", covers=("R2", "R3", "M1", "M1"), level="conformance",
+@case("fileapi/DeleteFileW", "missing-name-lpfilename", rule="missing-name", covers=("R2", "R3", "M1"), level="conformance",
       expect="fails (FALSE)")
 def test_DeleteFileW__missing_name_lpfilename(api):
     """DeleteFileW(lpFileName=string 'specproof-no-such-file-5c1e.txt'): fails (FALSE).
 
     R2: If the function fails, the return value is zero (0).
     R3: To get extended error information, call GetLastError.
-    M1: If an application attempts to delete a file that does not exist, the DeleteFile function fails with ERROR_FILE_NOT_FOUND.
     M1: If an application attempts to delete a file that does not exist, the DeleteFile function fails with ERROR_FILE_NOT_FOUND.
     """
     returned = api.DeleteFileW(lpFileName=api.wide("specproof-no-such-file-5c1e.txt"))
@@ -124,6 +254,64 @@ def test_FindClose__use_after_release_hfindfile(api, closed_find):
 # --- FindFirstFileW: specs/fileapi/FindFirstFileW.yaml ----------------------------------------------
 
 
+@case("fileapi/FindFirstFileW", "existing-file", rule="curated", covers=("R1", "M1"), level="conformance",
+      expect="a documented success code")
+def test_FindFirstFileW__existing_file(api, temp_file):
+    """FindFirstFileW(lpFileName=temp_file.path, lpFindFileData=592-byte buffer): a documented success code.
+
+    R1: If the function succeeds, the return value is a search handle used in a subsequent call to FindNextFile or FindClose, and the lpFindFileData parameter contains information about the first file or directory found.
+    M1: The FindFirstFile function opens a search handle and returns information about the first file that the file system finds with a name that matches the specified pattern.
+
+    "If the function succeeds, the return value is a search handle used in a subsequent call to FindNextFile or FindClose, and the lpFindFileData parameter contains information about the first file or directory found.\"
+    """
+    returned = api.FindFirstFileW(lpFileName=temp_file.path, lpFindFileData=api.alloc(592))
+    expect_success(api, returned)
+
+
+@case("fileapi/FindFirstFileW", "folder-without-wildcard", rule="curated", covers=("R1", "M22", "M23"), level="conformance",
+      expect="a documented success code")
+def test_FindFirstFileW__folder_without_wildcard(api, temp_dir):
+    """FindFirstFileW(lpFileName=temp_dir.path, lpFindFileData=592-byte buffer): a documented success code.
+
+    R1: If the function succeeds, the return value is a search handle used in a subsequent call to FindNextFile or FindClose, and the lpFindFileData parameter contains information about the first file or directory found.
+    M22: To examine a directory that is not a root directory, use the path to that directory, without a trailing backslash.
+    M23: For example, an argument of "C:\\Windows" returns information about the directory "C:\\Windows", not about a directory or file in "C:\\Windows".
+
+    "To examine a directory that is not a root directory, use the path to that directory, without a trailing backslash." "For example, an argument of "C:\\Windows" returns information about the directory "C:\\Windows\"\"
+    """
+    returned = api.FindFirstFileW(lpFileName=temp_dir.path, lpFindFileData=api.alloc(592))
+    expect_success(api, returned)
+
+
+@case("fileapi/FindFirstFileW", "missing-file", rule="curated", covers=("R2", "R4"), level="conformance",
+      expect="fails (INVALID_HANDLE_VALUE); last error ERROR_FILE_NOT_FOUND")
+def test_FindFirstFileW__missing_file(api, missing_file):
+    """FindFirstFileW(lpFileName=missing_file.path, lpFindFileData=592-byte buffer): fails (INVALID_HANDLE_VALUE); last error ERROR_FILE_NOT_FOUND.
+
+    R2: If the function fails or fails to locate files from the search string in the lpFileName parameter, the return value is INVALID_HANDLE_VALUE and the contents of lpFindFileData are indeterminate.
+    R4: If the function fails because no matching files can be found, the GetLastError function returns ERROR_FILE_NOT_FOUND.
+
+    "If the function fails because no matching files can be found, the GetLastError function returns ERROR_FILE_NOT_FOUND.\"
+    """
+    returned = api.FindFirstFileW(lpFileName=missing_file.path, lpFindFileData=api.alloc(592))
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "ERROR_FILE_NOT_FOUND")
+
+
+@case("fileapi/FindFirstFileW", "trailing-backslash", rule="curated", covers=("R2", "M8"), level="conformance",
+      expect="fails (INVALID_HANDLE_VALUE)")
+def test_FindFirstFileW__trailing_backslash(api):
+    """FindFirstFileW(lpFileName=string 'C:\\\\windows\\\\', lpFindFileData=592-byte buffer): fails (INVALID_HANDLE_VALUE).
+
+    R2: If the function fails or fails to locate files from the search string in the lpFileName parameter, the return value is INVALID_HANDLE_VALUE and the contents of lpFindFileData are indeterminate.
+    M8: An attempt to open a search with a trailing backslash always fails.
+
+    "An attempt to open a search with a trailing backslash always fails.\"
+    """
+    returned = api.FindFirstFileW(lpFileName=api.wide("C:\\windows\\"), lpFindFileData=api.alloc(592))
+    expect_failure(api, returned)
+
+
 @case("fileapi/FindFirstFileW", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_FindFirstFileW__export(api):
@@ -153,14 +341,13 @@ def test_FindFirstFileW__null_pointer_lpfindfiledata(api):
     expect_failure(api, returned)
 
 
-@case("fileapi/FindFirstFileW", "missing-name-lpfilename", rule="missing-name", covers=("R2", "R3", "R4", "R4", "M26"), level="conformance",
+@case("fileapi/FindFirstFileW", "missing-name-lpfilename", rule="missing-name", covers=("R2", "R3", "R4", "M26"), level="conformance",
       expect="fails (INVALID_HANDLE_VALUE)")
 def test_FindFirstFileW__missing_name_lpfilename(api):
     """FindFirstFileW(lpFindFileData=592-byte buffer, lpFileName=string 'specproof-no-such-file-5c1e.txt'): fails (INVALID_HANDLE_VALUE).
 
     R2: If the function fails or fails to locate files from the search string in the lpFileName parameter, the return value is INVALID_HANDLE_VALUE and the contents of lpFindFileData are indeterminate.
     R3: To get extended error information, call the GetLastError function.
-    R4: If the function fails because no matching files can be found, the GetLastError function returns ERROR_FILE_NOT_FOUND.
     R4: If the function fails because no matching files can be found, the GetLastError function returns ERROR_FILE_NOT_FOUND.
     M26: If this is a potential concern for your application, one possible solution is to use the CreateFile function with CREATE_NEW (which fails if the file exists) or OPEN_EXISTING (which fails if the file does not exist).
     """
@@ -319,6 +506,32 @@ def test_GetFileAttributesW__missing_name_lpfilename(api):
 
 
 # --- GetFileSize: specs/fileapi/GetFileSize.yaml -------------------------------------------------
+
+
+@case("fileapi/GetFileSize", "size-without-high-part", rule="curated", covers=("R1",), level="conformance",
+      expect="returns 28")
+def test_GetFileSize__size_without_high_part(api, file):
+    """GetFileSize(hFile=file): returns 28.
+
+    R1: If the function succeeds, the return value is the low-order doubleword of the file size, and, if lpFileSizeHigh is non-NULL, the function puts the high-order doubleword of the file size into the variable pointed to by that parameter.
+
+    The file holds 28 bytes: "If the function succeeds, the return value is the low-order doubleword of the file size\"
+    """
+    returned = api.GetFileSize(hFile=file)
+    expect_value(api, returned, 28)
+
+
+@case("fileapi/GetFileSize", "size-with-high-part", rule="curated", covers=("R1",), level="conformance",
+      expect="returns 28")
+def test_GetFileSize__size_with_high_part(api, file):
+    """GetFileSize(hFile=file, lpFileSizeHigh=4-byte buffer): returns 28.
+
+    R1: If the function succeeds, the return value is the low-order doubleword of the file size, and, if lpFileSizeHigh is non-NULL, the function puts the high-order doubleword of the file size into the variable pointed to by that parameter.
+
+    "the return value is the low-order doubleword of the file size, and, if lpFileSizeHigh is non-NULL, the function puts the high-order doubleword of the file size into the variable pointed to by that parameter.\"
+    """
+    returned = api.GetFileSize(hFile=file, lpFileSizeHigh=api.alloc(4))
+    expect_value(api, returned, 28)
 
 
 @case("fileapi/GetFileSize", "export", rule="export", covers=(), level="conformance",
@@ -529,17 +742,6 @@ def test_GetFullPathNameW__null_pointer_lpbuffer(api):
     expect_failure(api, returned)
 
 
-@case("fileapi/GetFullPathNameW", "null-pointer-lpfilepart", rule="null-pointer", covers=(), level="robustness",
-      expect="fails (0)")
-def test_GetFullPathNameW__null_pointer_lpfilepart(api):
-    """GetFullPathNameW(lpBuffer=8-byte buffer, lpFilePart=NULL): fails (0).
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.GetFullPathNameW(lpBuffer=api.alloc(8), lpFilePart=value(0x0, "NULL"))
-    expect_failure(api, returned)
-
-
 # --- GetTempFileNameW: specs/fileapi/GetTempFileNameW.yaml --------------------------------------------
 
 
@@ -657,6 +859,47 @@ def test_LockFile__invalid_handle_hfile_released(api, closed_file):
 
 
 # --- ReadFile: specs/fileapi/ReadFile.yaml ----------------------------------------------------
+
+
+@case("fileapi/ReadFile", "past-end-of-file", rule="curated", covers=("R1", "M36", "M50"), level="conformance",
+      expect="a documented success code")
+def test_ReadFile__past_end_of_file(api, file):
+    """ReadFile(hFile=file, lpBuffer=64-byte buffer, nNumberOfBytesToRead=64, lpNumberOfBytesRead=4-byte buffer): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero (TRUE).
+    M36: If a read operation on a file begins before the end of the file, but the read operation extends past the end of the file, then the read operation succeeds, and the number of bytes read is the number of bytes that were read before the end of file was reached.
+    M50: If lpOverlapped is NULL , the read operation starts at the current file position and ReadFile does not return until the operation is complete, and the system updates the file pointer before ReadFile returns.
+
+    The file holds 28 bytes: "If a read operation on a file begins before the end of the file, but the read operation extends past the end of the file, then the read operation succeeds, and the number of bytes read is the number of bytes that were read before the end of file was reached.\"
+    """
+    returned = api.ReadFile(
+        hFile=file,
+        lpBuffer=api.alloc(64),
+        nNumberOfBytesToRead=0x40,
+        lpNumberOfBytesRead=api.alloc(4),
+    )
+    expect_success(api, returned)
+
+
+@case("fileapi/ReadFile", "overlapped-offset-on-synchronous-handle", rule="curated", covers=("R1", "M51", "M52"), level="conformance",
+      expect="a documented success code")
+def test_ReadFile__overlapped_offset_on_synchronous_handle(api, file):
+    """ReadFile(hFile=file, lpBuffer=28-byte buffer, nNumberOfBytesToRead=28, lpNumberOfBytesRead=4-byte buffer, lpOverlapped=32-byte buffer): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero (TRUE).
+    M51: If lpOverlapped is not NULL , the read operation starts at the offset that is specified in the OVERLAPPED structure and ReadFile does not return until the read operation is complete.
+    M52: The system updates the OVERLAPPED offset and the file pointer before ReadFile returns.
+
+    An OVERLAPPED of zeros (offset 0, no event): "If lpOverlapped is not NULL, the read operation starts at the offset that is specified in the OVERLAPPED structure and ReadFile does not return until the read operation is complete.\"
+    """
+    returned = api.ReadFile(
+        hFile=file,
+        lpBuffer=api.alloc(28),
+        nNumberOfBytesToRead=0x1c,
+        lpNumberOfBytesRead=api.alloc(4),
+        lpOverlapped=api.alloc(32),
+    )
+    expect_success(api, returned)
 
 
 @case("fileapi/ReadFile", "export", rule="export", covers=(), level="conformance",

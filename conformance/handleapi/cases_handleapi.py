@@ -12,6 +12,79 @@ from specproof.testing import (bad_handle, case, expect_completion, expect_expor
 # --- CloseHandle: specs/handleapi/CloseHandle.yaml -------------------------------------------------
 
 
+@case("handleapi/CloseHandle", "event-handle", rule="curated", covers=("R1", "M1", "M6"), level="conformance",
+      expect="a documented success code")
+def test_CloseHandle__event_handle(api, event):
+    """CloseHandle(hObject=event): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+    M1: The CloseHandle function closes handles to the following objects:
+    M6: Event
+
+    "The CloseHandle function closes handles to the following objects: ... Event"; "If the function succeeds, the return value is nonzero.\"
+    """
+    returned = api.CloseHandle(hObject=event)
+    expect_success(api, returned)
+
+
+@case("handleapi/CloseHandle", "file-handle", rule="curated", covers=("R1", "M1", "M7"), level="conformance",
+      expect="a documented success code")
+def test_CloseHandle__file_handle(api, file):
+    """CloseHandle(hObject=file): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+    M1: The CloseHandle function closes handles to the following objects:
+    M7: File
+
+    "The CloseHandle function closes handles to the following objects: ... File\"
+    """
+    returned = api.CloseHandle(hObject=file)
+    expect_success(api, returned)
+
+
+@case("handleapi/CloseHandle", "close-twice", rule="curated", covers=("R2", "R5", "M26"), level="conformance",
+      expect="fails (FALSE); last error ERROR_INVALID_HANDLE")
+def test_CloseHandle__close_twice(api, closed_event):
+    """CloseHandle(hObject=closed_event): fails (FALSE); last error ERROR_INVALID_HANDLE.
+
+    R2: If the function fails, the return value is zero.
+    R5: This can happen if you close a handle twice, or if you call CloseHandle on a handle returned by the FindFirstFile function instead of calling the FindClose function.
+    M26: It is usually not necessary to call CloseHandle if a function that uses a handle fails with ERROR_INVALID_HANDLE, because this error usually indicates that the handle is already invalidated.
+
+    "This can happen if you close a handle twice"; "a function that uses a handle fails with ERROR_INVALID_HANDLE, because this error usually indicates that the handle is already invalidated.\"
+    """
+    returned = api.CloseHandle(hObject=closed_event)
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "ERROR_INVALID_HANDLE")
+
+
+@case("handleapi/CloseHandle", "find-handle", rule="curated", covers=("R2", "R5"), level="conformance",
+      expect="fails (FALSE)")
+def test_CloseHandle__find_handle(api, find_handle):
+    """CloseHandle(hObject=find_handle): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    R5: This can happen if you close a handle twice, or if you call CloseHandle on a handle returned by the FindFirstFile function instead of calling the FindClose function.
+
+    A handle value that is not valid: "This can happen if you close a handle twice, or if you call CloseHandle on a handle returned by the FindFirstFile function instead of calling the FindClose function.\"
+    """
+    returned = api.CloseHandle(hObject=find_handle)
+    expect_failure(api, returned)
+
+
+@case("handleapi/CloseHandle", "registry-key", rule="curated", covers=("M46",), level="conformance",
+      expect="a documented success code")
+def test_CloseHandle__registry_key(api, reg_key):
+    """CloseHandle(hObject=reg_key.handle): a documented success code.
+
+    M46: CloseHandle does not close the handle to the registry key, but does not return an error to indicate this failure.
+
+    "CloseHandle does not close the handle to the registry key, but does not return an error to indicate this failure.\"
+    """
+    returned = api.CloseHandle(hObject=reg_key.handle)
+    expect_success(api, returned)
+
+
 @case("handleapi/CloseHandle", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_CloseHandle__export(api):

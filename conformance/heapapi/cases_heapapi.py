@@ -22,6 +22,48 @@ def test_GetProcessHeap__export(api):
 # --- HeapAlloc: specs/heapapi/HeapAlloc.yaml ---------------------------------------------------
 
 
+@case("heapapi/HeapAlloc", "small-block", rule="curated", covers=("R1", "M1"), level="conformance",
+      expect="a documented success code")
+def test_HeapAlloc__small_block(api, heap):
+    """HeapAlloc(hHeap=heap, dwBytes=64): a documented success code.
+
+    R1: If the function succeeds, the return value is a pointer to the allocated memory block.
+    M1: If the HeapAlloc function succeeds, it allocates at least the amount of memory requested.
+
+    "If the function succeeds, the return value is a pointer to the allocated memory block.\"
+    """
+    returned = api.HeapAlloc(hHeap=heap, dwBytes=0x40)
+    expect_success(api, returned)
+
+
+@case("heapapi/HeapAlloc", "zeroed-block", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_HeapAlloc__zeroed_block(api, heap):
+    """HeapAlloc(hHeap=heap, dwFlags=HEAP_ZERO_MEMORY, dwBytes=64): a documented success code.
+
+    R1: If the function succeeds, the return value is a pointer to the allocated memory block.
+
+    HEAP_ZERO_MEMORY: "The allocated memory will be initialized to zero.\"
+    """
+    returned = api.HeapAlloc(hHeap=heap, dwFlags=api.constant("HEAP_ZERO_MEMORY"), dwBytes=0x40)
+    expect_success(api, returned)
+
+
+@case("heapapi/HeapAlloc", "too-large", rule="curated", covers=("R2", "R8"), level="conformance",
+      expect="fails (NULL); last error none")
+def test_HeapAlloc__too_large(api, heap):
+    """HeapAlloc(hHeap=heap, dwBytes=9223372032559808512): fails (NULL); last error none.
+
+    R2: If the function fails and you have not specified HEAP_GENERATE_EXCEPTIONS, the return value is NULL.
+    R8: If the function fails, it does not call SetLastError.
+
+    "If the function fails and you have not specified HEAP_GENERATE_EXCEPTIONS, the return value is NULL." "If the function fails, it does not call SetLastError.\"
+    """
+    returned = api.HeapAlloc(hHeap=heap, dwBytes=0x7fffffff00000000)
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "none")
+
+
 @case("heapapi/HeapAlloc", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_HeapAlloc__export(api):
@@ -52,22 +94,37 @@ def test_HeapDestroy__export(api):
 # --- HeapFree: specs/heapapi/HeapFree.yaml ----------------------------------------------------
 
 
+@case("heapapi/HeapFree", "null-pointer", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_HeapFree__null_pointer(api, heap):
+    """HeapFree(hHeap=heap, lpMem=NULL): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+
+    lpMem: "This pointer is returned by the HeapAlloc or HeapReAlloc function. This pointer can be NULL.\"
+    """
+    returned = api.HeapFree(hHeap=heap, lpMem=value(0x0, "NULL"))
+    expect_success(api, returned)
+
+
+@case("heapapi/HeapFree", "allocated-block", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_HeapFree__allocated_block(api, heap_block):
+    """HeapFree(hHeap=heap_block.heap, lpMem=heap_block.address): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+
+    lpMem: "A pointer to the memory block to be freed. This pointer is returned by the HeapAlloc or HeapReAlloc function.\"
+    """
+    returned = api.HeapFree(hHeap=heap_block.heap, lpMem=heap_block.address)
+    expect_success(api, returned)
+
+
 @case("heapapi/HeapFree", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_HeapFree__export(api):
     """Kernel32.dll exports HeapFree."""
     expect_exported(api, "HeapFree")
-
-
-@case("heapapi/HeapFree", "null-pointer-lpmem", rule="null-pointer", covers=(), level="robustness",
-      expect="fails (FALSE)")
-def test_HeapFree__null_pointer_lpmem(api, heap):
-    """HeapFree(hHeap=heap, lpMem=NULL): fails (FALSE).
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
-    """
-    returned = api.HeapFree(hHeap=heap, lpMem=value(0x0, "NULL"))
-    expect_failure(api, returned)
 
 
 # --- HeapLock: specs/heapapi/HeapLock.yaml ----------------------------------------------------

@@ -50,6 +50,20 @@ def test_DisableThreadLibraryCalls__invalid_handle_hlibmodule_garbage(api):
 # --- FreeLibrary: specs/libloaderapi/FreeLibrary.yaml -------------------------------------------------
 
 
+@case("libloaderapi/FreeLibrary", "loaded-library", rule="curated", covers=("R1", "M5"), level="conformance",
+      expect="a documented success code")
+def test_FreeLibrary__loaded_library(api, module):
+    """FreeLibrary(hLibModule=module): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+    M5: The reference count is decremented each time the FreeLibrary or FreeLibraryAndExitThread function is called for the module.
+
+    The handle is from LoadLibrary: "The reference count is decremented each time the FreeLibrary or FreeLibraryAndExitThread function is called for the module.\"
+    """
+    returned = api.FreeLibrary(hLibModule=module)
+    expect_success(api, returned)
+
+
 @case("libloaderapi/FreeLibrary", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_FreeLibrary__export(api):
@@ -161,6 +175,58 @@ def test_GetModuleHandleExW__missing_name_lpmodulename(api):
 # --- GetModuleHandleW: specs/libloaderapi/GetModuleHandleW.yaml --------------------------------------------
 
 
+@case("libloaderapi/GetModuleHandleW", "loaded-module", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_GetModuleHandleW__loaded_module(api):
+    """GetModuleHandleW(lpModuleName=string 'kernel32.dll'): a documented success code.
+
+    R1: If the function succeeds, the return value is a handle to the specified module.
+
+    "If the function succeeds, the return value is a handle to the specified module.\"
+    """
+    returned = api.GetModuleHandleW(lpModuleName=api.wide("kernel32.dll"))
+    expect_success(api, returned)
+
+
+@case("libloaderapi/GetModuleHandleW", "calling-process", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_GetModuleHandleW__calling_process(api):
+    """GetModuleHandleW(no arguments): a documented success code.
+
+    R1: If the function succeeds, the return value is a handle to the specified module.
+
+    lpModuleName: "If this parameter is NULL, GetModuleHandle returns a handle to the file used to create the calling process (.exe file).\"
+    """
+    returned = api.GetModuleHandleW()
+    expect_success(api, returned)
+
+
+@case("libloaderapi/GetModuleHandleW", "case-independent", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_GetModuleHandleW__case_independent(api):
+    """GetModuleHandleW(lpModuleName=string 'KERNEL32.DLL'): a documented success code.
+
+    R1: If the function succeeds, the return value is a handle to the specified module.
+
+    lpModuleName: "The name is compared (case independently) to the names of modules currently mapped into the address space of the calling process.\"
+    """
+    returned = api.GetModuleHandleW(lpModuleName=api.wide("KERNEL32.DLL"))
+    expect_success(api, returned)
+
+
+@case("libloaderapi/GetModuleHandleW", "default-extension", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_GetModuleHandleW__default_extension(api):
+    """GetModuleHandleW(lpModuleName=string 'kernel32'): a documented success code.
+
+    R1: If the function succeeds, the return value is a handle to the specified module.
+
+    lpModuleName: "If the file name extension is omitted, the default library extension .dll is appended.\"
+    """
+    returned = api.GetModuleHandleW(lpModuleName=api.wide("kernel32"))
+    expect_success(api, returned)
+
+
 @case("libloaderapi/GetModuleHandleW", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_GetModuleHandleW__export(api):
@@ -183,6 +249,48 @@ def test_GetModuleHandleW__missing_name_lpmodulename(api):
 
 
 # --- GetProcAddress: specs/libloaderapi/GetProcAddress.yaml ----------------------------------------------
+
+
+@case("libloaderapi/GetProcAddress", "exported-function", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_GetProcAddress__exported_function(api, module):
+    """GetProcAddress(hModule=module, lpProcName=ANSI string 'GetProcAddress'): a documented success code.
+
+    R1: If the function succeeds, the return value is the address of the exported function or variable.
+
+    "If the function succeeds, the return value is the address of the exported function or variable.\"
+    """
+    returned = api.GetProcAddress(hModule=module, lpProcName=api.ansi("GetProcAddress"))
+    expect_success(api, returned)
+
+
+@case("libloaderapi/GetProcAddress", "name-case-differs", rule="curated", covers=("R2", "M1"), level="conformance",
+      expect="fails (NULL)")
+def test_GetProcAddress__name_case_differs(api, module):
+    """GetProcAddress(hModule=module, lpProcName=ANSI string 'getprocaddress'): fails (NULL).
+
+    R2: If the function fails, the return value is NULL.
+    M1: The spelling and case of a function name pointed to by lpProcName must be identical to that in the EXPORTS statement of the source DLL's module-definition (.def) file.
+
+    "The spelling and case of a function name pointed to by lpProcName must be identical to that in the EXPORTS statement of the source DLL's module-definition (.def) file.\"
+    """
+    returned = api.GetProcAddress(hModule=module, lpProcName=api.ansi("getprocaddress"))
+    expect_failure(api, returned)
+
+
+@case("libloaderapi/GetProcAddress", "ordinal-out-of-range", rule="curated", covers=("R2", "M5", "M6"), level="conformance",
+      expect="fails (NULL)")
+def test_GetProcAddress__ordinal_out_of_range(api, module):
+    """GetProcAddress(hModule=module, lpProcName=65535): fails (NULL).
+
+    R2: If the function fails, the return value is NULL.
+    M5: The lpProcName parameter can identify the DLL function by specifying an ordinal value associated with the function in the EXPORTS statement.
+    M6: GetProcAddress verifies that the specified ordinal is in the range 1 through the highest ordinal value exported in the .def file.
+
+    "GetProcAddress verifies that the specified ordinal is in the range 1 through the highest ordinal value exported in the .def file." lpProcName: "If this parameter is an ordinal value, it must be in the low-order word; the high-order word must be zero.\"
+    """
+    returned = api.GetProcAddress(hModule=module, lpProcName=0xffff)
+    expect_failure(api, returned)
 
 
 @case("libloaderapi/GetProcAddress", "export", rule="export", covers=(), level="conformance",
@@ -325,6 +433,47 @@ def test_LoadLibraryExW__missing_name_lplibfilename(api, file):
 
 
 # --- LoadLibraryW: specs/libloaderapi/LoadLibraryW.yaml ------------------------------------------------
+
+
+@case("libloaderapi/LoadLibraryW", "loaded-module", rule="curated", covers=("R1", "M19"), level="conformance",
+      expect="a documented success code")
+def test_LoadLibraryW__loaded_module(api):
+    """LoadLibraryW(lpLibFileName=string 'kernel32.dll'): a documented success code.
+
+    R1: If the function succeeds, the return value is a handle to the module.
+    M19: If the name matches, the load succeeds.
+
+    "When no path is specified, the function searches for loaded modules whose base name matches the base name of the module to be loaded." "If the name matches, the load succeeds.\"
+    """
+    returned = api.LoadLibraryW(lpLibFileName=api.wide("kernel32.dll"))
+    expect_success(api, returned)
+
+
+@case("libloaderapi/LoadLibraryW", "default-extension", rule="curated", covers=("R1", "M16"), level="conformance",
+      expect="a documented success code")
+def test_LoadLibraryW__default_extension(api):
+    """LoadLibraryW(lpLibFileName=string 'kernel32'): a documented success code.
+
+    R1: If the function succeeds, the return value is a handle to the module.
+    M16: If no file name extension is specified in the lpFileName parameter, the default library extension .dll is appended.
+
+    "If no file name extension is specified in the lpFileName parameter, the default library extension .dll is appended.\"
+    """
+    returned = api.LoadLibraryW(lpLibFileName=api.wide("kernel32"))
+    expect_success(api, returned)
+
+
+@case("libloaderapi/LoadLibraryW", "missing-full-path", rule="curated", covers=("R2",), level="conformance",
+      expect="fails (NULL)")
+def test_LoadLibraryW__missing_full_path(api, missing_file):
+    """LoadLibraryW(lpLibFileName=missing_file.path): fails (NULL).
+
+    R2: If the function fails, the return value is NULL.
+
+    lpLibFileName: "If the string specifies a full path, the function searches only that path for the module." "If the function cannot find the module, the function fails.\"
+    """
+    returned = api.LoadLibraryW(lpLibFileName=missing_file.path)
+    expect_failure(api, returned)
 
 
 @case("libloaderapi/LoadLibraryW", "export", rule="export", covers=(), level="conformance",

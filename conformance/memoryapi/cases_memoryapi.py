@@ -19,43 +19,37 @@ def test_CreateFileMappingW__export(api):
     expect_exported(api, "CreateFileMappingW")
 
 
-@case("memoryapi/CreateFileMappingW", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R3", "R4"), level="robustness",
+@case("memoryapi/CreateFileMappingW", "invalid-handle-hfile-null", rule="invalid-handle", covers=("R3", "R4"), level="conformance",
       expect="fails (NULL)")
 def test_CreateFileMappingW__invalid_handle_hfile_null(api):
     """CreateFileMappingW(hFile=null handle): fails (NULL).
 
     R3: If the function fails, the return value is NULL.
     R4: To get extended error information, call GetLastError.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.CreateFileMappingW(hFile=bad_handle("null"))
     expect_failure(api, returned)
 
 
-@case("memoryapi/CreateFileMappingW", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R3", "R4"), level="robustness",
+@case("memoryapi/CreateFileMappingW", "invalid-handle-hfile-garbage", rule="invalid-handle", covers=("R3", "R4"), level="conformance",
       expect="fails (NULL)")
 def test_CreateFileMappingW__invalid_handle_hfile_garbage(api):
     """CreateFileMappingW(hFile=garbage handle): fails (NULL).
 
     R3: If the function fails, the return value is NULL.
     R4: To get extended error information, call GetLastError.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.CreateFileMappingW(hFile=bad_handle("garbage"))
     expect_failure(api, returned)
 
 
-@case("memoryapi/CreateFileMappingW", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R3", "R4"), level="robustness",
+@case("memoryapi/CreateFileMappingW", "invalid-handle-hfile-released", rule="invalid-handle", covers=("R3", "R4"), level="conformance",
       expect="fails (NULL)")
 def test_CreateFileMappingW__invalid_handle_hfile_released(api, closed_file):
     """CreateFileMappingW(hFile=closed_file): fails (NULL).
 
     R3: If the function fails, the return value is NULL.
     R4: To get extended error information, call GetLastError.
-
-    Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.CreateFileMappingW(hFile=closed_file)
     expect_failure(api, returned)
@@ -172,6 +166,82 @@ def test_UnmapViewOfFile__null_pointer_lpbaseaddress(api):
 # --- VirtualAlloc: specs/memoryapi/VirtualAlloc.yaml ------------------------------------------------
 
 
+@case("memoryapi/VirtualAlloc", "reserve-and-commit", rule="curated", covers=("R1", "M5"), level="conformance",
+      expect="a documented success code")
+def test_VirtualAlloc__reserve_and_commit(api):
+    """VirtualAlloc(dwSize=4096, flAllocationType=MEM_COMMIT|MEM_RESERVE, flProtect=PAGE_READWRITE): a documented success code.
+
+    R1: If the function succeeds, the return value is the base address of the allocated region of pages.
+    M5: Simultaneously reserve and commit a region of free pages
+
+    MEM_COMMIT: "To reserve and commit pages in one step, call VirtualAlloc with MEM_COMMIT | MEM_RESERVE." lpAddress: "If this parameter is NULL, the system determines where to allocate the region.\"
+    """
+    returned = api.VirtualAlloc(
+        dwSize=0x1000,
+        flAllocationType=api.constant("MEM_COMMIT") | api.constant("MEM_RESERVE"),
+        flProtect=api.constant("PAGE_READWRITE"),
+    )
+    expect_success(api, returned)
+
+
+@case("memoryapi/VirtualAlloc", "reserve", rule="curated", covers=("R1", "M4"), level="conformance",
+      expect="a documented success code")
+def test_VirtualAlloc__reserve(api):
+    """VirtualAlloc(dwSize=65536, flAllocationType=MEM_RESERVE, flProtect=PAGE_NOACCESS): a documented success code.
+
+    R1: If the function succeeds, the return value is the base address of the allocated region of pages.
+    M4: Reserve a region of free pages
+
+    MEM_RESERVE: "Reserves a range of the process's virtual address space without allocating any actual physical storage in memory or in the paging file on disk.\"
+    """
+    returned = api.VirtualAlloc(
+        dwSize=0x10000,
+        flAllocationType=api.constant("MEM_RESERVE"),
+        flProtect=api.constant("PAGE_NOACCESS"),
+    )
+    expect_success(api, returned)
+
+
+@case("memoryapi/VirtualAlloc", "reserve-over-mapped-view", rule="curated", covers=("R2", "M12", "M13"), level="conformance",
+      expect="fails (NULL)")
+def test_VirtualAlloc__reserve_over_mapped_view(api, view):
+    """VirtualAlloc(lpAddress=view.address, dwSize=4096, flAllocationType=MEM_RESERVE, flProtect=PAGE_READWRITE): fails (NULL).
+
+    R2: If the function fails, the return value is NULL.
+    M12: The current state of the entire range of pages must be compatible with the type of allocation specified by the flAllocationType parameter.
+    M13: Otherwise, the function fails and none of the pages are allocated.
+
+    The pages are a mapped view, not free: "The current state of the entire range of pages must be compatible with the type of allocation specified by the flAllocationType parameter. Otherwise, the function fails and none of the pages are allocated.\"
+    """
+    returned = api.VirtualAlloc(
+        lpAddress=view.address,
+        dwSize=0x1000,
+        flAllocationType=api.constant("MEM_RESERVE"),
+        flProtect=api.constant("PAGE_READWRITE"),
+    )
+    expect_failure(api, returned)
+
+
+@case("memoryapi/VirtualAlloc", "commit-without-reserve", rule="curated", covers=("R2", "R3"), level="conformance",
+      expect="fails (NULL); last error ERROR_INVALID_ADDRESS")
+def test_VirtualAlloc__commit_without_reserve(api):
+    """VirtualAlloc(lpAddress=87960930222080, dwSize=4096, flAllocationType=MEM_COMMIT, flProtect=PAGE_READWRITE): fails (NULL); last error ERROR_INVALID_ADDRESS.
+
+    R2: If the function fails, the return value is NULL.
+    R3: To get extended error information, call GetLastError.
+
+    Nothing is reserved at that address: "Attempting to commit a specific address range by specifying MEM_COMMIT without MEM_RESERVE and a non-NULL lpAddress fails unless the entire range has already been reserved. The resulting error code is ERROR_INVALID_ADDRESS.\"
+    """
+    returned = api.VirtualAlloc(
+        lpAddress=0x500000000000,
+        dwSize=0x1000,
+        flAllocationType=api.constant("MEM_COMMIT"),
+        flProtect=api.constant("PAGE_READWRITE"),
+    )
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "ERROR_INVALID_ADDRESS")
+
+
 @case("memoryapi/VirtualAlloc", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_VirtualAlloc__export(api):
@@ -180,6 +250,88 @@ def test_VirtualAlloc__export(api):
 
 
 # --- VirtualFree: specs/memoryapi/VirtualFree.yaml -------------------------------------------------
+
+
+@case("memoryapi/VirtualFree", "release-not-from-virtualalloc", rule="curated", covers=("R2",), level="conformance",
+      expect="fails (FALSE)")
+def test_VirtualFree__release_not_from_virtualalloc(api, view):
+    """VirtualFree(lpAddress=view.address, dwFreeType=MEM_RELEASE): fails (FALSE).
+
+    R2: If the function fails, the return value is 0 (zero).
+
+    The address is a mapped view's: MEM_RELEASE: "If you specify this value, dwSize must be 0 (zero), and lpAddress must point to the base address returned by the VirtualAlloc function when the region is reserved. The function fails if either of these conditions is not met.\"
+    """
+    returned = api.VirtualFree(lpAddress=view.address, dwFreeType=api.constant("MEM_RELEASE"))
+    expect_failure(api, returned)
+
+
+@case("memoryapi/VirtualFree", "release-with-size", rule="curated", covers=("R2",), level="conformance",
+      expect="fails (FALSE)")
+def test_VirtualFree__release_with_size(api, view):
+    """VirtualFree(lpAddress=view.address, dwSize=view.size, dwFreeType=MEM_RELEASE): fails (FALSE).
+
+    R2: If the function fails, the return value is 0 (zero).
+
+    dwSize: "If the dwFreeType parameter is MEM_RELEASE, this parameter must be 0 (zero)." MEM_RELEASE: "The function fails if either of these conditions is not met.\"
+    """
+    returned = api.VirtualFree(
+        lpAddress=view.address,
+        dwSize=view.size,
+        dwFreeType=api.constant("MEM_RELEASE"),
+    )
+    expect_failure(api, returned)
+
+
+@case("memoryapi/VirtualFree", "release-region", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_VirtualFree__release_region(api, region):
+    """VirtualFree(lpAddress=region.address, dwSize=0, dwFreeType=MEM_RELEASE): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+
+    MEM_RELEASE: "dwSize must be 0 (zero), and lpAddress must point to the base address returned by the VirtualAlloc function when the region is reserved.\"
+    """
+    returned = api.VirtualFree(
+        lpAddress=region.address,
+        dwSize=0x0,
+        dwFreeType=api.constant("MEM_RELEASE"),
+    )
+    expect_success(api, returned)
+
+
+@case("memoryapi/VirtualFree", "release-region-with-size", rule="curated", covers=("R2",), level="conformance",
+      expect="fails (FALSE)")
+def test_VirtualFree__release_region_with_size(api, region):
+    """VirtualFree(lpAddress=region.address, dwSize=region.size, dwFreeType=MEM_RELEASE): fails (FALSE).
+
+    R2: If the function fails, the return value is 0 (zero).
+
+    dwSize: "If the dwFreeType parameter is MEM_RELEASE, this parameter must be 0 (zero)." The address is VirtualAlloc's own, so only the size breaks the rule.
+    """
+    returned = api.VirtualFree(
+        lpAddress=region.address,
+        dwSize=region.size,
+        dwFreeType=api.constant("MEM_RELEASE"),
+    )
+    expect_failure(api, returned)
+
+
+@case("memoryapi/VirtualFree", "decommit-region", rule="curated", covers=("R1", "M5"), level="conformance",
+      expect="a documented success code")
+def test_VirtualFree__decommit_region(api, region):
+    """VirtualFree(lpAddress=region.address, dwSize=0, dwFreeType=MEM_DECOMMIT): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+    M5: If a page is decommitted but not released, its state changes to reserved.
+
+    dwSize: "If lpAddress is the base address returned by VirtualAlloc and dwSize is 0 (zero), the function decommits the entire region that is allocated by VirtualAlloc.\"
+    """
+    returned = api.VirtualFree(
+        lpAddress=region.address,
+        dwSize=0x0,
+        dwFreeType=api.constant("MEM_DECOMMIT"),
+    )
+    expect_success(api, returned)
 
 
 @case("memoryapi/VirtualFree", "export", rule="export", covers=(), level="conformance",

@@ -22,6 +22,64 @@ def test_GetCommandLineW__export(api):
 # --- GetEnvironmentVariableW: specs/processenv/GetEnvironmentVariableW.yaml -------------------------------------
 
 
+@case("processenv/GetEnvironmentVariableW", "value-length", rule="curated", covers=("R1",), level="conformance",
+      expect="returns 27")
+def test_GetEnvironmentVariableW__value_length(api, env_var):
+    """GetEnvironmentVariableW(lpName=env_var.name, lpBuffer=128-byte buffer, nSize=64): returns 27.
+
+    R1: If the function succeeds, the return value is the number of characters stored in the buffer pointed to by lpBuffer, not including the terminating null character.
+
+    The value is 27 characters: "If the function succeeds, the return value is the number of characters stored in the buffer pointed to by lpBuffer, not including the terminating null character.\"
+    """
+    returned = api.GetEnvironmentVariableW(lpName=env_var.name, lpBuffer=api.alloc(128), nSize=0x40)
+    expect_value(api, returned, 27)
+
+
+@case("processenv/GetEnvironmentVariableW", "size-query", rule="curated", covers=("R2",), level="conformance",
+      expect="returns 28")
+def test_GetEnvironmentVariableW__size_query(api, env_var):
+    """GetEnvironmentVariableW(lpName=env_var.name, nSize=0): returns 28.
+
+    R2: If lpBuffer is not large enough to hold the data, the return value is the buffer size, in characters, required to hold the string and its terminating null character and the contents of lpBuffer are undefined.
+
+    "If lpBuffer is not large enough to hold the data, the return value is the buffer size, in characters, required to hold the string and its terminating null character\"
+    """
+    returned = api.GetEnvironmentVariableW(lpName=env_var.name, nSize=0x0)
+    expect_value(api, returned, 28)
+
+
+@case("processenv/GetEnvironmentVariableW", "no-room-for-null", rule="curated", covers=("R2",), level="conformance",
+      expect="returns 28")
+def test_GetEnvironmentVariableW__no_room_for_null(api, env_var):
+    """GetEnvironmentVariableW(lpName=env_var.name, lpBuffer=54-byte buffer, nSize=27): returns 28.
+
+    R2: If lpBuffer is not large enough to hold the data, the return value is the buffer size, in characters, required to hold the string and its terminating null character and the contents of lpBuffer are undefined.
+
+    nSize: "The size of the buffer pointed to by the lpBuffer parameter, including the null-terminating character, in characters." "If lpBuffer is not large enough to hold the data, the return value is the buffer size, in characters, required to hold the string and its terminating null character\"
+    """
+    returned = api.GetEnvironmentVariableW(lpName=env_var.name, lpBuffer=api.alloc(54), nSize=0x1b)
+    expect_value(api, returned, 28)
+
+
+@case("processenv/GetEnvironmentVariableW", "missing-variable", rule="curated", covers=("R3", "R4"), level="conformance",
+      expect="fails (0); last error ERROR_ENVVAR_NOT_FOUND")
+def test_GetEnvironmentVariableW__missing_variable(api, missing_env_var):
+    """GetEnvironmentVariableW(lpName=missing_env_var.name, lpBuffer=128-byte buffer, nSize=64): fails (0); last error ERROR_ENVVAR_NOT_FOUND.
+
+    R3: If the function fails, the return value is zero.
+    R4: If the specified environment variable was not found in the environment block, GetLastError returns ERROR_ENVVAR_NOT_FOUND.
+
+    "If the specified environment variable was not found in the environment block, GetLastError returns ERROR_ENVVAR_NOT_FOUND.\"
+    """
+    returned = api.GetEnvironmentVariableW(
+        lpName=missing_env_var.name,
+        lpBuffer=api.alloc(128),
+        nSize=0x40,
+    )
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "ERROR_ENVVAR_NOT_FOUND")
+
+
 @case("processenv/GetEnvironmentVariableW", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_GetEnvironmentVariableW__export(api):
@@ -29,13 +87,12 @@ def test_GetEnvironmentVariableW__export(api):
     expect_exported(api, "GetEnvironmentVariableW")
 
 
-@case("processenv/GetEnvironmentVariableW", "missing-name-lpname", rule="missing-name", covers=("R3", "R4", "R4"), level="conformance",
+@case("processenv/GetEnvironmentVariableW", "missing-name-lpname", rule="missing-name", covers=("R3", "R4"), level="conformance",
       expect="fails (0)")
 def test_GetEnvironmentVariableW__missing_name_lpname(api):
     """GetEnvironmentVariableW(lpName=string 'specproof-no-such-name-5c1e'): fails (0).
 
     R3: If the function fails, the return value is zero.
-    R4: If the specified environment variable was not found in the environment block, GetLastError returns ERROR_ENVVAR_NOT_FOUND.
     R4: If the specified environment variable was not found in the environment block, GetLastError returns ERROR_ENVVAR_NOT_FOUND.
     """
     returned = api.GetEnvironmentVariableW(lpName=api.wide("specproof-no-such-name-5c1e"))

@@ -444,6 +444,47 @@ def test_TerminateProcess__export(api):
 # --- TlsAlloc: specs/processthreadsapi/TlsAlloc.yaml ----------------------------------------------------
 
 
+@case("processthreadsapi/TlsAlloc", "allocate", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_TlsAlloc__allocate(api):
+    """TlsAlloc(no arguments): a documented success code.
+
+    R1: If the function succeeds, the return value is a TLS index.
+
+    "If the function succeeds, the return value is a TLS index.\"
+    """
+    returned = api.TlsAlloc()
+    expect_success(api, returned)
+
+
+@case("processthreadsapi/TlsAlloc", "slot-starts-zero", rule="curated", covers=("R2", "M11"), level="conformance",
+      expect="returns 0; last error ERROR_SUCCESS")
+def test_TlsAlloc__slot_starts_zero(api, tls_index):
+    """TlsGetValue(dwTlsIndex=tls_index.index): returns 0; last error ERROR_SUCCESS.
+
+    R2: The slots for the index are initialized to zero.
+    M11: When a TLS index is allocated, its storage slots are initialized to NULL.
+
+    "When a TLS index is allocated, its storage slots are initialized to NULL." TlsGetValue's page: "If GetLastError returns ERROR_SUCCESS, then the function has succeeded and the data stored in the TLS slot is 0.\"
+    """
+    returned = api.TlsGetValue(dwTlsIndex=tls_index.index)
+    expect_value(api, returned, 0)
+    expect_last_error(api, returned, "ERROR_SUCCESS")
+
+
+@case("processthreadsapi/TlsAlloc", "index-usable", rule="curated", covers=("M8",), level="conformance",
+      expect="a documented success code")
+def test_TlsAlloc__index_usable(api, tls_index):
+    """TlsSetValue(dwTlsIndex=tls_index.index, lpTlsValue=1516): a documented success code.
+
+    M8: The threads of the process can use the TLS index in subsequent calls to the TlsFree, TlsSetValue, or TlsGetValue functions.
+
+    "The threads of the process can use the TLS index in subsequent calls to the TlsFree, TlsSetValue, or TlsGetValue functions.\"
+    """
+    returned = api.TlsSetValue(dwTlsIndex=tls_index.index, lpTlsValue=0x5ec)
+    expect_success(api, returned)
+
+
 @case("processthreadsapi/TlsAlloc", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_TlsAlloc__export(api):
@@ -452,6 +493,45 @@ def test_TlsAlloc__export(api):
 
 
 # --- TlsFree: specs/processthreadsapi/TlsFree.yaml -----------------------------------------------------
+
+
+@case("processthreadsapi/TlsFree", "allocated-index", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_TlsFree__allocated_index(api, tls_index):
+    """TlsFree(dwTlsIndex=tls_index.index): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+
+    dwTlsIndex: "The TLS index that was allocated by the TlsAlloc function." "If the function succeeds, the return value is nonzero.\"
+    """
+    returned = api.TlsFree(dwTlsIndex=tls_index.index)
+    expect_success(api, returned)
+
+
+@case("processthreadsapi/TlsFree", "freed-index", rule="curated", covers=("R2",), level="conformance",
+      expect="fails (FALSE)")
+def test_TlsFree__freed_index(api, freed_tls_index):
+    """TlsFree(dwTlsIndex=freed_tls_index.index): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+
+    The index was freed already, so it is not one "that was allocated by the TlsAlloc function". "If the function fails, the return value is zero.\"
+    """
+    returned = api.TlsFree(dwTlsIndex=freed_tls_index.index)
+    expect_failure(api, returned)
+
+
+@case("processthreadsapi/TlsFree", "out-of-indexes-value", rule="curated", covers=("R2",), level="conformance",
+      expect="fails (FALSE)")
+def test_TlsFree__out_of_indexes_value(api):
+    """TlsFree(dwTlsIndex=TLS_OUT_OF_INDEXES): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+
+    TlsAlloc's page: "If the function fails, the return value is TLS_OUT_OF_INDEXES." dwTlsIndex: "The TLS index that was allocated by the TlsAlloc function.\"
+    """
+    returned = api.TlsFree(dwTlsIndex=value(0xffffffff, "TLS_OUT_OF_INDEXES"))
+    expect_failure(api, returned)
 
 
 @case("processthreadsapi/TlsFree", "export", rule="export", covers=(), level="conformance",

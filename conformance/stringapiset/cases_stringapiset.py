@@ -12,6 +12,146 @@ from specproof.testing import (bad_handle, case, expect_completion, expect_expor
 # --- MultiByteToWideChar: specs/stringapiset/MultiByteToWideChar.yaml -----------------------------------------
 
 
+@case("stringapiset/MultiByteToWideChar", "required-size", rule="curated", covers=("R2",), level="conformance",
+      expect="returns 10")
+def test_MultiByteToWideChar__required_size(api):
+    """MultiByteToWideChar(CodePage=CP_UTF8, lpMultiByteStr=ANSI string 'specproof', cbMultiByte=-1, cchWideChar=0): returns 10.
+
+    R2: If the function succeeds and cchWideChar is 0, the return value is the required size, in characters, for the buffer indicated by lpWideCharStr.
+
+    cchWideChar: "If this value is 0, the function returns the required buffer size, in characters, including any terminating null character". cbMultiByte: "If this parameter is -1, ... the length returned by the function includes this character.\"
+    """
+    returned = api.MultiByteToWideChar(
+        CodePage=api.constant("CP_UTF8"),
+        lpMultiByteStr=api.ansi("specproof"),
+        cbMultiByte=-1,
+        cchWideChar=0x0,
+    )
+    expect_value(api, returned, 10)
+
+
+@case("stringapiset/MultiByteToWideChar", "explicit-length-without-null", rule="curated", covers=("R2", "M19"), level="conformance",
+      expect="returns 9")
+def test_MultiByteToWideChar__explicit_length_without_null(api):
+    """MultiByteToWideChar(CodePage=CP_UTF8, lpMultiByteStr=ANSI string 'specproof', cbMultiByte=9, cchWideChar=0): returns 9.
+
+    R2: If the function succeeds and cchWideChar is 0, the return value is the required size, in characters, for the buffer indicated by lpWideCharStr.
+    M19: MultiByteToWideChar does not null-terminate an output string if the input string length is explicitly specified without a terminating null character.
+
+    cbMultiByte: "If the provided size does not include a terminating null character, the resulting Unicode string is not null-terminated, and the returned length does not include this character.\"
+    """
+    returned = api.MultiByteToWideChar(
+        CodePage=api.constant("CP_UTF8"),
+        lpMultiByteStr=api.ansi("specproof"),
+        cbMultiByte=0x9,
+        cchWideChar=0x0,
+    )
+    expect_value(api, returned, 9)
+
+
+@case("stringapiset/MultiByteToWideChar", "converts", rule="curated", covers=("R1",), level="conformance",
+      expect="returns 10")
+def test_MultiByteToWideChar__converts(api):
+    """MultiByteToWideChar(CodePage=CP_UTF8, lpMultiByteStr=ANSI string 'specproof', cbMultiByte=-1, lpWideCharStr=64-byte buffer, cchWideChar=32): returns 10.
+
+    R1: Returns the number of characters written to the buffer indicated by lpWideCharStr if successful.
+
+    "Returns the number of characters written to the buffer indicated by lpWideCharStr if successful.\"
+    """
+    returned = api.MultiByteToWideChar(
+        CodePage=api.constant("CP_UTF8"),
+        lpMultiByteStr=api.ansi("specproof"),
+        cbMultiByte=-1,
+        lpWideCharStr=api.alloc(64),
+        cchWideChar=0x20,
+    )
+    expect_value(api, returned, 10)
+
+
+@case("stringapiset/MultiByteToWideChar", "buffer-too-small", rule="curated", covers=("R4", "R6"), level="conformance",
+      expect="fails (0); last error ERROR_INSUFFICIENT_BUFFER")
+def test_MultiByteToWideChar__buffer_too_small(api):
+    """MultiByteToWideChar(CodePage=CP_UTF8, lpMultiByteStr=ANSI string 'specproof', cbMultiByte=-1, lpWideCharStr=8-byte buffer, cchWideChar=4): fails (0); last error ERROR_INSUFFICIENT_BUFFER.
+
+    R4: The function returns 0 if it does not succeed.
+    R6: ERROR_INSUFFICIENT_BUFFER : A supplied buffer size was not large enough, or it was incorrectly set to NULL .
+
+    "ERROR_INSUFFICIENT_BUFFER: A supplied buffer size was not large enough, or it was incorrectly set to NULL.\"
+    """
+    returned = api.MultiByteToWideChar(
+        CodePage=api.constant("CP_UTF8"),
+        lpMultiByteStr=api.ansi("specproof"),
+        cbMultiByte=-1,
+        lpWideCharStr=api.alloc(8),
+        cchWideChar=0x4,
+    )
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "ERROR_INSUFFICIENT_BUFFER")
+
+
+@case("stringapiset/MultiByteToWideChar", "utf8-flags", rule="curated", covers=("R4", "R7"), level="conformance",
+      expect="fails (0); last error ERROR_INVALID_FLAGS")
+def test_MultiByteToWideChar__utf8_flags(api):
+    """MultiByteToWideChar(CodePage=CP_UTF8, dwFlags=MB_PRECOMPOSED, lpMultiByteStr=ANSI string 'specproof', cbMultiByte=-1, cchWideChar=0): fails (0); last error ERROR_INVALID_FLAGS.
+
+    R4: The function returns 0 if it does not succeed.
+    R7: ERROR_INVALID_FLAGS : The values supplied for flags were not valid.
+
+    dwFlags: "For UTF-8 or code page 54936 (GB18030, starting with Windows Vista), dwFlags must be set to either 0 or MB_ERR_INVALID_CHARS. Otherwise, the function fails with ERROR_INVALID_FLAGS.\"
+    """
+    returned = api.MultiByteToWideChar(
+        CodePage=api.constant("CP_UTF8"),
+        dwFlags=api.constant("MB_PRECOMPOSED"),
+        lpMultiByteStr=api.ansi("specproof"),
+        cbMultiByte=-1,
+        cchWideChar=0x0,
+    )
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "ERROR_INVALID_FLAGS")
+
+
+@case("stringapiset/MultiByteToWideChar", "invalid-utf8", rule="curated", covers=("R4", "R9", "M21"), level="conformance",
+      expect="fails (0); last error ERROR_NO_UNICODE_TRANSLATION")
+def test_MultiByteToWideChar__invalid_utf8(api):
+    """MultiByteToWideChar(CodePage=CP_UTF8, dwFlags=MB_ERR_INVALID_CHARS, lpMultiByteStr=ANSI string 'specÿproof', cbMultiByte=-1, cchWideChar=0): fails (0); last error ERROR_NO_UNICODE_TRANSLATION.
+
+    R4: The function returns 0 if it does not succeed.
+    R9: ERROR_NO_UNICODE_TRANSLATION : Invalid Unicode was found in a string.
+    M21: The function fails if MB_ERR_INVALID_CHARS is set and an invalid character is encountered in the source string.
+
+    The byte 0xFF is never valid UTF-8: "The function fails if MB_ERR_INVALID_CHARS is set and an invalid character is encountered in the source string." "ERROR_NO_UNICODE_TRANSLATION: Invalid Unicode was found in a string.\"
+    """
+    returned = api.MultiByteToWideChar(
+        CodePage=api.constant("CP_UTF8"),
+        dwFlags=api.constant("MB_ERR_INVALID_CHARS"),
+        lpMultiByteStr=api.ansi("specÿproof"),
+        cbMultiByte=-1,
+        cchWideChar=0x0,
+    )
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "ERROR_NO_UNICODE_TRANSLATION")
+
+
+@case("stringapiset/MultiByteToWideChar", "zero-length", rule="curated", covers=("R4", "R8"), level="conformance",
+      expect="fails (0); last error ERROR_INVALID_PARAMETER")
+def test_MultiByteToWideChar__zero_length(api):
+    """MultiByteToWideChar(CodePage=CP_UTF8, lpMultiByteStr=ANSI string 'specproof', cbMultiByte=0, cchWideChar=0): fails (0); last error ERROR_INVALID_PARAMETER.
+
+    R4: The function returns 0 if it does not succeed.
+    R8: ERROR_INVALID_PARAMETER : Any of the parameter values was invalid.
+
+    cbMultiByte: "Note that, if cbMultiByte is 0, the function fails." "ERROR_INVALID_PARAMETER: Any of the parameter values was invalid.\"
+    """
+    returned = api.MultiByteToWideChar(
+        CodePage=api.constant("CP_UTF8"),
+        lpMultiByteStr=api.ansi("specproof"),
+        cbMultiByte=0x0,
+        cchWideChar=0x0,
+    )
+    expect_failure(api, returned)
+    expect_last_error(api, returned, "ERROR_INVALID_PARAMETER")
+
+
 @case("stringapiset/MultiByteToWideChar", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_MultiByteToWideChar__export(api):

@@ -117,6 +117,35 @@ def test_OpenEventW__missing_name_lpname(api):
 # --- ReleaseMutex: specs/synchapi/ReleaseMutex.yaml ------------------------------------------------
 
 
+@case("synchapi/ReleaseMutex", "owned", rule="curated", covers=("R1", "M2", "M3"), level="conformance",
+      expect="a documented success code")
+def test_ReleaseMutex__owned(api, owned_mutex):
+    """ReleaseMutex(hMutex=owned_mutex): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+    M2: A thread obtains ownership of a mutex either by creating it with the bInitialOwner parameter set to TRUE or by specifying its handle in a call to one of the wait functions.
+    M3: When the thread no longer needs to own the mutex object, it calls the ReleaseMutex function so that another thread can acquire ownership.
+
+    "A thread obtains ownership of a mutex either by creating it with the bInitialOwner parameter set to TRUE or by specifying its handle in a call to one of the wait functions.\"
+    """
+    returned = api.ReleaseMutex(hMutex=owned_mutex)
+    expect_success(api, returned)
+
+
+@case("synchapi/ReleaseMutex", "not-owned", rule="curated", covers=("R2", "M1"), level="conformance",
+      expect="fails (FALSE)")
+def test_ReleaseMutex__not_owned(api, mutex):
+    """ReleaseMutex(hMutex=mutex): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    M1: The ReleaseMutex function fails if the calling thread does not own the mutex object.
+
+    "The ReleaseMutex function fails if the calling thread does not own the mutex object.\"
+    """
+    returned = api.ReleaseMutex(hMutex=mutex)
+    expect_failure(api, returned)
+
+
 @case("synchapi/ReleaseMutex", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_ReleaseMutex__export(api):
@@ -167,6 +196,88 @@ def test_ReleaseMutex__invalid_handle_hmutex_released(api, closed_mutex):
 
 
 # --- ReleaseSemaphore: specs/synchapi/ReleaseSemaphore.yaml --------------------------------------------
+
+
+@case("synchapi/ReleaseSemaphore", "below-maximum", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_ReleaseSemaphore__below_maximum(api, semaphore):
+    """ReleaseSemaphore(hSemaphore=semaphore, lReleaseCount=1, lpPreviousCount=4-byte buffer): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+
+    The count is 1 of a maximum of 2; lReleaseCount: "The amount by which the semaphore object's current count is to be increased.\"
+    """
+    returned = api.ReleaseSemaphore(
+        hSemaphore=semaphore,
+        lReleaseCount=0x1,
+        lpPreviousCount=api.alloc(4),
+    )
+    expect_success(api, returned)
+
+
+@case("synchapi/ReleaseSemaphore", "previous-count-null", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_ReleaseSemaphore__previous_count_null(api, semaphore):
+    """ReleaseSemaphore(hSemaphore=semaphore, lReleaseCount=1): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+
+    lpPreviousCount: "This parameter can be NULL if the previous count is not required.\"
+    """
+    returned = api.ReleaseSemaphore(hSemaphore=semaphore, lReleaseCount=0x1)
+    expect_success(api, returned)
+
+
+@case("synchapi/ReleaseSemaphore", "at-maximum", rule="curated", covers=("R2",), level="conformance",
+      expect="fails (FALSE)")
+def test_ReleaseSemaphore__at_maximum(api, full_semaphore):
+    """ReleaseSemaphore(hSemaphore=full_semaphore, lReleaseCount=1, lpPreviousCount=4-byte buffer): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+
+    The count is at its maximum of 2; lReleaseCount: "If the specified amount would cause the semaphore's count to exceed the maximum count that was specified when the semaphore was created, the count is not changed and the function returns FALSE.\"
+    """
+    returned = api.ReleaseSemaphore(
+        hSemaphore=full_semaphore,
+        lReleaseCount=0x1,
+        lpPreviousCount=api.alloc(4),
+    )
+    expect_failure(api, returned)
+
+
+@case("synchapi/ReleaseSemaphore", "past-maximum", rule="curated", covers=("R2",), level="conformance",
+      expect="fails (FALSE)")
+def test_ReleaseSemaphore__past_maximum(api, semaphore):
+    """ReleaseSemaphore(hSemaphore=semaphore, lReleaseCount=2, lpPreviousCount=4-byte buffer): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+
+    The count is 1 of a maximum of 2, so 1 + 2 exceeds it: "If the specified amount would cause the semaphore's count to exceed the maximum count ... the count is not changed and the function returns FALSE.\"
+    """
+    returned = api.ReleaseSemaphore(
+        hSemaphore=semaphore,
+        lReleaseCount=0x2,
+        lpPreviousCount=api.alloc(4),
+    )
+    expect_failure(api, returned)
+
+
+@case("synchapi/ReleaseSemaphore", "negative-count", rule="curated", covers=("R2", "M12"), level="conformance",
+      expect="fails (FALSE)")
+def test_ReleaseSemaphore__negative_count(api, semaphore):
+    """ReleaseSemaphore(hSemaphore=semaphore, lReleaseCount=-1, lpPreviousCount=4-byte buffer): fails (FALSE).
+
+    R2: If the function fails, the return value is zero.
+    M12: It is not possible to reduce the semaphore object count using ReleaseSemaphore, because lReleaseCount cannot be a negative number.
+
+    "It is not possible to reduce the semaphore object count using ReleaseSemaphore, because lReleaseCount cannot be a negative number." lReleaseCount: "The value must be greater than zero.\"
+    """
+    returned = api.ReleaseSemaphore(
+        hSemaphore=semaphore,
+        lReleaseCount=-1,
+        lpPreviousCount=api.alloc(4),
+    )
+    expect_failure(api, returned)
 
 
 @case("synchapi/ReleaseSemaphore", "export", rule="export", covers=(), level="conformance",
@@ -221,6 +332,33 @@ def test_ReleaseSemaphore__invalid_handle_hsemaphore_released(api, closed_semaph
 # --- ResetEvent: specs/synchapi/ResetEvent.yaml --------------------------------------------------
 
 
+@case("synchapi/ResetEvent", "already-reset", rule="curated", covers=("R1", "M5"), level="conformance",
+      expect="a documented success code")
+def test_ResetEvent__already_reset(api, event):
+    """ResetEvent(hEvent=event): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+    M5: Resetting an event that is already reset has no effect.
+
+    The event is not signaled: "Resetting an event that is already reset has no effect.\"
+    """
+    returned = api.ResetEvent(hEvent=event)
+    expect_success(api, returned)
+
+
+@case("synchapi/ResetEvent", "signaled-event", rule="curated", covers=("R1",), level="conformance",
+      expect="a documented success code")
+def test_ResetEvent__signaled_event(api, signalled_event):
+    """ResetEvent(hEvent=signalled_event): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+
+    "Sets the specified event object to the nonsignaled state.\"
+    """
+    returned = api.ResetEvent(hEvent=signalled_event)
+    expect_success(api, returned)
+
+
 @case("synchapi/ResetEvent", "export", rule="export", covers=(), level="conformance",
       expect="exported")
 def test_ResetEvent__export(api):
@@ -271,6 +409,34 @@ def test_ResetEvent__invalid_handle_hevent_released(api, closed_event):
 
 
 # --- SetEvent: specs/synchapi/SetEvent.yaml ----------------------------------------------------
+
+
+@case("synchapi/SetEvent", "not-signaled-event", rule="curated", covers=("R1", "M1"), level="conformance",
+      expect="a documented success code")
+def test_SetEvent__not_signaled_event(api, event):
+    """SetEvent(hEvent=event): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+    M1: The state of a manual-reset event object remains signaled until it is set explicitly to the nonsignaled state by the ResetEvent function.
+
+    "Sets the specified event object to the signaled state." "If the function succeeds, the return value is nonzero.\"
+    """
+    returned = api.SetEvent(hEvent=event)
+    expect_success(api, returned)
+
+
+@case("synchapi/SetEvent", "already-set", rule="curated", covers=("R1", "M5"), level="conformance",
+      expect="a documented success code")
+def test_SetEvent__already_set(api, signalled_event):
+    """SetEvent(hEvent=signalled_event): a documented success code.
+
+    R1: If the function succeeds, the return value is nonzero.
+    M5: Setting an event that is already set has no effect.
+
+    "Setting an event that is already set has no effect.\"
+    """
+    returned = api.SetEvent(hEvent=signalled_event)
+    expect_success(api, returned)
 
 
 @case("synchapi/SetEvent", "export", rule="export", covers=(), level="conformance",
@@ -364,6 +530,93 @@ def test_WaitForMultipleObjects__null_pointer_lphandles(api):
 
 
 # --- WaitForSingleObject: specs/synchapi/WaitForSingleObject.yaml -----------------------------------------
+
+
+@case("synchapi/WaitForSingleObject", "event-not-signaled", rule="curated", covers=("R5", "M1", "M9"), level="conformance",
+      expect="returns WAIT_TIMEOUT")
+def test_WaitForSingleObject__event_not_signaled(api, event):
+    """WaitForSingleObject(hHandle=event, dwMilliseconds=0): returns WAIT_TIMEOUT.
+
+    R5: WAIT_TIMEOUT 0x00000102L: The time-out interval elapsed, and the object's state is nonsignaled.
+    M1: The WaitForSingleObject function checks the current state of the specified object.
+    M9: Event
+
+    "WAIT_TIMEOUT 0x00000102L: The time-out interval elapsed, and the object's state is nonsignaled." dwMilliseconds: "If dwMilliseconds is zero, the function does not enter a wait state if the object is not signaled; it always returns immediately.\"
+    """
+    returned = api.WaitForSingleObject(hHandle=event, dwMilliseconds=0x0)
+    expect_returns(api, returned, "WAIT_TIMEOUT")
+
+
+@case("synchapi/WaitForSingleObject", "free-mutex", rule="curated", covers=("R1", "R4", "M11"), level="conformance",
+      expect="returns WAIT_OBJECT_0")
+def test_WaitForSingleObject__free_mutex(api, mutex):
+    """WaitForSingleObject(hHandle=mutex, dwMilliseconds=0): returns WAIT_OBJECT_0.
+
+    R1: If the function succeeds, the return value indicates the event that caused the function to return.
+    R4: WAIT_OBJECT_0 0x00000000L: The state of the specified object is signaled.
+    M11: Mutex
+
+    No thread owns the mutex; CreateMutex's page: "The state of a mutex object is signaled when it is not owned by any thread." "WAIT_OBJECT_0 0x00000000L: The state of the specified object is signaled.\"
+    """
+    returned = api.WaitForSingleObject(hHandle=mutex, dwMilliseconds=0x0)
+    expect_returns(api, returned, "WAIT_OBJECT_0")
+
+
+@case("synchapi/WaitForSingleObject", "owned-mutex", rule="curated", covers=("R4", "M11"), level="conformance",
+      expect="returns WAIT_OBJECT_0")
+def test_WaitForSingleObject__owned_mutex(api, owned_mutex):
+    """WaitForSingleObject(hHandle=owned_mutex, dwMilliseconds=0): returns WAIT_OBJECT_0.
+
+    R4: WAIT_OBJECT_0 0x00000000L: The state of the specified object is signaled.
+    M11: Mutex
+
+    ReleaseMutex's page: "A thread can specify a mutex that it already owns in a call to one of the wait functions without blocking its execution.\"
+    """
+    returned = api.WaitForSingleObject(hHandle=owned_mutex, dwMilliseconds=0x0)
+    expect_returns(api, returned, "WAIT_OBJECT_0")
+
+
+@case("synchapi/WaitForSingleObject", "semaphore-with-count", rule="curated", covers=("R4", "M3", "M5", "M13"), level="conformance",
+      expect="returns WAIT_OBJECT_0")
+def test_WaitForSingleObject__semaphore_with_count(api, semaphore):
+    """WaitForSingleObject(hHandle=semaphore, dwMilliseconds=0): returns WAIT_OBJECT_0.
+
+    R4: WAIT_OBJECT_0 0x00000000L: The state of the specified object is signaled.
+    M3: The function modifies the state of some types of synchronization objects.
+    M5: For example, the count of a semaphore object is decreased by one.
+    M13: Semaphore
+
+    The semaphore's count is 1: "The state of a semaphore object is signaled when its count is greater than zero" (ReleaseSemaphore's page); "the count of a semaphore object is decreased by one.\"
+    """
+    returned = api.WaitForSingleObject(hHandle=semaphore, dwMilliseconds=0x0)
+    expect_returns(api, returned, "WAIT_OBJECT_0")
+
+
+@case("synchapi/WaitForSingleObject", "running-thread", rule="curated", covers=("R5", "M14"), level="conformance",
+      expect="returns WAIT_TIMEOUT")
+def test_WaitForSingleObject__running_thread(api, thread):
+    """WaitForSingleObject(hHandle=thread, dwMilliseconds=0): returns WAIT_TIMEOUT.
+
+    R5: WAIT_TIMEOUT 0x00000102L: The time-out interval elapsed, and the object's state is nonsignaled.
+    M14: Thread
+
+    The thread is suspended and has not ended; CreateThread's page: "When a thread terminates, the thread object attains a signaled state". "WAIT_TIMEOUT 0x00000102L: The time-out interval elapsed, and the object's state is nonsignaled.\"
+    """
+    returned = api.WaitForSingleObject(hHandle=thread, dwMilliseconds=0x0)
+    expect_returns(api, returned, "WAIT_TIMEOUT")
+
+
+@case("synchapi/WaitForSingleObject", "auto-reset-event", rule="curated", covers=("R4",), level="conformance",
+      expect="returns WAIT_OBJECT_0")
+def test_WaitForSingleObject__auto_reset_event(api, auto_reset_event):
+    """WaitForSingleObject(hHandle=auto_reset_event, dwMilliseconds=0): returns WAIT_OBJECT_0.
+
+    R4: WAIT_OBJECT_0 0x00000000L: The state of the specified object is signaled.
+
+    The event was created signaled: "WAIT_OBJECT_0: The state of the specified object is signaled.\"
+    """
+    returned = api.WaitForSingleObject(hHandle=auto_reset_event, dwMilliseconds=0x0)
+    expect_returns(api, returned, "WAIT_OBJECT_0")
 
 
 @case("synchapi/WaitForSingleObject", "export", rule="export", covers=(), level="conformance",

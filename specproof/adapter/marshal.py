@@ -176,7 +176,10 @@ class Api:
     header: str | None = None
     observations: list[Observation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Function that returns a new handle -> the function that releases it (from the suites' catalog).
+    closers: dict[str, str] = field(default_factory=dict)
     _blocks: list[int] = field(default_factory=list)
+    _made: list[tuple[str, int]] = field(default_factory=list)
 
     # -- memory -----------------------------------------------------------------------------
     def alloc(self, size: int, data: bytes = b"") -> Block:
@@ -278,7 +281,21 @@ class Api:
         elif judge.api == self.under_test and value is not None and isinstance(self.adapter, ReportsUnsetLastError):
             observation.last_error_unset = self.codes.promised_last_error(judge, value)
         self.observations.append(observation)
+        closer = self.closers.get(function)
+        if closer and phase == "call" and value is not None and self.codes.is_success(spec, value):
+            self._made.append((closer, value))
         return Returned(function, value, name, dict(kwargs), observation)
+
+    def release_made(self) -> None:
+        """Release the handles the test's own calls made (a CreateFileW case's file), newest first, so the
+        fixtures they live in (a temporary folder) can go; a release that fails is noted, not judged."""
+        while self._made:
+            closer, value = self._made.pop()
+            try:
+                first = self.spec_of(closer).signature.params[0].name
+                self.call(closer, **{first: Handle(value)})
+            except Exception as error:  # the implementation may be gone; its handles went with it
+                self.notes.append(f"release of 0x{value:X} with {closer} failed: {error}")
 
     def poll_completion(self, returned: Returned, pending: str, limit: float | None = None) -> Returned:
         """Poll the function that reports `returned`'s completion until it stops saying `pending`.

@@ -36,6 +36,9 @@ class HandleKind(_Model):
     attr: str | None = None
     released: str | None = None
     release: list[str] = Field(default_factory=list)
+    #: Functions that return a new handle of this kind (CreateFileW): a test's call that makes one leaves
+    #: it to the kit, which releases it with the first `release` function when the test's call is done.
+    made_by: list[str] = Field(default_factory=list)
     #: False for a handle that is the object's own address (a heap): the pages promise no check of it, and a
     #: garbage or released one makes even Windows fault, so no rule passes one.
     checked: bool = True
@@ -85,6 +88,10 @@ class Catalog(_Model):
             return cls.model_validate(data)
         except (yaml.YAMLError, ValidationError) as error:
             raise ValueError(f"{path}: {error}") from error
+
+    def closers(self) -> dict[str, str]:
+        """Function that returns a new handle -> the function that releases it (CreateFileW -> CloseHandle)."""
+        return {maker: kind.release[0] for kind in self.handles if kind.release for maker in kind.made_by}
 
     def handle(self, param: Param) -> HandleKind | None:
         return next((h for h in self.handles if h.matches(param)), None)

@@ -215,6 +215,8 @@ def null_pointer(spec: Spec, catalog: Catalog) -> Iterable[Case]:
         # Without the page's annotation NULL may well be allowed: no case rather than a guess.
         if param.direction is None or optional(param) or param.name in handled or not is_pointer(param.type):
             continue
+        if _MAY_BE_NULL.search(param.doc or ""):
+            continue  # "This pointer can be NULL": a call with NULL there is a documented one, not a misuse
         if _CALLBACK_TYPE.search(normalise_type(param.type)):
             continue  # a routine the function runs later (a thread's start): NULL crashes then, in no call to judge
         others = _valid_args(spec, catalog, skip={param.name}) or {}
@@ -282,6 +284,7 @@ def _releases(spec: Spec, catalog: Catalog) -> list[tuple[Param, HandleKind]]:
 # documents a call that succeeds.
 _NULL_FAILS = re.compile(r"\b(?:must|should|can|may)\s*not\s+be\s+NULL\b|\bcannot\s+be\s+NULL\b|\bfails?\b|\berror\b"
                          r"|\bnot\s+(?:a\s+)?valid\b", re.I)
+_MAY_BE_NULL = re.compile(r"\b(?:can|may)\s+be\s+NULL\b", re.I)
 _CALLBACK_TYPE = re.compile(r"(?:ROUTINE|CALLBACK|PROC)\*?$|^(?:LP|P)?FN|^PTP_", re.I)
 _TWICE = re.compile(r"\b(?:close|free|release|delete)s?\s+(?:a|the)\s+handle\s+twice\b", re.I)
 

@@ -21,6 +21,7 @@ from ..adapter.codebook import CodeBook
 from ..adapter.contract import Adapter, Info, RecoversBetweenTests
 from ..adapter.marshal import Api
 from ..adapter.specindex import SpecIndex
+from ..derive.catalog import Catalog
 from ..outcomes import OUTCOMES, NotApplicable, Outcome, OutcomeError
 from ..results import ResultsError, RunMeta, RunWriter, TestResult, check_run_id, new_run_id, now, read_results
 from ..runoptions import RUN_OPTIONS
@@ -36,6 +37,7 @@ _STATE = pytest.StashKey["RunState"]()
 _API = pytest.StashKey[Api]()
 _RESULT = pytest.StashKey[TestResult]()
 _FIRST_OBSERVATION = pytest.StashKey[int]()  # observations before it were the fixtures' (setup)
+_LAST_OBSERVATION = pytest.StashKey[int]()  # observations from it on release what the test's calls made
 
 
 
@@ -65,6 +67,7 @@ class RunState:
         self.expectations_file = _relative(exp_path, root) if exp_path.exists() else None
         self._adapter: Adapter | None = None
         self._info: Info | None = None
+        self._closers: dict[Path, dict[str, str]] = {}
         self.is_worker = hasattr(config, "workerinput")
         self.writer: RunWriter | None = None
         self.counts: Counter[str] = Counter()
@@ -84,6 +87,17 @@ class RunState:
                 self.done = {r.id for r in read_results(self.folder / "results.jsonl")}
             except ResultsError as error:
                 raise pytest.UsageError(str(error)) from error
+
+    def closers(self, test_file: Path) -> dict[str, str]:
+        """What releases the handles a test's calls make, from the catalog beside the suites' fixtures
+        (`<suites>/fixtures/catalog.yaml`, one folder above the header's test module)."""
+        path = test_file.parent.parent / "fixtures" / "catalog.yaml"
+        if path not in self._closers:
+            try:
+                self._closers[path] = Catalog.load(path).closers()
+            except ValueError as error:
+                raise pytest.UsageError(str(error)) from error
+        return self._closers[path]
 
     def adapter(self) -> Adapter:
         if self._adapter is None:
@@ -252,7 +266,8 @@ def api(request: pytest.FixtureRequest, specproof_adapter: Adapter) -> Iterator[
     if isinstance(specproof_adapter, RecoversBetweenTests):
         specproof_adapter.next_test()
     api = Api(specproof_adapter, state.specs, state.codes, state.timeout,
-              under_test=function_of_stem(function) if function else None, header=stem)
+              under_test=function_of_stem(function) if function else None, header=stem,
+              closers=state.closers(Path(request.node.path)))
     request.node.stash[_API] = api
     yield api
     api.release_memory()
@@ -269,6 +284,19 @@ def _outcome_of(excinfo: pytest.ExceptionInfo | None) -> tuple[str, str]:
     if excinfo.errisinstance(pytest.skip.Exception):
         return "not-applicable", str(getattr(error, "msg", error))
     return "error", f"{type(error).__name__}: {error}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After the test's own calls, release the handles they made (before the fixtures' teardown, so a
+    temporary folder can go); those calls are no part of what the test judged."""
+    try:
+        return (yield)
+    finally:
+        api = item.stash.get(_API, None)
+        if api is not None:
+            item.stash[_LAST_OBSERVATION] = len(api.observations)
+            api.release_made()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -298,7 +326,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> TestR
             outcome, message = _stub_explains(api.observations if api else [], outcome, message, ("error",))
             _decide(state, item, report, result, outcome, message)
     elif call.when == "call":
-        observed = api.observations[item.stash.get(_FIRST_OBSERVATION, 0):] if api else []
+        observed = (api.observations[item.stash.get(_FIRST_OBSERVATION, 0):item.stash.get(_LAST_OBSERVATION, None)]
+                    if api else [])
         result.observed = tuple(o.as_record() for o in observed)
         strays = [o for o in observed if o.documented is False or o.last_error_documented is False]
         unset = next((o for o in observed if o.last_error_unset), None)

@@ -333,6 +333,29 @@ def _remarks(parts: PageParts, numbering: _Numbering) -> list[ReturnCode]:
     return codes
 
 
+def _param_last_errors(parts: PageParts) -> list[ReturnCode]:
+    """Last errors a parameter's description names for a value of it: CreateFileW's dwCreationDisposition
+    table, "If the specified file exists, the function fails and the last-error code is set to
+    ERROR_FILE_EXISTS (80)". They are failure reasons (or success notes) as much as the remarks' are; the
+    sentence goes in the code's note, prefixed by the parameter, since parameters give no clauses."""
+    codes: list[ReturnCode] = []
+    for param in parts.params:
+        for block in param.blocks:
+            if block.kind == "table":
+                sentences = [s for row in block.rows[1 if block.header else 0:]
+                             for s in cl.split_sentences(cl.row_text(row, None))]
+            else:
+                sentences = cl.block_sentences(block)
+            for sentence in sentences:
+                if not mentions_last_error(sentence):
+                    continue
+                _, last = last_error_names(sentence, names_in_prose(sentence))
+                codes.extend(ReturnCode(name=name, origin="param", phase="last-error",
+                                        success=last_error_on_success(sentence),
+                                        note=f"{param.name}: {sentence.strip()}"[:400]) for name in last)
+    return codes
+
+
 def _dedupe(codes: Iterable[ReturnCode]) -> list[ReturnCode]:
     """One entry per (identity, phase); a table row beats a prose mention of the same code."""
     chosen: dict[tuple, ReturnCode] = {}
@@ -434,7 +457,8 @@ def build_spec(parts: PageParts, sdk: "SdkHeaders | None" = None) -> Spec:
     signature = _signature(parts, sdk)
     returns_numbering = _Numbering("R", "returns")
     remarks_numbering = _Numbering("M", "remarks")
-    codes = _dedupe(_returns(parts, returns_numbering) + _remarks(parts, remarks_numbering))
+    codes = _dedupe(_returns(parts, returns_numbering) + _remarks(parts, remarks_numbering)
+                    + _param_last_errors(parts))
     _resolve(codes, parts.header, sdk)
     shape = _shape(signature.returns, codes, parts)
     reading = read_failure(returns_numbering.clauses + remarks_numbering.clauses, signature.returns, shape, codes)

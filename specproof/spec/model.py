@@ -22,7 +22,7 @@ Direction = Literal["in", "out", "inout"]
 ClauseKind = Literal["normative", "obligation", "informative"]
 Section = Literal["returns", "remarks"]
 Phase = Literal["call", "completion", "last-error"]
-Origin = Literal["table", "prose", "editor"]
+Origin = Literal["table", "prose", "param", "editor"]
 CodeValue = Annotated[int, Field(ge=0, le=0xFFFFFFFFFFFFFFFF, description="Unsigned; 32-bit codes as 0x%08X")]
 ReturnShape = Literal["status", "bool", "boolean", "void", "value", "pointer", "handle", "unknown"]
 
