@@ -159,3 +159,62 @@ def test_the_registry_keeps_keys_and_values_and_says_what_is_missing(model):
     assert reg("RegCloseKey", key) == 0 and reg("RegCloseKey", key) == 6, "closed: ERROR_INVALID_HANDLE"
     assert reg("RegDeleteKeyW", hkcu, wide(model, "Software\\Specproof")) == 5, "a key with subkeys stays"
     assert reg("RegDeleteKeyW", hkcu, path) == 0 and reg("RegDeleteKeyW", hkcu, path) == 2
+
+
+def test_duplicate_handle_makes_another_handle_to_the_same_object(model):
+    out = model.alloc(8)
+    event = call(model, "CreateEventW", 0, 1, 0, 0).value
+    assert call(model, "DuplicateHandle", CURRENT_PROCESS, event, CURRENT_PROCESS, out, 0, 1, 2).value == 1
+    copy = int.from_bytes(model.read(out, 8), "little")  # DUPLICATE_SAME_ACCESS, inheritable
+    assert copy != event and call(model, "CompareObjectHandles", event, copy).value == 1
+    flags = model.alloc(4)
+    assert call(model, "GetHandleInformation", copy, flags).value == 1 and model.read(flags, 4) == b"\1\0\0\0"
+    assert call(model, "CloseHandle", event).value == 1
+    assert call(model, "SetEvent", copy).value == 1, "the object lives on with its other handle"
+    assert call(model, "WaitForSingleObject", copy, 0).value == WAIT_OBJECT_0
+
+
+def test_duplicate_handle_with_other_access_and_close_source(model):
+    out = model.alloc(8)
+    event = call(model, "CreateEventW", 0, 1, 1, 0).value
+    assert call(model, "DuplicateHandle", CURRENT_PROCESS, event, CURRENT_PROCESS, out, 0x00100000, 0, 1).value == 1
+    waiter = int.from_bytes(model.read(out, 8), "little")  # SYNCHRONIZE only; DUPLICATE_CLOSE_SOURCE
+    assert call(model, "CloseHandle", event).last_error == ERROR_INVALID_HANDLE, "the source was closed"
+    assert call(model, "WaitForSingleObject", waiter, 0).value == WAIT_OBJECT_0
+    assert call(model, "SetEvent", waiter).last_error == 5, "ERROR_ACCESS_DENIED: no EVENT_MODIFY_STATE"
+    assert call(model, "DuplicateHandle", CURRENT_PROCESS, waiter, 0, 0, 0, 0, 1).value == 1, \
+        "hTargetProcessHandle NULL with DUPLICATE_CLOSE_SOURCE: the source is closed"
+    assert call(model, "CloseHandle", waiter).last_error == ERROR_INVALID_HANDLE
+    other = call(model, "CreateEventW", 0, 1, 1, 0).value
+    refused = call(model, "DuplicateHandle", 0, other, CURRENT_PROCESS, out, 0, 0, 3)
+    assert (refused.value, refused.last_error) == (0, ERROR_INVALID_HANDLE), "no source process"
+    assert call(model, "DuplicateHandle", CURRENT_PROCESS, other, CURRENT_PROCESS, 0, 0, 0, 2).value == 1, \
+        "lpTargetHandle NULL: duplicated, not returned"
+    garbage = call(model, "DuplicateHandle", CURRENT_PROCESS, other, CURRENT_PROCESS, 0xDEADBEEF000, 0, 0, 2)
+    assert (garbage.value, garbage.last_error) == (0, 998), "ERROR_NOACCESS: the system writes the handle"
+
+
+def test_compare_object_handles_and_pseudo_handles(model):
+    out = model.alloc(8)
+    assert call(model, "CompareObjectHandles", CURRENT_PROCESS, CURRENT_PROCESS).value == 1
+    differ = call(model, "CompareObjectHandles", CURRENT_PROCESS, 0xFFFF_FFFF_FFFF_FFFE)
+    assert (differ.value, differ.last_error) == (0, 1656), "ERROR_NOT_SAME_OBJECT"
+    assert call(model, "DuplicateHandle", CURRENT_PROCESS, CURRENT_PROCESS, CURRENT_PROCESS, out, 0, 0, 2).value == 1
+    real = int.from_bytes(model.read(out, 8), "little")
+    assert real != CURRENT_PROCESS and call(model, "CompareObjectHandles", CURRENT_PROCESS, real).value == 1, \
+        "DuplicateHandle converts the pseudo handle to a real process handle"
+    bad = call(model, "CompareObjectHandles", real, 0xDEADBEEF)
+    assert (bad.value, bad.last_error) == (0, ERROR_INVALID_HANDLE)
+
+
+def test_close_handle_leaves_a_registry_key_open_and_says_nothing(model):
+    def reg(name: str, *args: int) -> int:
+        return model.call(model.resolve("advapi32.dll", name).address, list(args), 5).value
+
+    out = model.alloc(8)
+    assert reg("RegCreateKeyExW", 0xFFFF_FFFF_8000_0001, wide(model, "Software\\Specproof\\Close"), 0, 0, 0,
+               0xF003F, 0, out, 0) == 0
+    key = int.from_bytes(model.read(out, 8), "little")
+    closed = call(model, "CloseHandle", key)
+    assert (closed.value, closed.last_error) == (1, None), "does not return an error to indicate this failure"
+    assert reg("RegCloseKey", key) == 0, "CloseHandle does not close the handle to the registry key"

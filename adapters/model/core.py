@@ -123,7 +123,9 @@ class ModelCore:
     def wait(self, milliseconds: int) -> None:
         """Block for `milliseconds` (INFINITE = 0xFFFFFFFF: forever), as a modelled function that waits would.
 
-        The model has no threads: a wait that would pass the current call's
+        Nothing runs beside the caller while it waits (the model's created
+        threads run when their creator waits, in `scheduler.py`, before
+        this real sleep): a wait that would pass the current call's
         deadline sleeps until the deadline and then ends the call as timed
         out (by raising `CallTimedOut`, which `call` turns into
         `CallResult(timed_out=True)`). A variant that hangs is written as

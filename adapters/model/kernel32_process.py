@@ -1,11 +1,13 @@
 """The process's environment, modules and thread-local storage, as the processenv, libloaderapi and TLS pages say.
 
-The model is one process with one thread. Its modules are the DLLs it
-exports functions from (secur32.dll, fwpuclnt.dll, kernel32.dll ...): each
-has a fake base address, LoadLibraryW and GetModuleHandleW find them by
-name, and GetProcAddress finds the model's exports in them. A name the
-model does not have fails as the pages say: ERROR_MOD_NOT_FOUND,
-ERROR_PROC_NOT_FOUND, ERROR_ENVVAR_NOT_FOUND.
+The model is one process. Its modules are the DLLs it exports functions
+from (secur32.dll, fwpuclnt.dll, kernel32.dll ...), loaded with the process
+as statically linked DLLs are, so no reference count ever unloads one: each
+has a fake base address and a path in SYSTEM_DIRECTORY, the
+process's image has IMAGE_BASE and IMAGE_PATH, LoadLibraryW and
+GetModuleHandleW find them by name, and GetProcAddress finds the model's
+exports in them. A name the model does not have fails as the pages say:
+ERROR_MOD_NOT_FOUND, ERROR_PROC_NOT_FOUND, ERROR_ENVVAR_NOT_FOUND.
 """
 
 from __future__ import annotations
@@ -15,9 +17,16 @@ import functools
 from .core import export
 from .kernel32 import ERROR_INVALID_PARAMETER, FALSE, KERNEL32, TRUE, Kernel32Functions
 
+ERROR_INSUFFICIENT_BUFFER = 122
 ERROR_MOD_NOT_FOUND = 126
 ERROR_PROC_NOT_FOUND = 127
 ERROR_ENVVAR_NOT_FOUND = 203
+GET_MODULE_HANDLE_EX_FLAG_PIN = 0x1
+GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT = 0x2
+GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS = 0x4
+IMAGE_NAME = "specproof-model.exe"
+IMAGE_PATH = "C:\\specproof\\" + IMAGE_NAME
+SYSTEM_DIRECTORY = "C:\\windows\\system32\\"
 TLS_OUT_OF_INDEXES = 0xFFFFFFFF
 TLS_MINIMUM_AVAILABLE = 64
 IMAGE_BASE = 0x0000_0001_4000_0000  # the process's own image (GetModuleHandleW(NULL))
@@ -28,11 +37,16 @@ MODULE_STEP = 0x0100_0000
 class ProcessFunctions(Kernel32Functions):
     """Environment variables, loaded modules and TLS slots of the model's one process."""
 
+    #: The adapter's export table (ModelAdapter): export address -> function, function -> address.
+    _function_at: dict[int, str]
+    _address_of: dict[str, int]
+
     def __init__(self, **options: object) -> None:
         super().__init__(**options)
         self.environment: dict[str, str] = {"PATH": "C:\\windows\\system32", "SYSTEMROOT": "C:\\windows"}
         self.tls: dict[int, int] = {}
         self._free_tls = list(range(TLS_MINIMUM_AVAILABLE))
+        self._command_line = 0  # GetCommandLineW's string, made on the first call
 
     # -- modules -------------------------------------------------------------------------------
     @functools.cached_property
@@ -43,9 +57,33 @@ class ProcessFunctions(Kernel32Functions):
         return {name: MODULE_BASE + MODULE_STEP * index for index, name in enumerate(names)}
 
     def _module_named(self, address: int) -> int | None:
+        """"if the file name extension is omitted, the default library extension .dll is appended. The file
+        name string can include a trailing point character (.) to indicate that the module name has no
+        extension" (GetModuleHandleExW); names compare case-insensitively, without their path."""
         name = self.memory.read_wstr(address).lower().rsplit("\\", 1)[-1]
+        if name == IMAGE_NAME:
+            return IMAGE_BASE
         modules = self._module_bases
+        if name.endswith("."):
+            return modules.get(name[:-1])
         return modules.get(name) or modules.get(name + ".dll")
+
+    def _module_path(self, module: int) -> str | None:
+        """The full path of the module at base `module` (0: the process's image), or None."""
+        if module in (0, IMAGE_BASE):
+            return IMAGE_PATH
+        name = next((n for n, base in self._module_bases.items() if base == module), None)
+        return None if name is None else SYSTEM_DIRECTORY + name
+
+    def _module_at(self, address: int) -> int | None:
+        """The module an address lies in: its image, or for an export's address the first module that
+        exports it."""
+        for base in (IMAGE_BASE, *self._module_bases.values()):
+            if base <= address < base + MODULE_STEP:
+                return base
+        function = self._function_at.get(address)  # the adapter's export table (ModelAdapter)
+        modules = self.exported_from(function) if function else ()
+        return self._module_bases.get(modules[0].lower()) if modules else None
 
     @export(*KERNEL32)
     def LoadLibraryW(self, lpLibFileName: int) -> int:
@@ -74,6 +112,67 @@ class ProcessFunctions(Kernel32Functions):
         return self.LoadLibraryW(lpModuleName)
 
     @export(*KERNEL32)
+    def GetModuleHandleExW(self, dwFlags: int, lpModuleName: int, phModule: int) -> int:
+        """Flags: PIN "cannot be used with GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT"; with FROM_ADDRESS
+        "The lpModuleName parameter is an address in the module"; "If this parameter is NULL, the function
+        returns a handle to the file used to create the calling process". "If the function fails, this
+        parameter [phModule] is NULL." Reference counts change nothing: no model module unloads."""
+        if not phModule:
+            self.diag("phModule is NULL")
+            self.set_last_error(ERROR_INVALID_PARAMETER)
+            return FALSE
+        flags = dwFlags & 0xFFFFFFFF
+        pin_and_unchanged = GET_MODULE_HANDLE_EX_FLAG_PIN | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT
+        if flags & ~(pin_and_unchanged | GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS) or \
+                flags & pin_and_unchanged == pin_and_unchanged:
+            self.diag(f"dwFlags 0x{flags:X} is not a valid combination")
+            self.memory.write_u64(phModule, 0)
+            self.set_last_error(ERROR_INVALID_PARAMETER)
+            return FALSE
+        if not lpModuleName:
+            module: int | None = IMAGE_BASE
+        elif flags & GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS:
+            module = self._module_at(lpModuleName)
+        else:
+            module = self._module_named(lpModuleName)
+        self.memory.write_u64(phModule, module or 0)
+        if module is None:
+            self.diag("no module of the model matches")
+            self.set_last_error(ERROR_MOD_NOT_FOUND)
+            return FALSE
+        return TRUE
+
+    @export(*KERNEL32)
+    def GetModuleFileNameW(self, hModule: int, lpFilename: int, nSize: int) -> int:
+        """"If the buffer is too small to hold the module name, the string is truncated to nSize characters
+        including the terminating null character, the function returns nSize, and the function sets the
+        last error to ERROR_INSUFFICIENT_BUFFER"; otherwise it returns the length without the null."""
+        path = self._module_path(hModule)
+        if path is None:
+            self.diag(f"0x{hModule:X} is not a module of the model")
+            self.set_last_error(ERROR_MOD_NOT_FOUND)
+            return 0
+        size = nSize & 0xFFFFFFFF
+        if len(path) < size:
+            self.memory.write(lpFilename, path.encode("utf-16-le") + b"\0\0")
+            return len(path)
+        if size:
+            self.memory.write(lpFilename, path[:size - 1].encode("utf-16-le") + b"\0\0")
+        self.set_last_error(ERROR_INSUFFICIENT_BUFFER)
+        return size
+
+    @export(*KERNEL32)
+    def DisableThreadLibraryCalls(self, hLibModule: int) -> int:
+        """"fails if the DLL specified by hModule has active static thread local storage, or if hModule is
+        an invalid module handle": no model module has static TLS, so only a handle that is no module
+        fails. The model sends no DLL_THREAD_ATTACH notifications to turn off."""
+        if self._module_path(hLibModule) is None or not hLibModule:
+            self.diag(f"0x{hLibModule:X} is not a module of the model")
+            self.set_last_error(ERROR_MOD_NOT_FOUND)
+            return FALSE
+        return TRUE
+
+    @export(*KERNEL32)
     def FreeLibrary(self, hLibModule: int) -> int:
         if hLibModule not in self._module_bases.values():
             self.set_last_error(ERROR_MOD_NOT_FOUND)
@@ -99,6 +198,15 @@ class ProcessFunctions(Kernel32Functions):
         return self._address_of[name]  # the adapter's export table (ModelAdapter)
 
     # -- the environment ------------------------------------------------------------------------
+    @export(*KERNEL32)
+    def GetCommandLineW(self) -> int:
+        """"a pointer to the command-line string for the current process"; "The lifetime of the returned
+        value is managed by the system": one string, made once, at the same address on every call."""
+        if not self._command_line:
+            self._command_line = self.memory.alloc(2 * len(IMAGE_PATH) + 6,
+                                                   f'"{IMAGE_PATH}"'.encode("utf-16-le") + b"\0\0")
+        return self._command_line
+
     @export(*KERNEL32)
     def GetEnvironmentVariableW(self, lpName: int, lpBuffer: int, nSize: int) -> int:
         name = self.memory.read_wstr(lpName) if lpName else ""

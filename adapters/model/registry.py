@@ -45,7 +45,6 @@ class RegistryFunctions(Kernel32Functions):
         self.registry_roots = {HKEY_CURRENT_USER: Key(name="HKEY_CURRENT_USER"),
                                HKEY_LOCAL_MACHINE: Key(name="HKEY_LOCAL_MACHINE")}
         self.open_keys: dict[int, Key] = {}
-        self._next_key = 0x200
 
     def _key(self, hKey: int) -> Key | None:
         key = self.registry_roots.get(hKey) or self.open_keys.get(hKey)
@@ -66,9 +65,9 @@ class RegistryFunctions(Kernel32Functions):
         return key
 
     def _open(self, key: Key) -> int:
-        self._next_key += 4
-        self.open_keys[self._next_key] = key
-        return self._next_key
+        handle = self.next_handle_value()
+        self.open_keys[handle] = key
+        return handle
 
     @export(*ADVAPI32)
     def RegOpenKeyExW(self, hKey: int, lpSubKey: int, ulOptions: int, samDesired: int, phkResult: int) -> int:

@@ -124,14 +124,13 @@ def test_GetModuleFileNameW__invalid_handle_hmodule_garbage(api):
 
 
 @case("libloaderapi/GetModuleFileNameW", "null-pointer-lpfilename", rule="null-pointer", covers=(), level="robustness",
-      expect="fails (0)")
+      expect="returns a documented code")
 def test_GetModuleFileNameW__null_pointer_lpfilename(api, module):
-    """GetModuleFileNameW(hModule=module, nSize=16, lpFilename=NULL): fails (0).
+    """GetModuleFileNameW(hModule=module, nSize=16, lpFilename=NULL): returns a documented code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.GetModuleFileNameW(hModule=module, lpFilename=value(0x0, "NULL"), nSize=0x10)
-    expect_failure(api, returned)
 
 
 # --- GetModuleHandleExW: specs/libloaderapi/GetModuleHandleExW.yaml ------------------------------------------
@@ -145,14 +144,13 @@ def test_GetModuleHandleExW__export(api):
 
 
 @case("libloaderapi/GetModuleHandleExW", "null-pointer-phmodule", rule="null-pointer", covers=(), level="robustness",
-      expect="fails (FALSE)")
+      expect="returns a documented code")
 def test_GetModuleHandleExW__null_pointer_phmodule(api):
-    """GetModuleHandleExW(phModule=NULL): fails (FALSE).
+    """GetModuleHandleExW(phModule=NULL): returns a documented code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.GetModuleHandleExW(phModule=value(0x0, "NULL"))
-    expect_failure(api, returned)
 
 
 @case("libloaderapi/GetModuleHandleExW", "missing-name-lpmodulename", rule="missing-name", covers=("R2", "R3"), level="robustness",
@@ -329,14 +327,13 @@ def test_GetProcAddress__invalid_handle_hmodule_garbage(api):
 
 
 @case("libloaderapi/GetProcAddress", "null-pointer-lpprocname", rule="null-pointer", covers=(), level="robustness",
-      expect="fails (NULL)")
+      expect="returns a documented code")
 def test_GetProcAddress__null_pointer_lpprocname(api, module):
-    """GetProcAddress(hModule=module, lpProcName=NULL): fails (NULL).
+    """GetProcAddress(hModule=module, lpProcName=NULL): returns a documented code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.GetProcAddress(hModule=module, lpProcName=value(0x0, "NULL"))
-    expect_failure(api, returned)
 
 
 @case("libloaderapi/GetProcAddress", "missing-name-lpprocname", rule="missing-name", covers=("R2", "R3"), level="robustness",
@@ -406,14 +403,13 @@ def test_LoadLibraryExW__invalid_handle_hfile_released(api, closed_file):
 
 
 @case("libloaderapi/LoadLibraryExW", "null-pointer-lplibfilename", rule="null-pointer", covers=(), level="robustness",
-      expect="fails (NULL)")
+      expect="returns a documented code")
 def test_LoadLibraryExW__null_pointer_lplibfilename(api, file):
-    """LoadLibraryExW(hFile=file, lpLibFileName=NULL): fails (NULL).
+    """LoadLibraryExW(hFile=file, lpLibFileName=NULL): returns a documented code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.LoadLibraryExW(lpLibFileName=value(0x0, "NULL"), hFile=file)
-    expect_failure(api, returned)
 
 
 @case("libloaderapi/LoadLibraryExW", "missing-name-lplibfilename", rule="missing-name", covers=("R2", "R3", "M68"), level="conformance",
@@ -484,14 +480,13 @@ def test_LoadLibraryW__export(api):
 
 
 @case("libloaderapi/LoadLibraryW", "null-pointer-lplibfilename", rule="null-pointer", covers=(), level="robustness",
-      expect="fails (NULL)")
+      expect="returns a documented code")
 def test_LoadLibraryW__null_pointer_lplibfilename(api):
-    """LoadLibraryW(lpLibFileName=NULL): fails (NULL).
+    """LoadLibraryW(lpLibFileName=NULL): returns a documented code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.LoadLibraryW(lpLibFileName=value(0x0, "NULL"))
-    expect_failure(api, returned)
 
 
 @case("libloaderapi/LoadLibraryW", "missing-name-lplibfilename", rule="missing-name", covers=("R2", "R3", "M30"), level="conformance",

@@ -20,25 +20,23 @@ def test_GetComputerNameExW__export(api):
 
 
 @case("sysinfoapi/GetComputerNameExW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="fails (FALSE)")
+      expect="returns a documented code")
 def test_GetComputerNameExW__null_pointer_lpbuffer(api):
-    """GetComputerNameExW(lpBuffer=NULL): fails (FALSE).
+    """GetComputerNameExW(lpBuffer=NULL): returns a documented code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.GetComputerNameExW(lpBuffer=value(0x0, "NULL"))
-    expect_failure(api, returned)
 
 
 @case("sysinfoapi/GetComputerNameExW", "null-pointer-nsize", rule="null-pointer", covers=(), level="robustness",
-      expect="fails (FALSE)")
+      expect="returns a documented code")
 def test_GetComputerNameExW__null_pointer_nsize(api):
-    """GetComputerNameExW(lpBuffer=8-byte buffer, nSize=NULL): fails (FALSE).
+    """GetComputerNameExW(lpBuffer=8-byte buffer, nSize=NULL): returns a documented code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.GetComputerNameExW(lpBuffer=api.alloc(8), nSize=value(0x0, "NULL"))
-    expect_failure(api, returned)
 
 
 # --- GetSystemDirectoryW: specs/sysinfoapi/GetSystemDirectoryW.yaml -----------------------------------------
@@ -52,14 +50,13 @@ def test_GetSystemDirectoryW__export(api):
 
 
 @case("sysinfoapi/GetSystemDirectoryW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="fails (0)")
+      expect="returns a documented code")
 def test_GetSystemDirectoryW__null_pointer_lpbuffer(api):
-    """GetSystemDirectoryW(lpBuffer=NULL): fails (0).
+    """GetSystemDirectoryW(lpBuffer=NULL): returns a documented code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.GetSystemDirectoryW(lpBuffer=value(0x0, "NULL"))
-    expect_failure(api, returned)
 
 
 # --- GetSystemInfo: specs/sysinfoapi/GetSystemInfo.yaml -----------------------------------------------
@@ -113,14 +110,13 @@ def test_GetWindowsDirectoryW__export(api):
 
 
 @case("sysinfoapi/GetWindowsDirectoryW", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="fails (0)")
+      expect="returns a documented code")
 def test_GetWindowsDirectoryW__null_pointer_lpbuffer(api):
-    """GetWindowsDirectoryW(uSize=16, lpBuffer=NULL): fails (0).
+    """GetWindowsDirectoryW(uSize=16, lpBuffer=NULL): returns a documented code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.GetWindowsDirectoryW(lpBuffer=value(0x0, "NULL"), uSize=0x10)
-    expect_failure(api, returned)
 
 
 # --- GlobalMemoryStatusEx: specs/sysinfoapi/GlobalMemoryStatusEx.yaml ----------------------------------------
@@ -134,11 +130,10 @@ def test_GlobalMemoryStatusEx__export(api):
 
 
 @case("sysinfoapi/GlobalMemoryStatusEx", "null-pointer-lpbuffer", rule="null-pointer", covers=(), level="robustness",
-      expect="fails (FALSE)")
+      expect="returns a documented code")
 def test_GlobalMemoryStatusEx__null_pointer_lpbuffer(api):
-    """GlobalMemoryStatusEx(lpBuffer=NULL): fails (FALSE).
+    """GlobalMemoryStatusEx(lpBuffer=NULL): returns a documented code.
 
     Robustness: the docs do not say what happens; the implementation must not fail hard.
     """
     returned = api.GlobalMemoryStatusEx(lpBuffer=value(0x0, "NULL"))
-    expect_failure(api, returned)
