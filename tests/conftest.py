@@ -10,6 +10,8 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))  # test helpers (pagemaker, learntext_render) import by name
 
+pytest_plugins = ["modelcalls"]  # its `model` fixture: a fresh model adapter for tests/test_model_*.py
+
 SHARED = TESTS.parents[1] / "shared"
 SEEDS = SHARED / "seeds"
 CORPUS = SHARED / "corpus"

@@ -3,11 +3,11 @@ directories.py, filesystem.py)."""
 
 from __future__ import annotations
 
-import pytest
-
 from specproof.adapter.contract import CallResult
 from specproof.adapter.structs import layout
 from specproof_adapters.model import ModelAdapter
+
+from modelcalls import call, wide
 
 ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND, ERROR_ACCESS_DENIED, ERROR_INVALID_HANDLE = 2, 3, 5, 6
 ERROR_INVALID_FUNCTION, ERROR_NO_MORE_FILES, ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION = 1, 18, 32, 33
@@ -22,23 +22,6 @@ FILE_FLAG_OVERLAPPED, FILE_FLAG_DELETE_ON_CLOSE, FILE_FLAG_BACKUP_SEMANTICS = 0x
 FILE_BEGIN, FILE_CURRENT, FILE_END = 0, 1, 2
 INVALID_HANDLE_VALUE = 0xFFFF_FFFF_FFFF_FFFF
 TEMP = "C:\\users\\specproof\\Temp\\"
-
-
-@pytest.fixture
-def model():
-    adapter = ModelAdapter()
-    yield adapter
-    adapter.close()
-
-
-def call(model: ModelAdapter, name: str, *args: int) -> CallResult:
-    return model.call(model.resolve("kernel32.dll", name).address, list(args), 5)
-
-
-def wide(model: ModelAdapter, text: str) -> int:
-    block = model.alloc(2 * len(text) + 2)
-    model.write(block, text.encode("utf-16-le") + b"\0\0")
-    return block
 
 
 def text_at(model: ModelAdapter, address: int, chars: int) -> str:

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from specproof_adapters.model import ModelAdapter
+
+from modelcalls import call, wide
 from specproof_adapters.model.kernel32 import (CURRENT_PROCESS, ERROR_ALREADY_EXISTS, ERROR_INVALID_HANDLE,
                                                WAIT_FAILED, WAIT_OBJECT_0, WAIT_TIMEOUT)
-
-
-@pytest.fixture
-def model():
-    adapter = ModelAdapter()
-    yield adapter
-    adapter.close()
-
-
-def call(model: ModelAdapter, name: str, *args: int):
-    return model.call(model.resolve("kernel32.dll", name).address, list(args), 5)
-
-
-def wide(model: ModelAdapter, text: str) -> int:
-    block = model.alloc(2 * len(text) + 2)
-    model.write(block, text.encode("utf-16-le") + b"\0\0")
-    return block
 
 
 def test_a_handle_closed_once_is_invalid_and_says_so_in_the_last_error(model):

@@ -3,10 +3,10 @@ codepages.py)."""
 
 from __future__ import annotations
 
-import pytest
-
 from specproof.adapter.contract import CallResult
 from specproof_adapters.model import ModelAdapter
+
+from modelcalls import call, data, failed
 
 ERROR_INVALID_PARAMETER, ERROR_INSUFFICIENT_BUFFER, ERROR_INVALID_FLAGS = 87, 122, 1004
 ERROR_NO_UNICODE_TRANSLATION = 1113
@@ -14,27 +14,6 @@ CP_ACP, CP_OEMCP, CP_SYMBOL, CP_UTF7, CP_UTF8 = 0, 1, 42, 65000, 65001
 MB_PRECOMPOSED, MB_COMPOSITE, MB_USEGLYPHCHARS, MB_ERR_INVALID_CHARS = 0x1, 0x2, 0x4, 0x8
 WC_ERR_INVALID_CHARS, WC_NO_BEST_FIT_CHARS = 0x80, 0x400
 WHOLE = 0xFFFFFFFF  # -1: the string is NUL-terminated
-
-
-@pytest.fixture
-def model():
-    adapter = ModelAdapter()
-    yield adapter
-    adapter.close()
-
-
-def call(model: ModelAdapter, name: str, *args: int) -> CallResult:
-    return model.call(model.resolve("kernel32.dll", name).address, list(args), 5)
-
-
-def failed(result: CallResult, error: int) -> bool:
-    return result.value == 0 and result.last_error == error
-
-
-def data(model: ModelAdapter, raw: bytes) -> int:
-    block = model.alloc(max(len(raw), 1))
-    model.write(block, raw)
-    return block
 
 
 def to_wide(model: ModelAdapter, page: int, raw: bytes, flags: int = 0) -> tuple[CallResult, str]:

@@ -7,6 +7,8 @@ import pytest
 
 from specproof.adapter.structs import layout
 from specproof_adapters.model import ModelAdapter
+
+from modelcalls import call, value, wide
 from specproof_adapters.model.kernel32 import (ERROR_ACCESS_DENIED, ERROR_ALREADY_EXISTS, ERROR_INVALID_HANDLE,
                                                ERROR_INVALID_PARAMETER, WAIT_ABANDONED_0, WAIT_FAILED,
                                                WAIT_OBJECT_0, WAIT_TIMEOUT)
@@ -15,29 +17,6 @@ from specproof_adapters.model.synch import ERROR_FILE_NOT_FOUND, ERROR_TOO_MANY_
 SYNCHRONIZE = 0x00100000
 EVENT_ALL_ACCESS = 0x001F0003
 INFINITE = 0xFFFFFFFF
-
-
-@pytest.fixture
-def model():
-    adapter = ModelAdapter()
-    yield adapter
-    adapter.close()
-
-
-def call(model: ModelAdapter, name: str, *args: int, timeout: float = 5):
-    return model.call(model.resolve("kernel32.dll", name).address, list(args), timeout)
-
-
-def value(model: ModelAdapter, name: str, *args: int) -> int:
-    result = call(model, name, *args)
-    assert result.fault is None and not result.timed_out, result
-    return result.value
-
-
-def wide(model: ModelAdapter, text: str) -> int:
-    block = model.alloc(2 * len(text) + 2)
-    model.write(block, text.encode("utf-16-le") + b"\0\0")
-    return block
 
 
 def handles(model: ModelAdapter, *values: int) -> int:

@@ -6,26 +6,15 @@ import time
 
 import pytest
 
-from specproof.adapter.contract import CallResult
 from specproof.adapter.structs import layout
-from specproof_adapters.model import ModelAdapter
+
+from modelcalls import call
 
 ERROR_INVALID_PARAMETER, ERROR_MORE_DATA = 87, 234
 ComputerNameNetBIOS, ComputerNameDnsHostname, ComputerNameDnsDomain, ComputerNameDnsFullyQualified = 0, 1, 2, 3
 ComputerNameMax = 8
 MEM_COMMIT, PAGE_READWRITE = 0x1000, 0x04
 EPOCH_AS_FILETIME = 116_444_736_000_000_000
-
-
-@pytest.fixture
-def model():
-    adapter = ModelAdapter()
-    yield adapter
-    adapter.close()
-
-
-def call(model: ModelAdapter, name: str, *args: int) -> CallResult:
-    return model.call(model.resolve("kernel32.dll", name).address, list(args), 5)
 
 
 def test_system_info_describes_pages_granularity_and_the_address_range(model):

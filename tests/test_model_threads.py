@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from specproof.adapter.contract import ACCESS_VIOLATION
 from specproof_adapters.model import ModelAdapter
+
+from modelcalls import call, value, wide
 from specproof_adapters.model.kernel32 import (CURRENT_PROCESS, CURRENT_THREAD, ERROR_ACCESS_DENIED,
                                                ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, WAIT_OBJECT_0,
                                                WAIT_TIMEOUT)
@@ -26,23 +26,6 @@ PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
 DUPLICATE_SAME_ACCESS = 2
 
 
-@pytest.fixture
-def model():
-    adapter = ModelAdapter()
-    yield adapter
-    adapter.close()
-
-
-def call(model: ModelAdapter, name: str, *args: int, timeout: float = 5):
-    return model.call(model.resolve("kernel32.dll", name).address, list(args), timeout)
-
-
-def value(model: ModelAdapter, name: str, *args: int) -> int:
-    result = call(model, name, *args)
-    assert result.fault is None and not result.timed_out, result
-    return result.value
-
-
 def export(model: ModelAdapter, name: str) -> int:
     return model.resolve("kernel32.dll", name).address
 
@@ -51,12 +34,6 @@ def exit_code(model: ModelAdapter, function: str, handle: int) -> int:
     out = model.alloc(4)
     assert value(model, function, handle, out) == 1
     return int.from_bytes(model.read(out, 4), "little")
-
-
-def wide(model: ModelAdapter, text: str) -> int:
-    block = model.alloc(2 * len(text) + 2)
-    model.write(block, text.encode("utf-16-le") + b"\0\0")
-    return block
 
 
 # -- threads --------------------------------------------------------------------------------------

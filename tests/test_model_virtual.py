@@ -3,9 +3,7 @@ mapping.py, pages.py and the page regions of memory.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from specproof.adapter.contract import CallResult
+from modelcalls import call, failed, wide
 from specproof.adapter.structs import layout
 from specproof_adapters.model import ModelAdapter, ModelFault
 
@@ -22,27 +20,6 @@ GENERIC_READ, GENERIC_WRITE, CREATE_NEW = 0x80000000, 0x40000000, 1
 INVALID_HANDLE_VALUE = 0xFFFF_FFFF_FFFF_FFFF
 STATUS_GUARD_PAGE_VIOLATION = 0x80000001
 MBI = layout("MEMORY_BASIC_INFORMATION")
-
-
-@pytest.fixture
-def model():
-    adapter = ModelAdapter()
-    yield adapter
-    adapter.close()
-
-
-def call(model: ModelAdapter, name: str, *args: int) -> CallResult:
-    return model.call(model.resolve("kernel32.dll", name).address, list(args), 5)
-
-
-def failed(result: CallResult, error: int) -> bool:
-    return result.value == 0 and result.last_error == error
-
-
-def wide(model: ModelAdapter, text: str) -> int:
-    block = model.alloc(2 * len(text) + 2)
-    model.write(block, text.encode("utf-16-le") + b"\0\0")
-    return block
 
 
 def query(model: ModelAdapter, address: int):

@@ -197,7 +197,8 @@ def probe(tmp_path_factory) -> Path:
 
 def run_probe(probe: Path, tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, list[dict]]:
     results = tmp_path / "results"
-    env = {**os.environ, "PROBE_OUT": str(tmp_path)}
+    # the probe's workers name themselves by PYTEST_XDIST_WORKER: not the one of an outer xdist run
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}, "PROBE_OUT": str(tmp_path)}
     done = subprocess.run([sys.executable, "-m", "pytest", str(probe / "test_probe.py"), "-p", "no:cacheprovider",
                            "-q", "--adapter", "wine", "--specs", str(probe / "specs"), "--call-timeout", "2",
                            "--results", str(results), "--run-id", "probe", "--rootdir", str(probe), *args],

@@ -99,8 +99,24 @@ class Semaphore(KernelObject):
         return False
 
 
+class _Ends(KernelObject):
+    """A thread or a process: a wait on it is satisfied once it has ended, and takes nothing from it."""
+
+    exit_code: int | None
+
+    @property
+    def ended(self) -> bool:
+        return self.exit_code is not None
+
+    def ready(self, thread: int) -> bool:
+        return self.ended
+
+    def take(self, thread: int) -> bool:
+        return False
+
+
 @dataclass(eq=False)
-class Thread(KernelObject):
+class Thread(_Ends):
     """A thread: signalled once it has ended ("the thread object attains a signaled state").
 
     `start` and `parameter` are CreateThread's; the model runs the export at
@@ -124,35 +140,15 @@ class Thread(KernelObject):
     wake: float | None = None
     pending_exit: int | None = None
 
-    @property
-    def ended(self) -> bool:
-        return self.exit_code is not None
-
-    def ready(self, thread: int) -> bool:
-        return self.ended
-
-    def take(self, thread: int) -> bool:
-        return False
-
 
 @dataclass(eq=False)
-class Process(KernelObject):
+class Process(_Ends):
     """A process: signalled once it has ended; its exit code is STILL_ACTIVE until then."""
 
     kind: str = "process"
     signalled: bool = False
     ident: int = 0
     exit_code: int | None = None
-
-    @property
-    def ended(self) -> bool:
-        return self.exit_code is not None
-
-    def ready(self, thread: int) -> bool:
-        return self.ended
-
-    def take(self, thread: int) -> bool:
-        return False
 
 
 def satisfy(objects: list[KernelObject], wait_all: bool, thread: int) -> tuple[int, bool] | None:
