@@ -21,8 +21,10 @@ from typing import ClassVar, TypeVar
 
 from specproof.adapter.contract import Availability, CallResult, Export, Fault, Info
 
-from .helper import (LAST_ERROR_SENTINEL, MAX_ARGS, Helper, HelperGone, HelperRefused, HelperTimeout, MemoryFault,
-                     UnexpectedAnswer)
+from specproof.protocol.wire import (LAST_ERROR_SENTINEL, MAX_ARGS, EndpointGone, EndpointTimeout, MemoryFault,
+                                     Refused, UnexpectedAnswer)
+
+from .helper import Helper
 from .prefix import Prefix
 from .stubs import StubIndex
 from .toolchain import INSTALL_COMMAND, ToolMissing, build_helper, cache_problem, find_compiler, find_wine
@@ -174,19 +176,19 @@ class WineAdapter:
             tries -= 1
             try:
                 return command(self._running())
-            except HelperGone as error:
+            except EndpointGone as error:
                 self._drop()
                 if tries:
                     continue  # a new helper answers
                 raise self._failed(error) from None
-            except HelperTimeout as error:
+            except EndpointTimeout as error:
                 self._drop()
                 raise self._failed(error) from None
-            except HelperRefused as error:
+            except Refused as error:
                 raise RuntimeError(f"Wine helper refused {error.command!r}: {error.reason}") from None
 
     @staticmethod
-    def _failed(error: HelperGone | HelperTimeout) -> RuntimeError:
+    def _failed(error: EndpointGone | EndpointTimeout) -> RuntimeError:
         return RuntimeError(f"Wine helper failed on {error.command!r}: {error}; "
                             f"Wine printed: {' | '.join(error.diagnostics[-5:]) or 'nothing'}")
 
@@ -212,7 +214,7 @@ class WineAdapter:
     # -- contract ------------------------------------------------------------------------------
     def info(self) -> Info:
         if self._info is None:
-            reported = self._command(Helper.info, fresh=True)
+            reported = self._command(Helper.wine_info, fresh=True)
             self._info = Info(name=self.name, version=reported.wine,
                               platform=f"Wine {reported.wine} (Windows {reported.windows})",
                               architecture=reported.architecture, kernel_mode=False,
@@ -225,11 +227,11 @@ class WineAdapter:
         status = self.survey(module, symbol)
         if status == "missing":
             return None
-        address = self._command(lambda helper: helper.resolve(module or None, symbol), fresh=True)
-        if address is None:
+        found = self._command(lambda helper: helper.resolve(module or None, symbol), fresh=True)
+        if found is None:
             return None
-        self._names[address] = symbol
-        return Export(address, stub=status == "stub")
+        self._names[found.address] = symbol
+        return Export(found.address, stub=status == "stub")
 
     def last_error_sentinel(self) -> int:
         """helper.c sets this before every call and answers `-` when the call left it there."""
@@ -282,19 +284,19 @@ class WineAdapter:
         helper = self._helper or self._running()
         started = time.monotonic()
         try:
-            value, fault, diagnostics, last_error = helper.call(address, args, timeout)
-        except HelperTimeout as error:
+            value, fault, diagnostics, last_error, _, _ = helper.call(address, args, timeout)
+        except EndpointTimeout as error:
             self._helper = None  # the client killed it
             self._keep_spare()
             return CallResult(timed_out=True, diagnostics=tuple(error.diagnostics),
                               duration=time.monotonic() - started)
-        except HelperGone as error:
+        except EndpointGone as error:
             self._drop()
             self._keep_spare()
             note = f"wine: the helper process exited during the call (status {error.status})"
             return CallResult(fault=Fault(0, address), diagnostics=(*error.diagnostics, note),
                               duration=time.monotonic() - started)
-        except (HelperRefused, UnexpectedAnswer) as error:
+        except (Refused, UnexpectedAnswer) as error:
             raise RuntimeError(f"Wine helper gave an unexpected answer to a call: {error.answer!r}") from None
         duration = time.monotonic() - started
         if fault is None:  # the common case first: it is most of a run's calls

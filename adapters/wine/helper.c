@@ -3,8 +3,10 @@
  *
  * Numbers are hexadecimal without a prefix; memory travels as hex bytes.
  *
+ * It speaks version 1 of the kit's wire protocol (adapters/PROTOCOL.md):
+ *
+ *   hello 1                       -> ok 1 name=wine version=<wine> windows=<major.minor.build> arch=x86_64 kernel=0
  *   ping                          -> ok
- *   info                          -> ok <wine version> <major.minor.build> <arch>
  *   resolve <module|*> <symbol>   -> ok <address> | missing
  *   alloc <size>                  -> ok <address>          (zero-filled)
  *   write <address> <hexbytes>    -> ok | fault ...
@@ -13,6 +15,9 @@
  *   call <address> [arg ...]      -> ret <value> <last error|-> | fault <code> <address> [<module.function>]
  *   exit                          -> (the helper exits)
  *
+ * A malformed command is `err usage: ...`, an unknown one `err unknown
+ * command`, a line longer than LINE_MAX_BYTES `err line too long` (the
+ * rest of it is skipped); nothing runs for any of them.
  * Every answer line starts with RS (0x1e). The adapter gives the helper
  * one pipe for both stdout and stderr, and Wine prints its diagnostics
  * (fixme:, err:) to stderr as they happen, so every other line on the
@@ -109,12 +114,14 @@ static int hexval(int c)
     return -1;
 }
 
-/* Reads one line into `line` (without the newline); returns 0 at end of input. */
+/* Reads one line into `line` (without the newline); returns 0 at end of input, -1 for a line that did not
+ * fit (its rest is skipped), 1 otherwise. */
 static int read_line(char *line, size_t capacity)
 {
     static char buffer[65536];
     static DWORD have, at;
     size_t size = 0;
+    int overflow = 0;
     for (;;) {
         if (at == have) {
             if (!ReadFile(in_handle, buffer, sizeof buffer, &have, NULL) || have == 0)
@@ -125,15 +132,46 @@ static int read_line(char *line, size_t capacity)
         if (c == '\n') {
             if (size && line[size - 1] == '\r') size--;
             line[size] = 0;
-            return 1;
+            return overflow ? -1 : 1;
         }
         if (size + 1 < capacity) line[size++] = c;
+        else overflow = 1;
     }
 }
 
-static void do_info(void)
+/* One hexadecimal field at *cursor (after spaces): at least one digit, then a space or the end. */
+static int hex_field(char **cursor, u64 *value)
 {
-    char text[256];
+    char *start = *cursor, *end;
+    while (*start == ' ') start++;
+    if (hexval(*start) < 0) return 0;
+    *value = _strtoui64(start, &end, 16);
+    if (*end && *end != ' ') return 0;
+    *cursor = end;
+    return 1;
+}
+
+/* `text` with spaces, `%` and control characters percent-encoded, for a key=value field. */
+static void encode_field(char *out, size_t capacity, const char *text)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    size_t at = 0;
+    for (; *text && at + 4 < capacity; text++) {
+        unsigned char c = (unsigned char)*text;
+        if (c <= ' ' || c == '%' || c >= 0x7f) {
+            out[at++] = '%';
+            out[at++] = digits[c >> 4];
+            out[at++] = digits[c & 15];
+        } else {
+            out[at++] = (char)c;
+        }
+    }
+    out[at] = 0;
+}
+
+static void do_hello(void)
+{
+    char text[512], version[128];
     const char *wine = "unknown";
     const char *(CDECL *get_version)(void) = NULL;
     NTSTATUS (WINAPI *rtl_get_version)(OSVERSIONINFOW *) = NULL;
@@ -147,8 +185,9 @@ static void do_info(void)
     }
     if (get_version) wine = get_version();
     if (rtl_get_version) rtl_get_version(&os);
-    snprintf(text, sizeof text, "ok %s %lu.%lu.%lu x86_64", wine, os.dwMajorVersion, os.dwMinorVersion,
-             os.dwBuildNumber);
+    encode_field(version, sizeof version, wine);
+    snprintf(text, sizeof text, "ok 1 name=wine version=%s windows=%lu.%lu.%lu arch=x86_64 kernel=0", version,
+             os.dwMajorVersion, os.dwMinorVersion, os.dwBuildNumber);
     answer(text);
 }
 
@@ -178,17 +217,25 @@ static void do_resolve(char *module, char *symbol)
 static void do_call(char *rest)
 {
     u64 args[MAX_ARGS] = { 0 };
-    u64 target = _strtoui64(rest, &rest, 16);
+    u64 target;
     volatile u64 value = 0;
     DWORD last;
     int count = 0;
     char text[64];
-    while (*rest && count < MAX_ARGS) {
-        char *end;
-        u64 arg = _strtoui64(rest, &end, 16);
-        if (end == rest) break;
+    if (!hex_field(&rest, &target)) {
+        answer("err usage: call <address> [argument ...] (hexadecimal)");
+        return;
+    }
+    while (*rest) {
+        u64 arg;
+        while (*rest == ' ') rest++;
+        if (!*rest) break;
+        if (count == MAX_ARGS || !hex_field(&rest, &arg)) {
+            answer(count == MAX_ARGS ? "err a call passes at most 12 arguments"
+                                     : "err usage: call <address> [argument ...] (hexadecimal)");
+            return;
+        }
         args[count++] = arg;
-        rest = end;
     }
     if (__builtin_setjmp(jump_buffer)) {
         answer_fault();
@@ -209,9 +256,24 @@ static void do_call(char *rest)
 
 static void do_write(char *rest)
 {
-    unsigned char *volatile target = (unsigned char *)_strtoui64(rest, &rest, 16);
-    char *volatile hex = rest;
-    while (*hex == ' ') hex++;
+    u64 address;
+    unsigned char *volatile target;
+    char *volatile hex;
+    size_t length;
+    if (!hex_field(&rest, &address)) {
+        answer("err usage: write <address> <hexbytes>");
+        return;
+    }
+    target = (unsigned char *)address;
+    while (*rest == ' ') rest++;
+    hex = rest;
+    length = strlen(rest);
+    for (size_t i = 0; i < length; i++) {
+        if (hexval(rest[i]) < 0 || length % 2) {
+            answer("err usage: write <address> <hexbytes> (an even number of hex digits)");
+            return;
+        }
+    }
     if (__builtin_setjmp(jump_buffer)) {
         answer_fault();
         return;
@@ -226,8 +288,15 @@ static void do_write(char *rest)
 static void do_read(char *rest, char *output)
 {
     static const char digits[] = "0123456789abcdef";
-    unsigned char *volatile source = (unsigned char *)_strtoui64(rest, &rest, 16);
-    volatile size_t size = (size_t)_strtoui64(rest, &rest, 16);
+    u64 address, length;
+    unsigned char *volatile source;
+    volatile size_t size;
+    if (!hex_field(&rest, &address) || !hex_field(&rest, &length) || *rest) {
+        answer("err usage: read <address> <size>");
+        return;
+    }
+    source = (unsigned char *)address;
+    size = (size_t)length;
     if (size > (LINE_MAX_BYTES - 8) / 2) {
         answer("err read too large");
         return;
@@ -259,11 +328,22 @@ int main(void)
     SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
     SetUnhandledExceptionFilter(on_unhandled);
 
-    while (read_line(line, sizeof line)) {
+    for (;;) {
+        int got = read_line(line, sizeof line);
+        u64 number;
+        char *cursor;
+        if (got == 0) break;
+        if (got < 0) {
+            answer("err line too long");
+            continue;
+        }
         if (strcmp(line, "ping") == 0) {
             answer("ok");
-        } else if (strcmp(line, "info") == 0) {
-            do_info();
+        } else if (strncmp(line, "hello ", 6) == 0) {
+            if (strcmp(line + 6, "1") == 0)
+                do_hello();
+            else
+                answer("err this helper speaks version 1");
         } else if (strcmp(line, "exit") == 0) {
             break;
         } else if (strncmp(line, "resolve ", 8) == 0) {
@@ -276,8 +356,13 @@ int main(void)
             *symbol++ = 0;
             do_resolve(module, symbol);
         } else if (strncmp(line, "alloc ", 6) == 0) {
-            size_t size = (size_t)_strtoui64(line + 6, NULL, 16);
-            void *block = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, size ? size : 1);
+            void *block;
+            cursor = line + 6;
+            if (!hex_field(&cursor, &number) || *cursor) {
+                answer("err usage: alloc <size>");
+                continue;
+            }
+            block = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, number ? (size_t)number : 1);
             if (!block) {
                 answer("err out of memory");
                 continue;
@@ -285,7 +370,12 @@ int main(void)
             snprintf(text, sizeof text, "ok %llx", (u64)block);
             answer(text);
         } else if (strncmp(line, "free ", 5) == 0) {
-            HeapFree(GetProcessHeap(), 0, (void *)_strtoui64(line + 5, NULL, 16));
+            cursor = line + 5;
+            if (!hex_field(&cursor, &number) || *cursor) {
+                answer("err usage: free <address>");
+                continue;
+            }
+            HeapFree(GetProcessHeap(), 0, (void *)number);
             answer("ok");
         } else if (strncmp(line, "write ", 6) == 0) {
             do_write(line + 6);

@@ -1,7 +1,7 @@
-"""The wine adapter's helper protocol in Python, without Wine.
+"""The wire protocol's client (specproof/protocol), without Wine: every command and every answer form.
 
-The answers of helper.c are played by a small Python program standing in
-for the helper: it answers each exact command line it is given with the
+The answers of an endpoint (helper.c, an agent) are played by a small
+Python program standing in for it: it answers each exact command line it is given with the
 lines it is told to print (Wine's diagnostics, then the RS answer), so
 these tests check both what the client sends and what it makes of every
 answer form, malformed ones included. The last tests put the same stand-in
@@ -18,9 +18,11 @@ import pytest
 
 from specproof.adapter.contract import CallResult, Fault
 from specproof_adapters.wine import adapter as wine_adapter
-from specproof_adapters.wine.helper import (MAX_ARGS, Answer, CallAnswer, Helper, HelperFault, HelperGone,
-                                            HelperInfo, HelperRefused, HelperTimeout, MemoryFault,
-                                            UnexpectedAnswer, parse_call, parse_info, parse_read, parse_resolve)
+from specproof.protocol.wire import (MAX_ARGS, Answer, CallAnswer, EndpointGone, EndpointTimeout, Export,
+                                     MemoryFault, Refused, UnexpectedAnswer, parse_call, parse_hello, parse_read,
+                                     parse_resolve)
+from specproof.protocol.wire import Fault as WireFault
+from specproof_adapters.wine.helper import Helper, HelperInfo
 from specproof_adapters.wine.toolchain import Wine
 
 RS = "\x1e"
@@ -72,22 +74,29 @@ def test_ping_answers_ok(helper_with):
     assert helper_with({"ping": answer("ok")}).ping() is None
 
 
-def test_info_gives_wine_windows_and_architecture(helper_with):
-    helper = helper_with({"info": answer("ok 8.0 10.0.19045 x86_64")})
-    assert helper.info() == HelperInfo(wine="8.0", windows="10.0.19045", architecture="x86_64")
+def test_hello_gives_the_version_and_who_the_endpoint_is(helper_with):
+    helper = helper_with({"hello 1": answer("ok 1 name=wine version=8.0 windows=10.0.19045 arch=x86_64 kernel=0")})
+    assert helper.wine_info() == HelperInfo(wine="8.0", windows="10.0.19045", architecture="x86_64")
+    assert helper.info.version == 1 and helper.info.name == "wine" and helper.info.fields["kernel"] == "0"
 
 
-def test_info_keeps_a_wine_version_with_spaces_whole():
+def test_hello_fields_are_percent_encoded():
     # wine-staging's wine_get_version() says "9.0 (Staging)"
-    assert parse_info(("ok 9.0 (Staging) 10.0.19045 x86_64", [])) == HelperInfo("9.0 (Staging)", "10.0.19045",
-                                                                                   "x86_64")
+    info = parse_hello(("ok 1 name=wine version=9.0%20(Staging) arch=x86_64", []))
+    assert info.fields["version"] == "9.0 (Staging)"
+
+
+def test_a_hello_of_another_version_is_refused(helper_with):
+    helper = helper_with({"hello 1": answer("ok 2 name=future")})
+    with pytest.raises(Refused, match="speaks version 2"):
+        helper.hello()
 
 
 def test_resolve_in_a_module_and_in_any_loaded_module(helper_with):
     helper = helper_with({"resolve kernel32.dll GetTickCount": answer("ok 7bc4a0f0"),
                           "resolve * GetTickCount": answer("ok 7bc4a0f1")})
-    assert helper.resolve("kernel32.dll", "GetTickCount") == 0x7BC4A0F0
-    assert helper.resolve(None, "GetTickCount") == 0x7BC4A0F1
+    assert helper.resolve("kernel32.dll", "GetTickCount") == Export(0x7BC4A0F0, stub=False)
+    assert helper.resolve(None, "GetTickCount").address == 0x7BC4A0F1
 
 
 def test_resolve_of_a_missing_export_is_none(helper_with):
@@ -111,7 +120,7 @@ def test_alloc_gives_the_block_address_and_sends_the_size_in_hex(helper_with):
 
 def test_alloc_without_memory_is_refused(helper_with):
     helper = helper_with({"alloc 10": answer("err out of memory")})
-    with pytest.raises(HelperRefused) as refused:
+    with pytest.raises(Refused) as refused:
         helper.alloc(16)
     assert refused.value.command == "alloc" and refused.value.reason == "out of memory"
     assert refused.value.answer == "err out of memory"
@@ -126,7 +135,7 @@ def test_a_write_that_faults_raises_memory_fault_with_the_fault(helper_with):
     helper = helper_with({"write 10 00": answer("fault c0000005 10", "err:seh:something")})
     with pytest.raises(MemoryFault) as fault:
         helper.write(0x10, b"\0")
-    assert fault.value.fault == HelperFault(0xC0000005, 0x10, None)
+    assert fault.value.fault == WireFault(0xC0000005, 0x10, None)
     assert fault.value.command == "write" and fault.value.answer == "fault c0000005 10"
     assert fault.value.diagnostics == ["err:seh:something"]
 
@@ -153,7 +162,7 @@ def test_a_read_that_faults_raises_memory_fault(helper_with):
 
 def test_a_read_too_large_is_refused(helper_with):
     helper = helper_with({"read 10 100000": answer("err read too large")})
-    with pytest.raises(HelperRefused, match="read too large") as refused:
+    with pytest.raises(Refused, match="read too large") as refused:
         helper.read(0x10, 0x100000)
     assert refused.value.reason == "read too large"
 
@@ -198,19 +207,19 @@ def test_call_keeps_what_wine_printed_with_the_answer(helper_with):
 
 def test_a_call_that_faults_gives_the_fault(helper_with):
     helper = helper_with({"call 10": answer("fault c0000005 10")})
-    assert helper.call(0x10, [], 5.0) == CallAnswer(None, HelperFault(0xC0000005, 0x10, None), [])
+    assert helper.call(0x10, [], 5.0) == CallAnswer(None, WireFault(0xC0000005, 0x10, None), [])
 
 
 def test_a_call_of_a_wine_stub_names_it(helper_with):
     helper = helper_with({"call 7bc01234": answer("fault 80000100 7bc01234 secur32.dll.SaslAcceptSecurityContext")})
     result = helper.call(0x7BC01234, [], 5.0)
     assert result.value is None
-    assert result.fault == HelperFault(0x80000100, 0x7BC01234, "secur32.dll.SaslAcceptSecurityContext")
+    assert result.fault == WireFault(0x80000100, 0x7BC01234, "secur32.dll.SaslAcceptSecurityContext")
 
 
 def test_an_unknown_command_is_refused(helper_with):
     helper = helper_with({})
-    with pytest.raises(HelperRefused, match="unknown command") as refused:
+    with pytest.raises(Refused, match="unknown command") as refused:
         helper.ping()
     assert refused.value.command == "ping"
 
@@ -219,8 +228,9 @@ def test_an_unknown_command_is_refused(helper_with):
 
 MALFORMED = [
     ("ping", lambda h: h.ping(), ["", "ok then", "okay", "ret 1", "errors: none"]),
-    ("info", lambda h: h.info(), ["ok", "ok 8.0", "ok 8.0 10.0.19045", "ok  10.0 x86_64", "info"]),
-    ("resolve", lambda h: h.resolve("kernel32.dll", "GetTickCount"), ["ok", "ok zz", "ok ", "found 10", "missing 1"]),
+    ("hello", lambda h: h.hello(), ["ok", "ok x", "ok 1 novalue", "ok 1 =x", "hello"]),
+    ("resolve", lambda h: h.resolve("kernel32.dll", "GetTickCount"), ["ok", "ok zz", "ok ", "found 10", "missing 1",
+                                                                       "ok 10 stubby"]),
     ("alloc", lambda h: h.alloc(16), ["ok", "ok 1a2b3g", "1a2b30", "fault c0000005 10"]),
     ("write", lambda h: h.write(0x10, b"\0"), ["ok 10", "fault", "fault c0000005", "fault zz 10", "done"]),
     ("read", lambda h: h.read(0x10, 2), ["ok 61", "ok 616263", "ok zz", "ok", "61 62", "fault c0000005"]),
@@ -233,7 +243,7 @@ MALFORMED = [
 
 @pytest.mark.parametrize("command, send, answers", MALFORMED, ids=[row[0] for row in MALFORMED])
 def test_a_malformed_answer_is_an_error_naming_the_command_and_the_answer(helper_with, command, send, answers):
-    lines = {"ping": "ping", "info": "info", "resolve": "resolve kernel32.dll GetTickCount", "alloc": "alloc 10",
+    lines = {"ping": "ping", "hello": "hello 1", "resolve": "resolve kernel32.dll GetTickCount", "alloc": "alloc 10",
              "write": "write 10 00", "read": "read 10 2", "free": "free 10", "call": "call 10"}
     for text in answers:
         helper = helper_with({lines[command]: answer(text)})
@@ -241,15 +251,18 @@ def test_a_malformed_answer_is_an_error_naming_the_command_and_the_answer(helper
             send(helper)
         assert unexpected.value.command == command and unexpected.value.answer == text
         assert repr(command) in str(unexpected.value) and repr(text) in str(unexpected.value)
-        assert not isinstance(unexpected.value, (HelperRefused, MemoryFault))
+        assert not isinstance(unexpected.value, (Refused, MemoryFault))
 
 
 def test_the_parsers_read_the_pairs_the_transport_returns():
-    assert parse_resolve(Answer("ok 10", [])) == 0x10
+    assert parse_resolve(Answer("ok 10", [])) == Export(0x10)
+    assert parse_resolve(Answer("ok 10 stub", [])) == Export(0x10, stub=True)
+    assert parse_call(("ret 0 - stub=FwpmEngineOpen0%20stub", [])).stub == "FwpmEngineOpen0 stub"
+    assert parse_call(("timeout", [])).timed_out
     assert parse_read(Answer("ok 00ff", []), 2) == b"\0\xff"
     assert parse_call(Answer("ret 0 -", ["fixme:x"])) == CallAnswer(0, None, ["fixme:x"])
-    assert parse_call(("fault c0000005 10", [])).fault == HelperFault(0xC0000005, 0x10)
-    with pytest.raises(HelperRefused):
+    assert parse_call(("fault c0000005 10", [])).fault == WireFault(0xC0000005, 0x10)
+    with pytest.raises(Refused):
         parse_call(("err unknown command", []))
 
 
@@ -257,7 +270,7 @@ def test_the_parsers_read_the_pairs_the_transport_returns():
 
 def test_a_helper_that_exits_during_a_command_is_gone(helper_with):
     helper = helper_with({"call 10": ["wine: Unhandled page fault", "<exit 5>"]})
-    with pytest.raises(HelperGone) as gone:
+    with pytest.raises(EndpointGone) as gone:
         helper.call(0x10, [], 5.0)
     assert gone.value.status == 5 and gone.value.command == "call"
     assert "wine: Unhandled page fault" in gone.value.diagnostics
@@ -265,7 +278,7 @@ def test_a_helper_that_exits_during_a_command_is_gone(helper_with):
 
 def test_a_command_that_does_not_answer_in_time_times_out_and_the_helper_is_killed(helper_with):
     helper = helper_with({"alloc 10": ["fixme:heap:something", "<hang>"]})
-    with pytest.raises(HelperTimeout) as timeout:
+    with pytest.raises(EndpointTimeout) as timeout:
         helper.alloc(16, timeout=0.5)
     assert timeout.value.command == "alloc" and timeout.value.diagnostics == ["fixme:heap:something"]
     assert not helper.alive()

@@ -1,0 +1,146 @@
+"""The byte streams an endpoint is reached by: a child process's pipes, or a TCP connection (TLS optional).
+
+A channel moves bytes and says whether its far end is still there; the
+protocol client on top of it (`client.Endpoint`) reads lines and answers.
+The same client drives the kit's helper under Wine (a pipe), the helper on
+another machine (`ssh`'s pipes: a process channel too) and an agent or a
+third party's service (a socket).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+import ssl
+import subprocess
+from pathlib import Path
+
+
+class ProcessChannel:
+    """A child process's stdin and stdout (stderr joined to stdout, so what it prints arrives in order)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
+                 where: str = "the helper") -> None:
+        # A session of its own: a timeout kills the whole group, never the caller's.
+        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, env=env, cwd=cwd, bufsize=0,
+                                        start_new_session=True)
+        self.where = where
+        self.fd = self.process.stdout.fileno()
+        self._in = self.process.stdin.fileno()
+
+    def send(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._in, view):]
+
+    def recv(self) -> bytes:
+        return os.read(self.fd, 65536)
+
+    def pending(self) -> bool:
+        return False
+
+    def status(self, wait: float = 5.0) -> int | None:
+        try:
+            return self.process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """End the process at once (its whole group)."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait()
+        self._close_pipes()
+
+    def close(self, goodbye: bytes = b"exit\n", grace: float = 2.0) -> None:
+        """Ask the process to exit; kill it if it does not within `grace` seconds."""
+        if self.process.poll() is None:
+            try:
+                os.write(self._in, goodbye)
+                self.process.wait(timeout=grace)
+            except (OSError, subprocess.TimeoutExpired):
+                self.kill()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+
+class SocketChannel:
+    """A TCP connection to an agent or a service; with `tls`, wrapped in TLS (the server's certificate
+    checked against `tls` as a CA file, or the system's CAs when it is True)."""
+
+    def __init__(self, host: str, port: int, timeout: float = 10.0, tls: bool | str = False,
+                 server_name: str | None = None) -> None:
+        self.where = f"tcp://{host}:{port}"
+        raw = socket.create_connection((host, port), timeout=timeout)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls:
+            context = ssl.create_default_context(cafile=tls if isinstance(tls, str) else None)
+            raw = context.wrap_socket(raw, server_hostname=server_name or host)
+        raw.settimeout(None)
+        self.sock = raw
+        self.fd = raw.fileno()
+        self._open = True
+
+    def send(self, data: bytes) -> None:
+        try:
+            self.sock.sendall(data)
+        except OSError as error:
+            self._open = False
+            raise BrokenPipeError(str(error)) from error
+
+    def recv(self) -> bytes:
+        try:
+            data = self.sock.recv(65536)
+        except (ConnectionResetError, ssl.SSLError, OSError):
+            data = b""
+        if not data:
+            self._open = False
+        return data
+
+    def pending(self) -> bool:
+        """TLS may hold decrypted bytes the socket no longer shows as readable."""
+        return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
+
+    def status(self, wait: float = 0.0) -> int | None:
+        return None
+
+    def alive(self) -> bool:
+        if not self._open or isinstance(self.sock, ssl.SSLSocket):  # TLS: found out at the next command
+            return self._open
+        try:  # a closed peer shows as readable with nothing to read
+            readable = select.select([self.sock], [], [], 0)[0]
+            if readable and not self.pending():
+                self._open = bool(self.sock.recv(1, socket.MSG_PEEK))
+        except (OSError, ValueError):
+            self._open = False
+        return self._open
+
+    def kill(self) -> None:
+        self._open = False
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def close(self, goodbye: bytes = b"exit\n", grace: float = 2.0) -> None:
+        if self._open:
+            try:
+                self.sock.sendall(goodbye)
+            except OSError:
+                pass
+        self.kill()
