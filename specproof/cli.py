@@ -445,5 +445,15 @@ def all_steps(root: Path, suites: Path, results: Path) -> None:
         sys.exit(1)
 
 
+def _protocol_commands() -> None:
+    """`specproof agent serve` and `specproof protocol-check`, which live beside the protocol they speak."""
+    from .protocol.commands import agent, protocol_check
+
+    main.add_command(agent)
+    main.add_command(protocol_check)
+
+
+_protocol_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

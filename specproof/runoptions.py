@@ -22,6 +22,7 @@ class RunOption:
     metavar: str | None = None
     kind: type = str  # str, float or Path
     is_file: bool = False  # a Path that names a file (else a folder)
+    adapter_option: bool = False  # handed to the adapter when it is made (`url=...`), not read by the run
 
     @property
     def dest(self) -> str:
@@ -40,6 +41,13 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
     RunOption("--call-timeout", "time limit of one call into the implementation, in seconds (default 10)",
               "SECONDS", float),
     RunOption("--specs", "spec folder (default: specs/ beside the suites' folder)", "DIR", Path),
+    RunOption("--url", "where the service adapter finds its endpoint: tcp://HOST:PORT", "URL", adapter_option=True),
+    RunOption("--host", "the Windows machine the native adapter reaches over SSH: [user@]host (your ssh config "
+              "applies)", "HOST", adapter_option=True),
+    RunOption("--token-file", "the token an agent or service asks for (a file only you can read)", "FILE", Path,
+              is_file=True, adapter_option=True),
+    RunOption("--tls-ca", "the CA certificate that signed the agent's TLS certificate (turns TLS on)", "FILE", Path,
+              is_file=True, adapter_option=True),
 )
 
 
@@ -55,6 +63,10 @@ class RunOptions:
     expectations: Path | None = None
     call_timeout: float | None = None
     specs: Path | None = None
+    url: str | None = None
+    host: str | None = None
+    token_file: Path | None = None
+    tls_ca: Path | None = None
 
     def pytest_args(self) -> list[str]:
         """The options as pytest's command line gives them to the plugin."""
@@ -64,6 +76,16 @@ class RunOptions:
             if value is not None:
                 args += [option.flag, str(value)]
         return args
+
+
+def adapter_options(values: object) -> dict[str, str]:
+    """The adapter options among `values`' attributes (RunOptions, or pytest's option namespace), as strings."""
+    found = {}
+    for option in RUN_OPTIONS:
+        value = getattr(values, option.dest, None)
+        if option.adapter_option and value is not None:
+            found[option.dest] = str(value)
+    return found
 
 
 # Each option is a field of RunOptions, and the other way round: a new option is added in both places or fails here.

@@ -131,6 +131,11 @@ class WineAdapter:
             _set_affinity(helper.process.pid, self._affinity)
         return helper
 
+    def new_helper(self) -> Helper:
+        """A helper of its own, not the one this adapter calls through (for `specproof protocol-check wine`);
+        the caller stops it, and `close()` removes the prefix it runs in."""
+        return self._spawn()
+
     def _keep_spare(self) -> None:
         """After a fault, start the replacement now: it boots while the test finishes (about 0.1 s saved)."""
         if self._spare is None and self._prefix is not None:

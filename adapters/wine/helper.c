@@ -39,9 +39,9 @@
 #include <string.h>
 
 typedef unsigned long long u64;
-typedef u64 (*call12)(u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64);
+typedef u64 (*call16)(u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64);
 
-#define MAX_ARGS 12
+#define MAX_ARGS 16
 #define LINE_MAX_BYTES (1 << 20)
 #define EXCEPTION_WINE_STUB 0x80000100
 /* No function sets this last error: neither a Win32 error, nor an HRESULT or NTSTATUS in use. */
@@ -231,7 +231,7 @@ static void do_call(char *rest)
         while (*rest == ' ') rest++;
         if (!*rest) break;
         if (count == MAX_ARGS || !hex_field(&rest, &arg)) {
-            answer(count == MAX_ARGS ? "err a call passes at most 12 arguments"
+            answer(count == MAX_ARGS ? "err a call passes at most 16 arguments"
                                      : "err usage: call <address> [argument ...] (hexadecimal)");
             return;
         }
@@ -243,8 +243,8 @@ static void do_call(char *rest)
     }
     armed = 1;
     SetLastError(LAST_ERROR_SENTINEL);
-    value = ((call12)target)(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8],
-                             args[9], args[10], args[11]);
+    value = ((call16)target)(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8],
+                             args[9], args[10], args[11], args[12], args[13], args[14], args[15]);
     last = GetLastError();
     armed = 0;
     if (last == LAST_ERROR_SENTINEL)

@@ -31,6 +31,8 @@ class Installed:
     target: str
     distribution: str
     availability: Availability
+    #: The adapter reaches an implementation only once told where (`--url`, `--host`): never a default.
+    needs_endpoint: bool = False
 
 
 def _entry_points() -> dict:
@@ -58,7 +60,7 @@ def installed() -> list[Installed]:
             found.append(Installed(name, ep.value, dist, Availability(
                 False, f"cannot import {ep.value}: {error}", f"reinstall {dist}")))
             continue
-        found.append(Installed(name, ep.value, dist, _check(factory)))
+        found.append(Installed(name, ep.value, dist, _check(factory), bool(getattr(factory, "needs_endpoint", False))))
     return found
 
 
@@ -80,8 +82,8 @@ def factory(name: str):
 
 
 def choose_default() -> str:
-    """A usable adapter other than the model if one is installed, else the model."""
-    others = [a.name for a in installed() if a.name != DEFAULT and a.availability.usable]
+    """A usable adapter other than the model if one is installed (and needs no endpoint named), else the model."""
+    others = [a.name for a in installed() if a.name != DEFAULT and a.availability.usable and not a.needs_endpoint]
     return others[0] if others else DEFAULT
 
 

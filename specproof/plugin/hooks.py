@@ -24,7 +24,7 @@ from ..adapter.specindex import SpecIndex
 from ..derive.catalog import Catalog
 from ..outcomes import OUTCOMES, NotApplicable, Outcome, OutcomeError
 from ..results import ResultsError, RunMeta, RunWriter, TestResult, check_run_id, new_run_id, now, read_results
-from ..runoptions import RUN_OPTIONS
+from ..runoptions import RUN_OPTIONS, adapter_options
 from ..spec.model import function_of_stem
 from ..spec.yamlio import SpecFileError, spec_set_digest
 from .expectations import Expectations
@@ -102,7 +102,7 @@ class RunState:
     def adapter(self) -> Adapter:
         if self._adapter is None:
             try:
-                self._adapter = registry.create(self.adapter_name)
+                self._adapter = registry.create(self.adapter_name, **adapter_options(self.config.option))
             except (registry.AdapterNotFound, RuntimeError) as error:
                 raise pytest.UsageError(str(error)) from error
             except OSError as error:  # e.g. a folder the adapter writes is read-only

@@ -35,7 +35,7 @@ MAX_DIAGNOSTICS = 200
 #: The last error helper.c sets just before each call; still there after: the call did not set one.
 LAST_ERROR_SENTINEL = 0x5EC7A11E
 #: Integer arguments one call passes (Win64: any integer or pointer export).
-MAX_ARGS = 12
+MAX_ARGS = 16
 #: The longest command line, with its newline; a longer one is refused (`err line too long`).
 LINE_MAX_BYTES = 1 << 20
 #: The most bytes one `read` answers (two hex digits a byte, in one line).
