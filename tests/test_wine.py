@@ -331,3 +331,14 @@ def test_adapters_says_how_to_install_wine_when_it_is_missing():
     row = next(line for line in done.stdout.splitlines() if line.startswith("│ wine"))
     assert "│ no" in row
     assert "apt-get install -y --no-install-recommends wine64 gcc-mingw-w64-x86-64 winbind" in row
+
+
+def test_protocol_check_passes_on_the_helper_under_wine():
+    from click.testing import CliRunner
+
+    from specproof.cli import main
+
+    done = CliRunner().invoke(main, ["protocol-check", "wine"])
+    assert done.exit_code == 0, done.output
+    assert "wine: 20 of 20 checks conform" in done.output
+    assert "PASS an oversized line is refused: err line too long" in done.output

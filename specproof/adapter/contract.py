@@ -14,6 +14,8 @@ from typing import Protocol, runtime_checkable
 #: Exception codes a call may fault with (Windows' own values).
 ACCESS_VIOLATION = 0xC0000005
 UNIMPLEMENTED_STUB = 0x80000100
+#: A "fault" with no exception code: the process or the connection ended during the call.
+PROCESS_ENDED = 0
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,19 @@ class Export:
 
 @dataclass(frozen=True)
 class Fault:
-    """The implementation faulted during a call (exception code and address)."""
+    """The implementation faulted during a call (exception code and address).
+
+    Code 0 (PROCESS_ENDED) says no exception was seen: the implementation's process exited, or the
+    connection to it dropped, while the call ran (the adapter's diagnostics say which).
+    """
 
     code: int
     address: int = 0
 
     def describe(self) -> str:
+        if self.code == PROCESS_ENDED:
+            return f"the implementation went away during the call at 0x{self.address:X} (its process exited or " \
+                   "its connection dropped; see the diagnostics)"
         what = {ACCESS_VIOLATION: "access violation", UNIMPLEMENTED_STUB: "unimplemented function"}.get(self.code)
         text = f"exception 0x{self.code:08X}"
         return f"{text} ({what}) at 0x{self.address:X}" if what else f"{text} at 0x{self.address:X}"

@@ -1,0 +1,313 @@
+"""`specproof agent serve` and the service adapter: who may call, what is refused, and the same outcomes.
+
+The agents here are real: started in this process on a free loopback port
+(or as `specproof agent serve` processes where a test kills one), reached
+over TCP by the real client, the service adapter and `protocol-check`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from specproof.adapter.specindex import SpecIndex
+from specproof.cli import main
+from specproof.protocol.agent import Agent, AgentConfig, AgentRefused
+from specproof.protocol.auth import TokenError, new_token_file, read_token
+from specproof.protocol.channels import SocketChannel
+from specproof.protocol.client import Endpoint
+from specproof.protocol.wire import LINE_MAX_BYTES, EndpointGone, Refused
+from specproof_adapters.model import ModelAdapter
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+SERVED = frozenset(SpecIndex(ROOT / "specs").names())
+
+
+def model_agent(**overrides) -> Agent:
+    config = AgentConfig(make_adapter=ModelAdapter, adapter_name="model", served=SERVED, log=lambda text: None)
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return Agent(config).start()
+
+
+@pytest.fixture
+def agent():
+    served = model_agent()
+    yield served
+    served.stop()
+
+
+def connect(agent: Agent, token: bytes | None = None, tls: bool | str = False) -> Endpoint:
+    host, port = agent.address
+    endpoint = Endpoint(SocketChannel(host, port, tls=tls, server_name="localhost"))
+    endpoint.hello(token)
+    return endpoint
+
+
+def results_of(folder: Path) -> dict[str, dict]:
+    return {r["id"]: r for r in map(json.loads, (folder / "results.jsonl").read_text().splitlines())}
+
+
+def run_suites(tmp_path: Path, run_id: str, *args: str, suites: str = "conformance") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "specproof", "run", "--results", str(tmp_path), "--run-id", run_id,
+                           "--suites", str(ROOT / suites), *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=1800, env={**os.environ, "PYTHONPATH": str(TESTS), "COLUMNS": "200"})
+
+
+# -- who may call ----------------------------------------------------------------------------------------
+
+def test_an_address_other_than_loopback_needs_a_token_and_tls(tmp_path: Path):
+    with pytest.raises(AgentRefused, match=r"refusing to listen on 0\.0\.0\.0: .* needs a token and TLS "
+                                           r"\(missing: --token-file and --tls-cert/--tls-key\)"):
+        model_agent(host="0.0.0.0")
+    token = new_token_file(tmp_path / "token")
+    with pytest.raises(AgentRefused, match=r"missing: --tls-cert/--tls-key"):
+        model_agent(host="0.0.0.0", token=token)
+    done = CliRunner().invoke(main, ["agent", "serve", "--adapter", "model", "--listen", "0.0.0.0:0"])
+    assert done.exit_code == 2 and "needs a token and TLS" in done.output
+
+
+def test_a_token_file_others_can_read_is_refused(tmp_path: Path):
+    path = tmp_path / "token"
+    new_token_file(path)
+    path.chmod(0o644)
+    with pytest.raises(TokenError, match=r"can be read or written by others \(mode 644\); run `chmod 600"):
+        read_token(path)
+    path.write_text("short\n")
+    path.chmod(0o600)
+    with pytest.raises(TokenError, match="use at least 16"):
+        read_token(path)
+
+
+def test_a_wrong_or_missing_token_is_refused_and_others_are_still_served(tmp_path: Path):
+    token = new_token_file(tmp_path / "token")
+    served = model_agent(token=token)
+    try:
+        with pytest.raises(Refused, match="wants a token"):
+            connect(served)
+        with pytest.raises((Refused, EndpointGone)) as wrong:
+            connect(served, token=b"not-the-token-at-all-0123456789")
+        assert "auth refused" in str(wrong.value) or isinstance(wrong.value, EndpointGone)
+        good = connect(served, token=token)
+        assert good.info.name == "model" and good.info.fields["kernel"] == "1"
+        good.ping()
+        good.stop()
+    finally:
+        served.stop()
+
+
+def test_the_token_itself_never_travels(tmp_path: Path):
+    """What the client sends at hello is an HMAC of the agent's fresh nonce: a recording of it opens nothing."""
+    token = new_token_file(tmp_path / "token")
+    served = model_agent(token=token)
+    try:
+        host, port = served.address
+        with socket.create_connection((host, port)) as raw:
+            raw.sendall(b"hello 1\n")
+            challenge = raw.recv(4096).decode()
+            assert challenge.startswith("\x1eauth ") and token.decode() not in challenge
+        from specproof.protocol.auth import response
+        recorded = response(token, challenge[6:].strip())
+        with socket.create_connection((host, port)) as replay:
+            replay.sendall(b"hello 1\n")
+            replay.recv(4096)
+            replay.sendall(f"auth {recorded}\n".encode())
+            assert b"err auth refused" in replay.recv(4096)
+    finally:
+        served.stop()
+
+
+# -- what is refused, and the agent going on -------------------------------------------------------------
+
+def test_refusals_are_clear_and_the_agent_keeps_serving_others(agent: Agent):
+    other = connect(agent)
+    client = connect(agent)
+    assert client.request("resolve kernel32.dll system", 10).text == "err system is not a function of the served specs"
+    assert client.request("call 7ffa00001000", 10).text.startswith("err 0x7ffa00001000 is not an export this session")
+    assert client.request("alloc zz", 10).text == "err usage: alloc <size>"
+    assert client.request("call 10 @zz", 10).text.startswith("err usage: call")
+    client.ping()  # a malformed command is refused, and the session goes on
+    text, _ = client.request("write 10 " + "00" * (LINE_MAX_BYTES // 2), 10)
+    assert text.startswith("err line too long")
+    with pytest.raises(EndpointGone):  # breaking the protocol ends that client's session
+        client.ping()
+    other.ping()
+    assert other.resolve("kernel32.dll", "GetTickCount") is not None
+    other.stop()
+
+
+def test_memory_and_clients_are_bounded(tmp_path: Path):
+    served = model_agent(max_memory=4096, max_clients=1)
+    try:
+        first = connect(served)
+        first.alloc(4000)
+        assert first.request("alloc 100", 10).text.startswith("err memory limit: this session holds 4000 bytes")
+        host, port = served.address
+        second = Endpoint(SocketChannel(host, port))
+        with pytest.raises((Refused, EndpointGone), match="too many clients|went away"):
+            second.hello()
+        first.stop()
+    finally:
+        served.stop()
+
+
+def test_each_client_gets_its_own_adapter_released_when_it_leaves():
+    made: list[ModelAdapter] = []
+
+    class Counted(ModelAdapter):
+        def __init__(self, **options):
+            super().__init__(**options)
+            made.append(self)
+
+        def close(self):
+            self.closed = True
+
+    served = model_agent(make_adapter=Counted)
+    try:
+        one, two = connect(served), connect(served)
+        block = one.alloc(8)
+        one.write(block, b"one")
+        assert two.request(f"free {block:x}", 10).text == "ok"  # not two's block: nothing is freed
+        assert one.read(block, 3) == b"one"
+        one.stop()
+        two.stop()
+        deadline = time.monotonic() + 5
+        while not all(getattr(a, "closed", False) for a in made) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(made) == 2 and all(getattr(a, "closed", False) for a in made)
+    finally:
+        served.stop()
+
+
+# -- tls --------------------------------------------------------------------------------------------------
+
+def test_tls_with_a_token_end_to_end(tmp_path: Path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    token = new_token_file(tmp_path / "token")
+    served = model_agent(token=token, tls_cert=cert, tls_key=key)
+    try:
+        endpoint = connect(served, token=token, tls=str(cert))
+        assert endpoint.resolve("kernel32.dll", "GetTickCount") is not None
+        endpoint.stop()
+        host, port = served.address
+        with pytest.raises((OSError, EndpointGone)):  # a plain-text client gets no session
+            plain = Endpoint(SocketChannel(host, port))
+            plain.hello(token, timeout=5)
+    finally:
+        served.stop()
+
+
+# -- the same outcomes ------------------------------------------------------------------------------------
+
+def _outcomes(folder: Path) -> dict[str, str]:
+    return {key: record["outcome"] for key, record in results_of(folder).items()}
+
+
+@pytest.mark.parametrize("adapter", ["model", "wine"])
+def test_the_service_in_front_of_an_agent_gives_the_direct_adapters_outcomes(tmp_path: Path, adapter: str):
+    if adapter == "wine":
+        from specproof_adapters.wine import WineAdapter
+        if not WineAdapter.availability().usable:
+            pytest.skip("Wine is not installed")
+    agent = subprocess.Popen([sys.executable, "-m", "specproof", "agent", "serve", "--adapter", adapter,
+                              "--listen", "127.0.0.1:0"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             text=True)
+    try:
+        url = agent.stdout.readline().strip()
+        assert url.startswith("tcp://127.0.0.1:")
+        direct = run_suites(tmp_path, "direct", "--adapter", adapter)
+        remote = run_suites(tmp_path, "remote", "--adapter", "service", "--url", url, "--impl", adapter)
+    finally:
+        agent.send_signal(signal.SIGINT)
+        agent.wait(timeout=60)
+    assert direct.returncode == remote.returncode, remote.stdout[-3000:]
+    assert _outcomes(tmp_path / "remote") == _outcomes(tmp_path / "direct")
+    meta = json.loads((tmp_path / "remote" / "run.json").read_text())
+    assert meta["implementation"]["details"]["transport"] == "tcp"
+    assert meta["implementation"]["details"]["implementation"] == adapter
+
+
+def test_an_agent_killed_in_a_run_costs_the_tests_it_was_in_and_the_run_goes_on(tmp_path: Path):
+    port = _free_port()
+    command = [sys.executable, "-m", "specproof", "agent", "serve", "--adapter", "broken_models:Slow", "--listen",
+               f"127.0.0.1:{port}"]
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    agent = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    run = subprocess.Popen([sys.executable, "-m", "specproof", "run", "--adapter", "service", "--url",
+                            f"tcp://127.0.0.1:{port}", "--impl", "model", "--results", str(tmp_path), "--run-id",
+                            "killed", "--suites", str(ROOT / "conformance" / "sspi")], cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, env=env)
+    lines = tmp_path / "killed" / "results.jsonl"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and (not lines.exists() or lines.read_text().count("\n") < 5):
+            time.sleep(0.05)
+        agent.kill()
+        agent.wait()
+        time.sleep(1.0)
+        agent = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        output, _ = run.communicate(timeout=900)
+    finally:
+        agent.kill()
+        agent.wait()
+        if run.poll() is None:
+            run.kill()
+    records = [json.loads(line) for line in lines.read_text().splitlines()]
+    assert len(records) == len({r["id"] for r in records}) > 100, output[-2000:]
+    lost = [r for r in records if r["outcome"] in ("crash", "error")
+            and ("went away" in r.get("message", "") or "connection" in r.get("message", "").lower()
+                 or "cannot reach" in r.get("message", ""))]
+    assert 1 <= len(lost) <= 3, [(r["id"], r["outcome"], r.get("message")) for r in records if r["outcome"] in
+                                 ("crash", "error")]
+    after = records[records.index(lost[-1]) + 1:]
+    assert after and sum(r["outcome"] == "pass" for r in after) > 20, "the run went on on the new agent"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# -- protocol-check ---------------------------------------------------------------------------------------
+
+BROKEN = r'''
+import sys
+for line in sys.stdin:
+    command = line.split(" ", 1)[0].strip()
+    if command == "hello":
+        print("\x1eok 1 name=broken version=0 arch=x86_64", flush=True)
+    elif command == "exit":
+        break
+    elif command == "read":
+        print("\x1eok 00", flush=True)  # one byte, whatever was asked
+    else:
+        print("\x1eok", flush=True)  # says yes to everything, malformed or not
+'''
+
+
+def test_protocol_check_passes_on_the_agent_and_fails_clearly_on_a_broken_endpoint(agent: Agent, tmp_path: Path):
+    runner = CliRunner()
+    host, port = agent.address
+    good = runner.invoke(main, ["protocol-check", f"tcp://{host}:{port}"])
+    assert good.exit_code == 0, good.output
+    assert "20 of 20 checks conform" in good.output
+    script = tmp_path / "broken.py"
+    script.write_text(BROKEN)
+    bad = runner.invoke(main, ["protocol-check", f"pipe:{sys.executable} {script}"])
+    assert bad.exit_code == 1
+    assert "FAIL alloc:" in bad.output and "FAIL an unknown command is refused: ok" in bad.output
+    assert "checks conform;" in bad.output and "do not" in bad.output
