@@ -30,7 +30,8 @@ from specproof_adapters.model import ModelAdapter
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
-SERVED = frozenset(SpecIndex(ROOT / "specs").names())
+_INDEX = SpecIndex(ROOT / "specs")
+SERVED = {name: _INDEX.modules(name) for name in _INDEX.names()}
 
 
 def model_agent(**overrides) -> Agent:
@@ -309,5 +310,30 @@ def test_protocol_check_passes_on_the_agent_and_fails_clearly_on_a_broken_endpoi
     script.write_text(BROKEN)
     bad = runner.invoke(main, ["protocol-check", f"pipe:{sys.executable} {script}"])
     assert bad.exit_code == 1
-    assert "FAIL alloc:" in bad.output and "FAIL an unknown command is refused: ok" in bad.output
+    assert "FAIL memory: the endpoint gave an unexpected answer to 'alloc'" in bad.output
+    assert "FAIL an unknown command is refused: ok" in bad.output
     assert "checks conform;" in bad.output and "do not" in bad.output
+
+
+def test_an_agent_in_front_of_wine_hands_the_connection_to_a_helper_that_keeps_the_rules():
+    """The fast path (ServesConnections): the helper answers the client itself and refuses as the agent would."""
+    from specproof_adapters.wine import WineAdapter
+    if not WineAdapter.availability().usable:
+        pytest.skip("Wine is not installed")
+    served = Agent(AgentConfig(make_adapter=WineAdapter, adapter_name="wine", served=SERVED, max_memory=4096,
+                               log=lambda text: None)).start()
+    try:
+        client = connect(served)
+        assert client.info.name == "wine" and "windows" in client.info.fields
+        assert client.request("resolve kernel32.dll system", 30).text == \
+            "err system is not a function of the served specs"
+        assert client.request("call 10", 30).text == "err 0x10 is not an export this session resolved"
+        tick = client.resolve("kernel32.dll", "GetTickCount", 30)
+        assert client.call(tick.address, [], 30).value > 0
+        block = client.alloc(4000, 30)
+        assert client.request("alloc 100", 30).text.startswith("err memory limit: this session holds 4000 bytes")
+        client.free(block, 30)
+        client.alloc(100, 30)
+        client.stop()
+    finally:
+        served.stop()

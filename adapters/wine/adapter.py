@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import atexit
 import os
-import re
+import socket
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import ClassVar, TypeVar
 
 from specproof.adapter.contract import Availability, CallResult, Export, Fault, Info
 
 from specproof.protocol.wire import (LAST_ERROR_SENTINEL, MAX_ARGS, EndpointGone, EndpointTimeout, MemoryFault,
-                                     Refused, UnexpectedAnswer)
+                                     Refused, UnexpectedAnswer, stub_note)
 
 from .helper import Helper
 from .prefix import Prefix
-from .stubs import StubIndex
+from .stubs import StubIndex, dll_name
 from .toolchain import INSTALL_COMMAND, ToolMissing, build_helper, cache_problem, find_compiler, find_wine
 
 #: WINEDEBUG for the helper: Wine's own errors and its fixme: lines, which mark partial stubs.
@@ -130,6 +131,27 @@ class WineAdapter:
         if background and self._affinity is not None:
             _set_affinity(helper.process.pid, self._affinity)
         return helper
+
+    def serve_connection(self, connection: socket.socket, served: Mapping[str, tuple[str, ...]],
+                         memory_limit: int) -> subprocess.Popen:
+        """A helper of its own on a client's connection (ServesConnections): its stdin, stdout and stderr
+        are the socket (what Wine prints arrives as diagnostics, as over the pipe), its policy file lists
+        the served functions, the ones Wine ships as stubs (read from the DLLs, as `resolve` does here) and
+        the memory bound, and it answers the client's hello at once (`--greet`). The caller waits for it
+        and closes this adapter after."""
+        self._pin()
+        prefix = self.ready_prefix()
+        policy = prefix.path / f"specproof-policy-{os.getpid()}-{id(connection):x}.txt"
+        lines = [f"memory {memory_limit:x}"]
+        for name, modules in sorted(served.items()):
+            lines.append(f"export {name}")
+            lines.extend(f"stub {dll_name(module)}!{name}" for module in modules if self.survey(module, name) == "stub")
+        policy.write_text("\n".join(lines) + "\n")
+        windows_path = "Z:" + str(policy).replace("/", "\\")
+        fd = connection.fileno()
+        return subprocess.Popen([str(self.wine.loader), str(self._exe), "--policy", windows_path, "--greet"],
+                                stdin=fd, stdout=fd, stderr=fd, env=prefix.env(self.debug), cwd=prefix.path,
+                                start_new_session=True)
 
     def new_helper(self) -> Helper:
         """A helper of its own, not the one this adapter calls through (for `specproof protocol-check wine`);
@@ -249,15 +271,8 @@ class WineAdapter:
         return None
 
     def _stub_note(self, address: int, diagnostics: list[str]) -> str:
-        """Wine's own word that the export just called is a stub: `fixme:<channel>:<name> ... stub`.
-
-        Such exports exist, so pefile cannot tell; they print this and fail.
-        """
-        name = self._names.get(address) if diagnostics else None
-        if not name:
-            return ""
-        pattern = re.compile(rf"fixme:[^:\s]+:{re.escape(name)}\b.*\bstub\b")
-        return next((line for line in diagnostics if pattern.search(line)), "")
+        """Wine's own word that the export just called is a stub (see wire.stub_note)."""
+        return stub_note(self._names.get(address), diagnostics)
 
     def alloc(self, size: int) -> int:
         address = self._command(lambda helper: helper.alloc(size))

@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 
 typedef unsigned long long u64;
 typedef u64 (*call16)(u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64);
@@ -55,6 +56,117 @@ static volatile u64 fault_address;
 static char fault_where[256];
 
 static HANDLE out_handle, in_handle;
+
+/* A served connection's rules (`--policy FILE`, written by `specproof agent serve`): only the listed
+ * functions resolve, only resolved addresses are called, and the blocks allocated stay under a limit.
+ * Without a policy (the wine adapter's own helper) everything is allowed. */
+static int policed;
+static char *served_names;        /* NUL-separated, sorted */
+static char **served;             /* pointers into served_names */
+static size_t served_count;
+static char *stub_names;          /* the served functions Wine ships as stubs, NUL-separated, sorted */
+static char **stubs;
+static size_t stub_count;
+static u64 *resolved;             /* addresses this connection resolved */
+static size_t resolved_count, resolved_capacity;
+static u64 memory_limit, memory_held;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_served(const char *symbol)
+{
+    return bsearch(&symbol, served, served_count, sizeof *served, by_name) != NULL;
+}
+
+/* Whether `module`'s `symbol` is a stub: the policy's `stub <module>!<symbol>` lines name the module as
+ * Wine's file does (lower case, with its extension; `.dll` added when the name has none). */
+static int is_stub(const char *module, const char *symbol)
+{
+    char key[600];
+    const char *probe = key;
+    size_t at = 0;
+    if (!stub_count || strcmp(module, "*") == 0) return 0;
+    for (; *module && at < 260; module++) key[at++] = (char)tolower((unsigned char)*module);
+    key[at] = 0;
+    if (!strchr(key, '.')) { memcpy(key + at, ".dll", 5); at += 4; }
+    snprintf(key + at, sizeof key - at, "!%s", symbol);
+    return bsearch(&probe, stubs, stub_count, sizeof *stubs, by_name) != NULL;
+}
+
+/* Appends `name` (with its NUL) to a NUL-separated list; 0 when out of memory. */
+static int add_name(char **names, size_t *size, size_t *capacity, size_t *count, const char *name)
+{
+    size_t length = strlen(name) + 1;
+    while (*size + length > *capacity) {
+        *capacity = *capacity ? 2 * *capacity : 1 << 16;
+        *names = realloc(*names, *capacity);
+        if (!*names) return 0;
+    }
+    memcpy(*names + *size, name, length);
+    *size += length;
+    (*count)++;
+    return 1;
+}
+
+/* Pointers to each name of a NUL-separated list, sorted. */
+static char **index_names(char *names, size_t count)
+{
+    char **index = malloc((count + 1) * sizeof *index);
+    if (!index) return NULL;
+    for (size_t i = 0, at = 0; i < count; i++) {
+        index[i] = names + at;
+        at += strlen(names + at) + 1;
+    }
+    qsort(index, count, sizeof *index, by_name);
+    return index;
+}
+
+static int was_resolved(u64 address)
+{
+    for (size_t i = 0; i < resolved_count; i++)
+        if (resolved[i] == address) return 1;
+    return 0;
+}
+
+static void remember(u64 address)
+{
+    if (was_resolved(address)) return;
+    if (resolved_count == resolved_capacity) {
+        resolved_capacity = resolved_capacity ? 2 * resolved_capacity : 256;
+        resolved = realloc(resolved, resolved_capacity * sizeof *resolved);
+        if (!resolved) ExitProcess(4);
+    }
+    resolved[resolved_count++] = address;
+}
+
+/* The policy file: `memory <hex bytes>`, one `export <name>` line per served function and one `stub <name>`
+ * line per served function Wine ships as a stub (resolve says so). */
+static int load_policy(const char *path)
+{
+    FILE *file = fopen(path, "rb");
+    char line[512];
+    size_t size = 0, capacity = 0, stub_size = 0, stub_capacity = 0;
+    if (!file) return 0;
+    while (fgets(line, sizeof line, file)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (strncmp(line, "memory ", 7) == 0) {
+            memory_limit = _strtoui64(line + 7, NULL, 16);
+        } else if (strncmp(line, "export ", 7) == 0 && line[7]) {
+            if (!add_name(&served_names, &size, &capacity, &served_count, line + 7)) return 0;
+        } else if (strncmp(line, "stub ", 5) == 0 && line[5]) {
+            if (!add_name(&stub_names, &stub_size, &stub_capacity, &stub_count, line + 5)) return 0;
+        }
+    }
+    fclose(file);
+    served = index_names(served_names, served_count);
+    stubs = stub_count ? index_names(stub_names, stub_count) : NULL;
+    if (!served || (stub_count && !stubs)) return 0;
+    policed = 1;
+    return 1;
+}
 
 static void put(HANDLE handle, const char *text, size_t size)
 {
@@ -193,8 +305,13 @@ static void do_hello(void)
 
 static void do_resolve(char *module, char *symbol)
 {
-    char text[64];
+    char text[512];
     FARPROC address = NULL;
+    if (policed && !is_served(symbol)) {
+        snprintf(text, sizeof text, "err %.300s is not a function of the served specs", symbol);
+        answer(text);
+        return;
+    }
     if (strcmp(module, "*") != 0) {
         HMODULE handle = LoadLibraryA(module);
         if (handle) address = GetProcAddress(handle, symbol);
@@ -210,7 +327,8 @@ static void do_resolve(char *module, char *symbol)
         answer("missing");
         return;
     }
-    snprintf(text, sizeof text, "ok %llx", (u64)address);
+    if (policed) remember((u64)address);
+    snprintf(text, sizeof text, is_stub(module, symbol) ? "ok %llx stub" : "ok %llx", (u64)address);
     answer(text);
 }
 
@@ -236,6 +354,11 @@ static void do_call(char *rest)
             return;
         }
         args[count++] = arg;
+    }
+    if (policed && !was_resolved(target)) {
+        snprintf(text, sizeof text, "err 0x%llx is not an export this session resolved", target);
+        answer(text);
+        return;
     }
     if (__builtin_setjmp(jump_buffer)) {
         answer_fault();
@@ -316,17 +439,31 @@ static void do_read(char *rest, char *output)
     answer(output);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     static char line[LINE_MAX_BYTES];
     static char output[LINE_MAX_BYTES];
     char text[64];
+    int greet = 0;
 
     out_handle = GetStdHandle(STD_OUTPUT_HANDLE);
     in_handle = GetStdHandle(STD_INPUT_HANDLE);
     main_thread = GetCurrentThreadId();
     SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
     SetUnhandledExceptionFilter(on_unhandled);
+    /* --policy FILE: a served connection's rules; --greet: the client's hello was answered for us up to
+     * the version, so answer it now with who we are */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
+            if (!load_policy(argv[++i])) {
+                answer("err the helper cannot read its policy");
+                return 5;
+            }
+        } else if (strcmp(argv[i], "--greet") == 0) {
+            greet = 1;
+        }
+    }
+    if (greet) do_hello();
 
     for (;;) {
         int got = read_line(line, sizeof line);
@@ -362,7 +499,14 @@ int main(void)
                 answer("err usage: alloc <size>");
                 continue;
             }
+            if (policed && memory_held + (number ? number : 1) > memory_limit) {
+                snprintf(output, sizeof output, "err memory limit: this session holds %llu bytes of %llu",
+                         memory_held, memory_limit);
+                answer(output);
+                continue;
+            }
             block = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, number ? (size_t)number : 1);
+            if (block && policed) memory_held += number ? number : 1;
             if (!block) {
                 answer("err out of memory");
                 continue;
@@ -374,6 +518,10 @@ int main(void)
             if (!hex_field(&cursor, &number) || *cursor) {
                 answer("err usage: free <address>");
                 continue;
+            }
+            if (policed && number) {
+                SIZE_T held = HeapSize(GetProcessHeap(), 0, (void *)number);
+                if (held != (SIZE_T)-1 && held <= memory_held) memory_held -= held;
             }
             HeapFree(GetProcessHeap(), 0, (void *)number);
             answer("ok");

@@ -9,7 +9,12 @@ these operations, and the same suites then run on every implementation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import socket
+    import subprocess
+    from collections.abc import Mapping
 
 #: Exception codes a call may fault with (Windows' own values).
 ACCESS_VIOLATION = 0xC0000005
@@ -151,6 +156,17 @@ class ReportsUnsetLastError(Protocol):
     def last_error_sentinel(self) -> int:
         """The value set before each call (reported as None when it is still there after)."""
         ...
+
+
+@runtime_checkable
+class ServesConnections(Protocol):
+    """An adapter whose implementation speaks the wire protocol itself (the kit's helper) and can take a
+    client's connection: `specproof agent serve` hands the socket over after the handshake, and the helper
+    answers the client directly and keeps the served functions and the memory bound itself. One hop
+    fewer than the agent relaying each command; not used with TLS, which only the agent speaks."""
+
+    def serve_connection(self, connection: "socket.socket", served: "Mapping[str, tuple[str, ...]]",
+                         memory_limit: int) -> "subprocess.Popen": ...
 
 
 class AdapterFactory(Protocol):

@@ -50,6 +50,18 @@ class SpecIndex:
             spec = self._loaded[path] = read_spec(path)
         return spec
 
+    def modules(self, function: str) -> tuple[str, ...]:
+        """Every module a spec of `function` names (one function may have specs in two headers)."""
+        found = []
+        for path in self._index().get(function, []):
+            spec = self._loaded.get(path)
+            if spec is None:
+                spec = self._loaded[path] = read_spec(path)
+            module = self.module_of(spec)
+            if module and module not in found:
+                found.append(module)
+        return tuple(found)
+
     @staticmethod
     def module_of(spec: Spec) -> str | None:
         """The module that exports the function: the DLL, else the kernel module its library links to."""

@@ -22,6 +22,9 @@ memory is remote code execution by design, so:
 from __future__ import annotations
 
 import ipaddress
+import os
+import select
+import signal
 import socket
 import socketserver
 import ssl
@@ -29,9 +32,9 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
-from ..adapter.contract import Adapter
+from ..adapter.contract import Adapter, ServesConnections
 from . import auth
 from .wire import (LINE_MAX_BYTES, MAX_ARGS, READ_MAX_BYTES, VERSION, Export, Fault, format_call, format_fault,
                    format_hello, format_resolve)
@@ -53,7 +56,8 @@ class AgentConfig:
 
     make_adapter: Callable[[], Adapter]
     adapter_name: str
-    served: frozenset[str]
+    #: The served functions, each with the modules its specs name.
+    served: Mapping[str, tuple[str, ...]]
     host: str = "127.0.0.1"
     port: int = 0
     token: bytes | None = None
@@ -92,9 +96,14 @@ class ProtocolBroken(Exception):
 class Session:
     """One client's conversation: its adapter, the exports it resolved, the memory it holds."""
 
-    def __init__(self, config: AgentConfig, send: Callable[[str, list[str]], None]) -> None:
+    def __init__(self, config: AgentConfig, send: Callable[[str, list[str]], None],
+                 hand_over: Callable[[Adapter], object] | None = None) -> None:
         self.config = config
         self.send = send
+        #: Gives the connection to an adapter that serves it itself (ServesConnections); what it returns
+        #: (the serving process) is kept in `handed`, and this session answers nothing more.
+        self.hand_over = hand_over
+        self.handed: object | None = None
         self.adapter: Adapter | None = None
         self.resolved: set[int] = set()
         self.blocks: dict[int, int] = {}
@@ -151,6 +160,10 @@ class Session:
 
     def _welcome(self) -> None:
         self.adapter = self.config.make_adapter()
+        if self.hand_over is not None and isinstance(self.adapter, ServesConnections):
+            self.greeted = True
+            self.handed = self.hand_over(self.adapter)  # it answers the hello itself
+            return
         info = self.adapter.info()
         self.greeted = True
         fields = {"name": info.name, "version": info.version, "platform": info.platform,
@@ -281,11 +294,13 @@ class _Handler(socketserver.StreamRequestHandler):
             self._send_raw(_answer_lines(f"err too many clients (at most {config.max_clients})", []))
             config.log(f"agent: {peer} turned away: {config.max_clients} clients already")
             return
-        session = Session(config, lambda text, diagnostics: self._send_raw(_answer_lines(text, diagnostics)))
+        hand_over = None if agent.tls is not None else self._hand_over
+        session = Session(config, lambda text, diagnostics: self._send_raw(_answer_lines(text, diagnostics)),
+                          hand_over)
         config.log(f"agent: {peer} connected")
         try:
             self.connection.settimeout(config.idle_timeout)
-            while True:
+            while session.handed is None:
                 raw = self.rfile.readline(LINE_MAX_BYTES + 1)
                 if not raw:
                     break
@@ -297,6 +312,9 @@ class _Handler(socketserver.StreamRequestHandler):
                     raise ProtocolBroken("a line that is not UTF-8 text") from None
                 if not session.handle(line):
                     break
+            if session.handed is not None:
+                config.log(f"agent: {peer} handed to the adapter's own endpoint")
+                self._watch(session.handed)
         except ProtocolBroken as broken:
             self._send_raw(_answer_lines(f"err {broken}", []))
             config.log(f"agent: {peer} disconnected: {broken}")
@@ -308,6 +326,24 @@ class _Handler(socketserver.StreamRequestHandler):
             session.close()
             agent.slots.release()
             config.log(f"agent: {peer} closed")
+
+    def _hand_over(self, adapter: Adapter) -> object:
+        config = self.server.agent.config
+        return adapter.serve_connection(self.connection, config.served, config.max_memory)  # type: ignore[attr-defined]
+
+    def _watch(self, process) -> None:
+        """Wait for the process serving the connection to end; end it when the client hangs up (a helper
+        stuck in a call would not notice). The agent sees none of the traffic, so no idle time applies."""
+        poller = select.poll()
+        poller.register(self.connection.fileno(), select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+        while process.poll() is None:
+            if poller.poll(200):
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                break
+        process.wait()
 
     def _send_raw(self, data: bytes) -> None:
         try:

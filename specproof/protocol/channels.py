@@ -15,6 +15,8 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 
@@ -30,6 +32,18 @@ class ProcessChannel:
         self.where = where
         self.fd = self.process.stdout.fileno()
         self._in = self.process.stdin.fileno()
+        self._relay: socket.socket | None = None
+        if sys.platform == "win32":  # select() there waits on sockets only: a thread relays the output to one
+            self._relay, far = socket.socketpair()
+            threading.Thread(target=_relay, args=(self.fd, far), daemon=True).start()
+            self.fd = self._relay.fileno()
+            self.recv = self._recv_relayed  # type: ignore[method-assign]
+
+    def _recv_relayed(self) -> bytes:
+        try:
+            return self._relay.recv(65536)
+        except OSError:
+            return b""
 
     def send(self, data: bytes) -> None:
         view = memoryview(data)
@@ -55,7 +69,10 @@ class ProcessChannel:
         """End the process at once (its whole group)."""
         if self.process.poll() is None:
             try:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                if sys.platform == "win32":
+                    self.process.kill()
+                else:
+                    os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         self.process.wait()
@@ -72,11 +89,23 @@ class ProcessChannel:
         self._close_pipes()
 
     def _close_pipes(self) -> None:
-        for pipe in (self.process.stdin, self.process.stdout):
+        for pipe in (self.process.stdin, self.process.stdout, self._relay):
             try:
-                pipe.close()
+                if pipe is not None:
+                    pipe.close()
             except OSError:
                 pass
+
+
+def _relay(fd: int, far: socket.socket) -> None:
+    """Copy a pipe into a socket until the pipe ends (Windows, where select() cannot wait on a pipe)."""
+    try:
+        while data := os.read(fd, 65536):
+            far.sendall(data)
+    except OSError:
+        pass
+    finally:
+        far.close()
 
 
 class SocketChannel:
@@ -95,6 +124,27 @@ class SocketChannel:
         self.sock = raw
         self.fd = raw.fileno()
         self._open = True
+        if not tls:  # a plain socket is read and written like a pipe: the socket object's layers cost a call
+            self.send = self._send_fd  # type: ignore[method-assign]
+            self.recv = self._recv_fd  # type: ignore[method-assign]
+
+    def _send_fd(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self.fd, view):]
+        except OSError as error:
+            self._open = False
+            raise BrokenPipeError(str(error)) from error
+
+    def _recv_fd(self) -> bytes:
+        try:
+            data = os.read(self.fd, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            self._open = False
+        return data
 
     def send(self, data: bytes) -> None:
         try:

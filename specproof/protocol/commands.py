@@ -44,7 +44,8 @@ def serve(adapter_name: str, listen: str, token_file: Path | None, tls_cert: Pat
     try:
         token = read_token(token_file) if token_file else None
         registry.factory(adapter_name)  # unknown names fail now, not at the first client
-        served = frozenset(SpecIndex(specs_root).names())
+        index = SpecIndex(specs_root)
+        served = {name: index.modules(name) for name in index.names()}
         if not served:
             raise AgentRefused(f"{specs_root} holds no specs: nothing could be resolved")
         config = AgentConfig(make_adapter=lambda: registry.create(adapter_name), adapter_name=adapter_name,
@@ -73,9 +74,16 @@ def serve(adapter_name: str, listen: str, token_file: Path | None, tls_cert: Pat
               help="The CA that signed the endpoint's certificate (turns TLS on).")
 @click.option("--function", default="GetTickCount", show_default=True, help="An export to resolve and call.")
 @click.option("--module", default="kernel32.dll", show_default=True)
-def protocol_check(endpoint: str, token_file: Path | None, tls_ca: Path | None, function: str, module: str) -> None:
+@click.option("--ssh-option", "ssh_options", multiple=True, metavar="WORDS",
+              help="Options for ssh, with ssh://: shell words, e.g. --ssh-option '-F lab_config' (repeatable; "
+                   "default $SPECPROOF_SSH_OPTIONS).")
+@click.option("--ssh-shell", type=click.Choice(["cmd", "posix"]), default=None,
+              help="The remote login shell, with ssh:// (default $SPECPROOF_SSH_SHELL, else cmd).")
+def protocol_check(endpoint: str, token_file: Path | None, tls_ca: Path | None, function: str, module: str,
+                   ssh_options: tuple[str, ...], ssh_shell: str | None) -> None:
     """Drive ENDPOINT through the whole protocol and say what conforms: tcp://HOST:PORT (an agent, a
-    service), `wine` (the kit's helper under Wine), or `pipe:COMMAND` (a program that speaks on stdio)."""
+    service), ssh://[USER@]HOST[:PORT] (the kit's helper on that machine), `wine` (the kit's helper under
+    Wine), or `pipe:COMMAND` (a program that speaks on stdio)."""
     from .channels import ProcessChannel, SocketChannel
     from .check import run_checks
     from .client import Endpoint
@@ -104,6 +112,21 @@ def protocol_check(endpoint: str, token_file: Path | None, tls_ca: Path | None, 
 
         def connect() -> Endpoint:
             return Endpoint(ProcessChannel(argv, where=argv[0] if argv else "the program"))
+    elif endpoint.startswith("ssh://"):
+        from specproof_adapters.native.adapter import helper_exe
+
+        from .ssh import SSHLink
+
+        try:
+            words = [word for option in ssh_options for word in shlex.split(option)] if ssh_options else None
+            link = SSHLink(endpoint, helper_exe, words, ssh_shell)
+            link.ensure_helper()  # a host key, key or shell problem is said once, here
+        except (ValueError, RuntimeError, OSError) as error:
+            console.print(f"[red]protocol-check:[/] {escape(str(error))}")
+            sys.exit(2)
+        console.print(f"{escape(link.where)}: the helper is {escape(link.ready or '')}"
+                      f"{' (copied now)' if link.uploads else ''}", highlight=False)
+        connect = link.open
     elif endpoint == "wine":
         from specproof_adapters.wine import WineAdapter
 
@@ -111,7 +134,8 @@ def protocol_check(endpoint: str, token_file: Path | None, tls_ca: Path | None, 
         cleanup.append(wine.close)
         connect = wine.new_helper
     else:
-        console.print(f"[red]protocol-check:[/] {escape(endpoint)} is not tcp://HOST:PORT, wine or pipe:COMMAND")
+        console.print(f"[red]protocol-check:[/] {escape(endpoint)} is not tcp://HOST:PORT, ssh://[USER@]HOST[:PORT], "
+                      "wine or pipe:COMMAND")
         sys.exit(2)
     try:
         checks = run_checks(connect, function, module, token)

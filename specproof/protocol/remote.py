@@ -19,7 +19,7 @@ from typing import Callable, TypeVar
 from ..adapter.contract import CallResult, Export, Fault, Info
 from .client import Endpoint
 from .wire import (LAST_ERROR_SENTINEL, MAX_ARGS, EndpointGone, EndpointInfo, EndpointTimeout, MemoryFault, Refused,
-                   UnexpectedAnswer)
+                   UnexpectedAnswer, stub_note)
 
 T = TypeVar("T")
 
@@ -41,6 +41,7 @@ class RemoteAdapter:
         self._info: Info | None = None
         self.connections = 0
         self._lost = ""
+        self._names: dict[int, str] = {}  # resolved addresses, for a stub's word in the diagnostics
 
     # -- the connection --------------------------------------------------------------------------------
     def _live(self) -> Endpoint:
@@ -104,7 +105,10 @@ class RemoteAdapter:
 
     def resolve(self, module: str | None, symbol: str) -> Export | None:
         found = self._command(lambda endpoint: endpoint.resolve(module, symbol))
-        return None if found is None else Export(found.address, found.stub)
+        if found is None:
+            return None
+        self._names[found.address] = symbol
+        return Export(found.address, found.stub)
 
     def alloc(self, size: int) -> int:
         return self._command(lambda endpoint: endpoint.alloc(size))
@@ -158,8 +162,9 @@ class RemoteAdapter:
             notes = (f"{self.name}: unimplemented function {answer.fault.where}",) if answer.fault.where else ()
             return CallResult(fault=Fault(answer.fault.code, answer.fault.address),
                               diagnostics=(*answer.diagnostics, *notes), duration=duration)
+        stub = answer.stub or stub_note(self._names.get(address), answer.diagnostics)
         return CallResult(value=answer.value, diagnostics=tuple(answer.diagnostics), duration=duration,
-                          stub=answer.stub, last_error=answer.last_error)
+                          stub=stub, last_error=answer.last_error)
 
     def close(self) -> None:
         if self._endpoint is not None:

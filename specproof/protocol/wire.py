@@ -23,6 +23,7 @@ an answer becomes on the client:
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple, NoReturn
 from urllib.parse import quote, unquote
 
@@ -300,6 +301,18 @@ def parse_call(answer: RawAnswer) -> CallAnswer:
     elif text == "timeout":
         return CallAnswer(None, None, diagnostics, None, True)
     _not_a_result("call", answer)
+
+
+def stub_note(function: str | None, diagnostics: list[str]) -> str:
+    """A diagnostic that says `function` is a stub, in Wine's words: `fixme:<channel>:<function> ... stub`.
+
+    Such exports exist (a DLL's own code that prints this and fails), so a
+    DLL's export table cannot tell; what the implementation printed can.
+    """
+    if not function or not diagnostics:
+        return ""
+    pattern = re.compile(rf"fixme:[^:\s]+:{re.escape(function)}\b.*\bstub\b")
+    return next((line for line in diagnostics if pattern.search(line)), "")
 
 
 def checked(*fields: str) -> None:
