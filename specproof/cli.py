@@ -424,6 +424,9 @@ def all_steps(root: Path, suites: Path, results: Path) -> None:
         if not found.availability.usable:
             console.print(f"adapter {found.name}: not usable here ({found.availability.reason}); skipped")
             continue
+        if found.needs_endpoint:  # service, native: they run against a machine you name, not here
+            console.print(f"adapter {found.name}: needs an endpoint (--url or --host); run it with `specproof run`")
+            continue
         console.rule(f"run on {found.name}")
         status, folder = run_suites(suites, RunOptions(adapter=found.name, results=results, specs=root), None, (),
                                     console)

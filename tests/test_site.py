@@ -654,3 +654,15 @@ def test_the_run_and_the_site_judge_a_value_by_one_rule():
     spec.returns.codes.pop()
     assert book.documented(spec, 0xC0000022) is False
     assert not any(matches(spec, c, seen(0xC0000022)) for c in spec.returns.codes)
+
+
+def test_the_implementations_page_says_how_each_run_reached_its_implementation(tmp_path):
+    from specproof.results.records import RunMeta
+    from specproof.site.load import Run
+    from specproof.site.pages import reached_by
+
+    remote = Run("r", tmp_path, RunMeta(run_id="r", adapter="service", impl="wine", implementation={
+        "name": "service", "details": {"transport": "tcp", "endpoint": "tcp://127.0.0.1:9000"}}))
+    local = Run("l", tmp_path, RunMeta(run_id="l", adapter="wine", impl="wine", implementation={"name": "wine"}))
+    assert reached_by(remote) == "service over tcp to tcp://127.0.0.1:9000"
+    assert reached_by(local) == "wine"

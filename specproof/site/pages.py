@@ -565,11 +565,21 @@ def implementations_page(ctx: Context) -> str:
         info = run.info
         rows.append([a(source, nav.impl_page(ctx.impl_slugs[run.impl]), run.impl), h(run.version or "?"),
                      h(run.platform or "?"), h(info.get("architecture") or "?"),
-                     "yes" if info.get("kernel_mode") else "no", h(short_time(run.started)),
+                     "yes" if info.get("kernel_mode") else "no", h(reached_by(run)), h(short_time(run.started)),
                      h(counts_line(run.counts))])
-    out.append(table(["implementation", "version", "platform", "architecture", "kernel mode", "ran", "outcomes"],
-                     rows))
+    out.append(table(["implementation", "version", "platform", "architecture", "kernel mode", "reached by", "ran",
+                      "outcomes"], rows))
     return "".join(out)
+
+
+def reached_by(run: Run) -> str:
+    """Where the run went: the adapter, and for a remote one its transport and endpoint (`service over tcp to
+    tcp://10.0.0.5:9000`)."""
+    details = run.info.get("details") or {}
+    transport, endpoint = details.get("transport"), details.get("endpoint")
+    if not transport:
+        return run.meta.adapter or "?"
+    return f"{run.meta.adapter} over {transport}" + (f" to {endpoint}" if endpoint else "")
 
 
 def _note(kind: str, title: str, message: str) -> str:
