@@ -3,7 +3,7 @@
 With `--host` the helper runs on that machine, reached with the user's own
 `ssh` (specproof/protocol/ssh.py: copied there once per digest, one `ssh`
 per connection); options for ssh come from $SPECPROOF_SSH_OPTIONS (e.g.
-`-F ~/.ssh/lab_config`), the remote shell's kind from $SPECPROOF_SSH_SHELL
+`-F /etc/specproof/ssh_config`), the remote shell's kind from $SPECPROOF_SSH_SHELL
 (`cmd`, the default, or `posix`). On Windows without `--host` it runs the
 helper as a local process. Either way it is the same helper.c the wine
 adapter runs under Wine, built with the same cross-compiler, and the same

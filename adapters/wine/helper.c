@@ -297,9 +297,15 @@ static void do_hello(void)
     }
     if (get_version) wine = get_version();
     if (rtl_get_version) rtl_get_version(&os);
-    encode_field(version, sizeof version, wine);
-    snprintf(text, sizeof text, "ok 1 name=wine version=%s windows=%lu.%lu.%lu arch=x86_64 kernel=0", version,
-             os.dwMajorVersion, os.dwMinorVersion, os.dwBuildNumber);
+    if (get_version) {
+        encode_field(version, sizeof version, wine);
+        snprintf(text, sizeof text, "ok 1 name=wine version=%s windows=%lu.%lu.%lu arch=x86_64 kernel=0",
+                 version, os.dwMajorVersion, os.dwMinorVersion, os.dwBuildNumber);
+    } else { /* Windows itself: no wine_get_version in its ntdll */
+        snprintf(text, sizeof text, "ok 1 name=windows version=%lu.%lu.%lu windows=%lu.%lu.%lu arch=x86_64 "
+                 "kernel=0", os.dwMajorVersion, os.dwMinorVersion, os.dwBuildNumber, os.dwMajorVersion,
+                 os.dwMinorVersion, os.dwBuildNumber);
+    }
     answer(text);
 }
 

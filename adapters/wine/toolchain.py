@@ -8,11 +8,11 @@ compiler or an edited helper gives a new binary and nothing stale is run.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -125,6 +125,22 @@ def locked(name: str) -> Iterator[None]:
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
     with open(root / f".{name}.lock", "w") as handle:
+        if sys.platform == "win32":  # msvcrt locks a byte range: the first byte stands for the file
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:  # LK_LOCK gives up after ten seconds; another worker is still building
+                    continue
+            try:
+                yield
+            finally:
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+            return
+        import fcntl
+
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

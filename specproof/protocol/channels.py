@@ -124,7 +124,7 @@ class SocketChannel:
         self.sock = raw
         self.fd = raw.fileno()
         self._open = True
-        if not tls:  # a plain socket is read and written like a pipe: the socket object's layers cost a call
+        if not tls and sys.platform != "win32":  # a plain socket read and written like a pipe: one layer fewer
             self.send = self._send_fd  # type: ignore[method-assign]
             self.recv = self._recv_fd  # type: ignore[method-assign]
 

@@ -22,6 +22,8 @@ from .wire import (LAST_ERROR_SENTINEL, MAX_ARGS, EndpointGone, EndpointInfo, En
                    UnexpectedAnswer, stub_note)
 
 T = TypeVar("T")
+#: Seconds a test waits for an endpoint that did not come back within the first retry time.
+DOWN_RETRY = 2.0
 
 
 class RemoteMemoryFault(RuntimeError):
@@ -41,6 +43,7 @@ class RemoteAdapter:
         self._info: Info | None = None
         self.connections = 0
         self._lost = ""
+        self._down = False  # a whole retry time passed without the endpoint
         self._names: dict[int, str] = {}  # resolved addresses, for a stub's word in the diagnostics
 
     # -- the connection --------------------------------------------------------------------------------
@@ -50,17 +53,22 @@ class RemoteAdapter:
             return endpoint
         if endpoint is not None:
             endpoint.kill()
-        deadline = time.monotonic() + self.retry
+        # The first loss waits the whole retry time for the endpoint to come back; once it has not, each
+        # later test tries once more briefly, so a run against a machine that is gone ends in minutes.
+        window = DOWN_RETRY if self._down else self.retry
+        deadline = time.monotonic() + window
         while True:
             try:
                 endpoint = self._connect()
                 break
             except (OSError, EndpointGone, EndpointTimeout) as error:
                 if time.monotonic() >= deadline:
+                    self._down = True
                     raise RuntimeError(f"{self.name}: cannot reach the endpoint ({error}); tried for "
-                                       f"{self.retry:g} s") from None
+                                       f"{window:g} s") from None
                 time.sleep(0.5)
         self._endpoint = endpoint
+        self._down = False
         self.connections += 1
         return endpoint
 

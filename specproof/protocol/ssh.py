@@ -51,7 +51,8 @@ from .channels import ProcessChannel
 from .client import Endpoint
 from .wire import COMMAND_TIMEOUT, AnswerError, EndpointGone
 
-#: Options for `ssh` when the caller gives none: shell words, e.g. `-F ~/.ssh/lab_config -p 2222`.
+#: Options for `ssh` when the caller gives none: shell words, e.g. `-F /etc/specproof/ssh_config -p 2222`
+#: (a `~` is not expanded here).
 SSH_OPTIONS_ENV = "SPECPROOF_SSH_OPTIONS"
 #: The remote login shell's kind, when not `cmd`: `posix`.
 SHELL_ENV = "SPECPROOF_SSH_SHELL"
