@@ -12,16 +12,13 @@ Cygwin or MSYS2 on Windows would: the `posix` remote shell.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -43,172 +40,12 @@ from specproof.cli import main  # noqa: E402
 from specproof.protocol.ssh import PRESENT, CmdShell, SSHLink, SSHRefused, Target  # noqa: E402
 from specproof_adapters.native import NativeAdapter  # noqa: E402
 from specproof_adapters.native.adapter import helper_exe  # noqa: E402
-from specproof_adapters.wine.adapter import DEBUG_CHANNELS  # noqa: E402
-from specproof_adapters.wine.prefix import Prefix  # noqa: E402
-from specproof_adapters.wine.toolchain import build_helper, find_wine  # noqa: E402
-
-ALIAS = "specproof-win"
-
-WRAPPER = """#!/bin/sh
-# ForceCommand: the requested helper runs under Wine; anything else runs in sh, in the stand-in home.
-printf '%s\\n' "$SSH_ORIGINAL_COMMAND" >> {log}
-cd {home} || exit 1
-case "$SSH_ORIGINAL_COMMAND" in
-    "exec ./.specproof/helper-"*.exe)
-        helper="{home}/${{SSH_ORIGINAL_COMMAND#exec ./}}"
-        case "$helper" in *[!A-Za-z0-9./_-]*) echo "not a helper path" >&2; exit 126;; esac
-{exports}
-        cd {prefix} || exit 1
-        exec {loader} "$helper" 2>&1
-        ;;
-    *)
-        exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"
-        ;;
-esac
-"""
-
-
-@dataclass
-class Server:
-    """The running sshd and everything the client needs to reach it."""
-
-    process: subprocess.Popen
-    port: int
-    folder: Path
-    config: Path  # the client's ssh config (-F)
-    home: Path  # where remote commands run: the stand-in for the remote user's home
-    commands: Path  # every command the server was asked to run, one a line
-
-    @property
-    def options(self) -> list[str]:
-        return ["-F", str(self.config)]
-
-    def env(self) -> dict[str, str]:
-        """What `specproof run --adapter native` is given: the ssh options and the remote shell's kind."""
-        return {**os.environ, "SPECPROOF_SSH_OPTIONS": f"-F {self.config}", "SPECPROOF_SSH_SHELL": "posix",
-                "COLUMNS": "200"}
-
-    def asked(self) -> list[str]:
-        return self.commands.read_text().splitlines() if self.commands.exists() else []
-
-    def sessions(self) -> list[int]:
-        """The per-connection sshd processes (children of the listening one): one per open connection."""
-        return _children(self.process.pid)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        for child in _children(todo.pop()):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _is_sshd(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip() == "sshd"
-    except OSError:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _keygen(path: Path) -> str:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)], check=True,
-                   capture_output=True, timeout=60)
-    return path.with_suffix(".pub").read_text().strip()
-
+from sshd_harness import ALIAS, Server, descendants, is_sshd, keygen, local_sshd  # noqa: E402
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ssh")
-    privsep = Path("/run/sshd")
-    if os.geteuid() == 0 and not privsep.is_dir():
-        privsep.mkdir(mode=0o755, parents=True)
-    host_key = _keygen(folder / "host_ed25519")
-    client_key = _keygen(folder / "client_ed25519")
-    (folder / "authorized_keys").write_text(client_key + "\n")
-    home = folder / "home"
-    home.mkdir()
-    wine = find_wine()
-    prefix = Prefix.create(wine)
-    process = None
-    try:
-        prefix.start(build_helper())
-        env = prefix.env(DEBUG_CHANNELS)
-        exports = "\n".join(f"        export {key}='{value}'" for key, value in sorted(env.items())
-                            if key.startswith("WINE") or key in ("LANG", "TZ") or key.startswith("LC_"))
-        wrapper = folder / "wrapper.sh"
-        wrapper.write_text(WRAPPER.format(log=folder / "commands.log", home=home, exports=exports, prefix=prefix.path,
-                                          loader=wine.loader))
-        wrapper.chmod(0o755)
-        port = _free_port()
-        sshd_config = folder / "sshd_config"
-        sshd_config.write_text(f"""Port {port}
-ListenAddress 127.0.0.1
-HostKey {folder / 'host_ed25519'}
-PidFile {folder / 'sshd.pid'}
-AuthorizedKeysFile {folder / 'authorized_keys'}
-AllowUsers {getpass.getuser()}
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-PermitRootLogin prohibit-password
-PrintMotd no
-ForceCommand {wrapper}
-""")
-        config = folder / "ssh_config"
-        config.write_text(f"""Host {ALIAS}
-    HostName 127.0.0.1
-    Port {port}
-    User {getpass.getuser()}
-    IdentityFile {folder / 'client_ed25519'}
-    IdentitiesOnly yes
-    UserKnownHostsFile {folder / 'known_hosts'}
-    StrictHostKeyChecking yes
-""")
-        (folder / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key}\n")  # the server's own key: checked
-        with open(folder / "sshd.log", "wb") as log:
-            process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(sshd_config)], stdout=log, stderr=log)
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"sshd did not start: {(folder / 'sshd.log').read_text()[-2000:]}")
-                time.sleep(0.05)
-        yield Server(process, port, folder, config, home, folder / "commands.log")
-    finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        prefix.remove()
+    with local_sshd(tmp_path_factory.mktemp("ssh")) as running:
+        yield running
 
 
 def _link(server: Server) -> SSHLink:
@@ -289,7 +126,7 @@ def test_what_cmd_sends_unpacks_whole_or_not_at_all(tmp_path: Path):
 
 def test_host_key_checking_stays_on(server: Server, tmp_path: Path):
     """A server whose key is not the one known is refused before anything runs there."""
-    other = _keygen(tmp_path / "other_ed25519")
+    other = keygen(tmp_path / "other_ed25519")
     (tmp_path / "known_hosts").write_text(f"[127.0.0.1]:{server.port} {other}\n")
     config = tmp_path / "ssh_config"
     config.write_text(server.config.read_text().replace(str(server.folder / "known_hosts"),
@@ -367,7 +204,7 @@ def test_a_dropped_connection_costs_the_test_it_was_in_and_the_run_goes_on(serve
             time.sleep(0.02)
         stopped: set[int] = set()
         while time.monotonic() < deadline:  # until the run waits on a stopped helper (not on a new one)
-            helpers = {pid for session in server.sessions() for pid in _descendants(session) if not _is_sshd(pid)}
+            helpers = {pid for session in server.sessions() for pid in descendants(session) if not is_sshd(pid)}
             for pid in helpers - stopped:
                 os.kill(pid, signal.SIGSTOP)
             stopped |= helpers
