@@ -337,3 +337,20 @@ def test_an_agent_in_front_of_wine_hands_the_connection_to_a_helper_that_keeps_t
         client.stop()
     finally:
         served.stop()
+
+
+def test_an_endpoint_that_stays_away_costs_later_tests_little():
+    """The first loss waits the retry time for the endpoint to come back; later tests try briefly."""
+    from specproof.protocol import remote
+    from specproof_adapters.service import ServiceAdapter
+
+    adapter = ServiceAdapter(url=f"tcp://127.0.0.1:{_free_port()}", retry="4")
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"cannot reach the endpoint .*tried for 4 s"):
+        adapter.alloc(8)
+    first = time.monotonic() - started
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match=rf"tried for {remote.DOWN_RETRY:g} s"):
+        adapter.next_test()
+    again = time.monotonic() - started
+    assert 3.9 <= first < 8 and again < remote.DOWN_RETRY + 1.0 < first
