@@ -354,3 +354,18 @@ def test_an_endpoint_that_stays_away_costs_later_tests_little():
         adapter.next_test()
     again = time.monotonic() - started
     assert 3.9 <= first < 8 and again < remote.DOWN_RETRY + 1.0 < first
+
+
+@pytest.mark.parametrize(("url", "parsed"), [("tcp://127.0.0.1:9000", ("127.0.0.1", 9000)),
+                                             ("tcp://[::1]:9000/", ("::1", 9000))])
+def test_service_urls(url, parsed):
+    from specproof.protocol.channels import parse_url
+    assert parse_url(url) == parsed
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9000", "tcp://127.0.0.1", "tcp://:9000", "tcp://h:99999",
+                                 "tcp://h:9000/path"])
+def test_a_url_that_is_not_tcp_host_port_is_refused(url):
+    from specproof.protocol.channels import parse_url
+    with pytest.raises(ValueError, match="is not tcp://HOST:PORT"):
+        parse_url(url)

@@ -12,23 +12,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import urlsplit
 
 from specproof.adapter.contract import Availability
 from specproof.protocol.auth import read_token
-from specproof.protocol.channels import SocketChannel
+from specproof.protocol.channels import SocketChannel, parse_url
 from specproof.protocol.client import Endpoint
 from specproof.protocol.remote import RemoteAdapter
 
 URL_ENV = "SPECPROOF_SERVICE_URL"
-
-
-def parse_url(url: str) -> tuple[str, int]:
-    """`tcp://HOST:PORT` (IPv6 in brackets) as (host, port); ValueError naming what is wrong."""
-    parts = urlsplit(url)
-    if parts.scheme != "tcp" or not parts.hostname or parts.port is None or parts.path not in ("", "/"):
-        raise ValueError(f"{url!r} is not tcp://HOST:PORT")
-    return parts.hostname, parts.port
 
 
 class ServiceAdapter(RemoteAdapter):

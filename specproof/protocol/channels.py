@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ProcessChannel:
@@ -106,6 +107,18 @@ def _relay(fd: int, far: socket.socket) -> None:
         pass
     finally:
         far.close()
+
+
+def parse_url(url: str) -> tuple[str, int]:
+    """`tcp://HOST:PORT` (IPv6 in brackets) as (host, port); ValueError naming what is wrong."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "tcp" or not parts.hostname or port is None or parts.path not in ("", "/"):
+        raise ValueError(f"{url!r} is not tcp://HOST:PORT")
+    return parts.hostname, port
 
 
 class SocketChannel:

@@ -97,7 +97,7 @@ def protocol_check(endpoint: str, token_file: Path | None, tls_ca: Path | None, 
         sys.exit(2)
     cleanup = []
     if endpoint.startswith("tcp://"):
-        from specproof_adapters.service.adapter import parse_url
+        from .channels import parse_url
 
         try:
             host, port = parse_url(endpoint)
