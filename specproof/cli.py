@@ -257,17 +257,22 @@ def run(suites: Path, workers: int | None, pytest_args: tuple[str, ...], **optio
 @main.command()
 def adapters() -> None:
     """List installed adapters, whether each can run here, and how to fix one that cannot."""
+    from rich.markup import escape
     from rich.table import Table
 
     from .adapter.registry import installed
 
     table = Table()
-    for column in ("adapter", "usable", "from", "why not / how to fix"):
+    for column in ("adapter", "usable", "from", "how to use it / why not and how to fix"):
         table.add_column(column)
     for found in installed():
         usable = found.availability.usable
-        note = "" if usable else f"{found.availability.reason}; fix: {found.availability.fix}"
-        table.add_row(found.name, "yes" if usable else "no", f"{found.target} ({found.distribution})", note)
+        if not usable:
+            note = f"{found.availability.reason}; fix: {found.availability.fix}"
+        else:  # an adapter that needs an endpoint says how to name it
+            note = found.availability.reason if found.needs_endpoint else ""
+        table.add_row(found.name, "yes" if usable else "no", escape(f"{found.target} ({found.distribution})"),
+                      escape(note))
     console.print(table)
 
 

@@ -369,3 +369,10 @@ def test_a_url_that_is_not_tcp_host_port_is_refused(url):
     from specproof.protocol.channels import parse_url
     with pytest.raises(ValueError, match="is not tcp://HOST:PORT"):
         parse_url(url)
+
+
+def test_specproof_adapters_says_how_to_use_the_remote_adapters():
+    done = CliRunner().invoke(main, ["adapters"], env={"COLUMNS": "240"})
+    assert done.exit_code == 0
+    assert "usable with --url tcp://HOST:PORT" in done.output
+    assert "usable with --host [user@]host" in done.output  # the brackets are text, not markup
