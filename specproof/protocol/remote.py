@@ -44,6 +44,7 @@ class RemoteAdapter:
         self.connections = 0
         self._lost = ""
         self._down = False  # a whole retry time passed without the endpoint
+        self._in_test = False  # a test is under way (next_test was called): a lost connection ends it
         self._names: dict[int, str] = {}  # resolved addresses, for a stub's word in the diagnostics
 
     # -- the connection --------------------------------------------------------------------------------
@@ -51,6 +52,13 @@ class RemoteAdapter:
         endpoint = self._endpoint
         if endpoint is not None and endpoint.alive():
             return endpoint
+        if self._in_test and (endpoint is not None or self._lost):
+            # The test already worked on the connection that went: its memory and handles went with it, so
+            # going on with a new one would give confusing outcomes. It ends here; the next test connects.
+            where = endpoint.where if endpoint is not None else "the endpoint"
+            self._drop(f"{where} went away")
+            raise RuntimeError(f"{self.name}: {where} went away during this test ({self._lost}); the next "
+                               "test connects again")
         if endpoint is not None:
             endpoint.kill()
         # The first loss waits the whole retry time for the endpoint to come back; once it has not, each
@@ -88,9 +96,13 @@ class RemoteAdapter:
             raise RuntimeError(f"{self.name}: the endpoint refused {error.command!r}: {error.reason}") from None
 
     def next_test(self) -> None:
-        """A test begins: a connection that was lost is made again now (RecoversBetweenTests)."""
+        """A test begins: a connection that was lost is made again now (RecoversBetweenTests); from here a
+        connection lost during the test ends the test rather than being made again silently."""
+        self._in_test = False
+        self._lost = ""
         if self._endpoint is None or not self._endpoint.alive():
             self._live()
+        self._in_test = True
 
     def endpoint_info(self) -> EndpointInfo:
         endpoint = self._live()
