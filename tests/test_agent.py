@@ -403,3 +403,20 @@ def test_a_connection_lost_during_a_test_ends_that_test_and_the_next_one_connect
         adapter.close()
         agent.kill()
         agent.wait()
+
+
+def test_an_adapter_that_cannot_start_is_said_to_the_client_and_the_agent_goes_on():
+    def broken():
+        raise RuntimeError("adapter 'x' cannot run on this machine: no Wine")
+
+    served = model_agent(make_adapter=broken)
+    try:
+        with pytest.raises((Refused, EndpointGone)) as refused:
+            connect(served)
+        assert isinstance(refused.value, EndpointGone) or "could not start" in str(refused.value)
+        host, port = served.address
+        with socket.create_connection((host, port)) as raw:
+            raw.sendall(b"hello 1\n")
+            assert b"err the model adapter could not start: adapter 'x' cannot run" in raw.recv(4096)
+    finally:
+        served.stop()

@@ -159,6 +159,15 @@ class Session:
         return True
 
     def _welcome(self) -> None:
+        try:
+            self._start()
+        except ProtocolBroken:
+            raise
+        except Exception as error:  # the client hears why; the agent goes on serving others
+            raise ProtocolBroken(f"the {self.config.adapter_name} adapter could not start: "
+                                 f"{' '.join(str(error).split())[:400]}") from error
+
+    def _start(self) -> None:
         self.adapter = self.config.make_adapter()
         if self.hand_over is not None and isinstance(self.adapter, ServesConnections):
             self.greeted = True
