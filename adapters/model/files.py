@@ -33,6 +33,7 @@ from .filesystem import (DELETE, ERROR_ACCESS_DENIED, ERROR_DISK_FULL, ERROR_FIL
 from .kernel32 import (ERROR_ALREADY_EXISTS, ERROR_INVALID_PARAMETER, ERROR_NOACCESS, ERROR_SUCCESS, FALSE, KERNEL32,
                        TRUE)
 from .memory import ModelFault
+from .structures import signed
 
 CREATE_NEW, CREATE_ALWAYS, OPEN_EXISTING, OPEN_ALWAYS, TRUNCATE_EXISTING = 1, 2, 3, 4, 5
 WRITE_DATA = FILE_WRITE_DATA | FILE_APPEND_DATA
@@ -48,11 +49,6 @@ INVALID_SET_FILE_POINTER = 0xFFFFFFFF
 STATUS_SUCCESS, STATUS_END_OF_FILE = 0x00000000, 0xC0000011
 #: The sector size a FILE_FLAG_NO_BUFFERING handle must keep its offsets and sizes aligned to.
 SECTOR = 512
-
-
-def _signed(value: int, bits: int) -> int:
-    value &= (1 << bits) - 1
-    return value - (1 << bits) if value >> (bits - 1) else value
 
 
 class FileFunctions(DirectoryFunctions):
@@ -274,9 +270,9 @@ class FileFunctions(DirectoryFunctions):
     @failing(INVALID_SET_FILE_POINTER)
     def SetFilePointer(self, hFile: int, lDistanceToMove: int, lpDistanceToMoveHigh: int, dwMoveMethod: int) -> int:
         if lpDistanceToMoveHigh:  # "lpDistanceToMoveHigh and lDistanceToMove form a single 64-bit signed value"
-            distance = _signed(self.memory.read_u32(lpDistanceToMoveHigh) << 32 | lDistanceToMove & 0xFFFFFFFF, 64)
+            distance = signed(self.memory.read_u32(lpDistanceToMoveHigh) << 32 | lDistanceToMove & 0xFFFFFFFF, 64)
         else:  # "If lpDistanceToMoveHigh is NULL, lDistanceToMove is a 32-bit signed value."
-            distance = _signed(lDistanceToMove, 32)
+            distance = signed(lDistanceToMove, 32)
         new = self._fs_seek(hFile, distance, dwMoveMethod, fits_32=not lpDistanceToMoveHigh)
         if lpDistanceToMoveHigh:  # "receives the high order DWORD of the new value of the file pointer"
             self.memory.write_u32(lpDistanceToMoveHigh, new >> 32)
@@ -288,7 +284,7 @@ class FileFunctions(DirectoryFunctions):
     @failing(FALSE)
     def SetFilePointerEx(self, hFile: int, liDistanceToMove: int, lpNewFilePointer: int, dwMoveMethod: int) -> int:
         # The LARGE_INTEGER comes by value, in a register: its QuadPart is the signed distance.
-        new = self._fs_seek(hFile, _signed(liDistanceToMove, 64), dwMoveMethod, fits_32=False)
+        new = self._fs_seek(hFile, signed(liDistanceToMove, 64), dwMoveMethod, fits_32=False)
         if lpNewFilePointer:  # "If this parameter is NULL, the new file pointer is not returned."
             self.memory.write(lpNewFilePointer, layout("LARGE_INTEGER").pack(QuadPart=new))
         return TRUE

@@ -16,6 +16,7 @@ from .codepages import (CP_SYMBOL, CP_UTF7, CP_UTF8, DEFAULT_CHAR, decode, encod
                         units_to_text)
 from .core import export
 from .kernel32 import ERROR_INVALID_PARAMETER, KERNEL32, Kernel32Functions
+from .structures import signed32
 
 # winnls.h
 MB_PRECOMPOSED = 0x00000001
@@ -37,12 +38,6 @@ MB_FLAGS = MB_PRECOMPOSED | MB_COMPOSITE | MB_USEGLYPHCHARS | MB_ERR_INVALID_CHA
 WC_FLAGS = WC_DISCARDNS | WC_SEPCHARS | WC_DEFAULTCHAR | WC_COMPOSITECHECK | WC_NO_BEST_FIT_CHARS
 
 
-def _int(value: int) -> int:
-    """A C `int` argument from its register value."""
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value & 0x80000000 else value
-
-
 class StringFunctions(Kernel32Functions):
     """The stringapiset exports; methods are named exactly like the functions they model."""
 
@@ -50,6 +45,18 @@ class StringFunctions(Kernel32Functions):
         self.diag(text)
         self.set_last_error(code)
         return 0
+
+    def _code_page(self, CodePage: int, source: int, length: int, destination: int, size: int) -> int | None:
+        """The installed code page both functions convert with, once the parameter rules both pages share
+        hold; None (the failure set) when they do not."""
+        problem = self._buffers_problem(source, length, destination, size)
+        if problem:
+            self._string_fail(*problem)
+            return None
+        page = installed(CodePage & 0xFFFFFFFF)
+        if page is None:
+            self._string_fail(ERROR_INVALID_PARAMETER, f"code page {CodePage & 0xFFFFFFFF} is not installed")
+        return page
 
     def _buffers_problem(self, source: int, length: int, destination: int, size: int) -> tuple[int, str] | None:
         """The parameter rules both pages share, as (last error, why), or None when they hold."""
@@ -70,13 +77,10 @@ class StringFunctions(Kernel32Functions):
     @export(*KERNEL32)
     def MultiByteToWideChar(self, CodePage: int, dwFlags: int, lpMultiByteStr: int, cbMultiByte: int,
                             lpWideCharStr: int, cchWideChar: int) -> int:
-        flags, length, size = dwFlags & 0xFFFFFFFF, _int(cbMultiByte), _int(cchWideChar)
-        problem = self._buffers_problem(lpMultiByteStr, length, lpWideCharStr, size)
-        if problem:
-            return self._string_fail(*problem)
-        page = installed(CodePage & 0xFFFFFFFF)
+        flags, length, size = dwFlags & 0xFFFFFFFF, signed32(cbMultiByte), signed32(cchWideChar)
+        page = self._code_page(CodePage, lpMultiByteStr, length, lpWideCharStr, size)
         if page is None:
-            return self._string_fail(ERROR_INVALID_PARAMETER, f"code page {CodePage & 0xFFFFFFFF} is not installed")
+            return 0
         if page in (CP_UTF7, CP_SYMBOL) and flags:  # "For the code pages listed below, dwFlags must be set to 0"
             return self._string_fail(ERROR_INVALID_FLAGS, f"code page {page} takes no flags")
         if page == CP_UTF8 and flags & ~MB_ERR_INVALID_CHARS:  # "either 0 or MB_ERR_INVALID_CHARS"
@@ -106,13 +110,10 @@ class StringFunctions(Kernel32Functions):
     @export(*KERNEL32)
     def WideCharToMultiByte(self, CodePage: int, dwFlags: int, lpWideCharStr: int, cchWideChar: int,
                             lpMultiByteStr: int, cbMultiByte: int, lpDefaultChar: int, lpUsedDefaultChar: int) -> int:
-        flags, length, size = dwFlags & 0xFFFFFFFF, _int(cchWideChar), _int(cbMultiByte)
-        problem = self._buffers_problem(lpWideCharStr, length, lpMultiByteStr, size)
-        if problem:
-            return self._string_fail(*problem)
-        page = installed(CodePage & 0xFFFFFFFF)
+        flags, length, size = dwFlags & 0xFFFFFFFF, signed32(cchWideChar), signed32(cbMultiByte)
+        page = self._code_page(CodePage, lpWideCharStr, length, lpMultiByteStr, size)
         if page is None:
-            return self._string_fail(ERROR_INVALID_PARAMETER, f"code page {CodePage & 0xFFFFFFFF} is not installed")
+            return 0
         if page in (CP_UTF7, CP_UTF8) and (lpDefaultChar or lpUsedDefaultChar):
             # "For the CP_UTF7 and CP_UTF8 settings for CodePage, this parameter must be set to NULL. Otherwise,
             # the function fails with ERROR_INVALID_PARAMETER."

@@ -12,10 +12,14 @@ from specproof.adapter.structs import layout
 from .memory import AddressSpace
 
 
+def signed(value: int, bits: int = 32) -> int:
+    """A LONG, int or LONGLONG argument or field (its register's low `bits`) as the signed number it is."""
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
 def signed32(value: int) -> int:
-    """A LONG (or int) argument or field as the signed number it is."""
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value & 0x80000000 else value
+    return signed(value, 32)
 
 
 def security_attributes_inherit(memory: AddressSpace, address: int) -> bool:

@@ -19,12 +19,12 @@ occur") leaves room for.
 
 from __future__ import annotations
 
+from specproof.adapter.structs import layout
+
 from .core import export
 from .kernel32 import (ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, FALSE, HANDLE_FLAG_INHERIT, INFINITE,
                        KERNEL32, TRUE, WAIT_FAILED, Kernel32Functions, granted)
 from .objects import KernelObject, Semaphore
-from specproof.adapter.structs import layout
-
 from .structures import signed32
 
 ERROR_FILE_NOT_FOUND = 2

@@ -181,6 +181,10 @@ class Api:
     _blocks: list[int] = field(default_factory=list)
     _made: list[tuple[str, int]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # a runtime-checkable protocol's isinstance looks at the class each time: once per Api, not per call
+        self._reports_unset = isinstance(self.adapter, ReportsUnsetLastError)
+
     # -- memory -----------------------------------------------------------------------------
     def alloc(self, size: int, data: bytes = b"") -> Block:
         address = self.adapter.alloc(max(size, 1))
@@ -278,7 +282,7 @@ class Api:
             observation.last_error_name = self.codes.last_error_name(judge, result.last_error)
             if judge.api == self.under_test:
                 observation.last_error_documented = self.codes.last_error_documented(judge, value, result.last_error)
-        elif judge.api == self.under_test and value is not None and isinstance(self.adapter, ReportsUnsetLastError):
+        elif judge.api == self.under_test and value is not None and self._reports_unset:
             observation.last_error_unset = self.codes.promised_last_error(judge, value)
         self.observations.append(observation)
         closer = self.closers.get(function)

@@ -45,6 +45,9 @@ class SpecIndex:
         if header and len(paths) > 1:
             stem = header_stem(header)
             path = next((p for p in paths if p.parent.name == stem), paths[0])
+        return self._load(path)
+
+    def _load(self, path: Path) -> Spec:
         spec = self._loaded.get(path)
         if spec is None:
             spec = self._loaded[path] = read_spec(path)
@@ -54,10 +57,7 @@ class SpecIndex:
         """Every module a spec of `function` names (one function may have specs in two headers)."""
         found = []
         for path in self._index().get(function, []):
-            spec = self._loaded.get(path)
-            if spec is None:
-                spec = self._loaded[path] = read_spec(path)
-            module = self.module_of(spec)
+            module = self.module_of(self._load(path))
             if module and module not in found:
                 found.append(module)
         return tuple(found)

@@ -381,6 +381,10 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
         return connection, address
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class Agent:
     """The listening agent; `serve_forever()` in the foreground, or `start()` in a thread (tests)."""
 
@@ -396,10 +400,10 @@ class Agent:
             except (OSError, ssl.SSLError) as error:
                 raise AgentRefused(f"cannot load the TLS certificate {config.tls_cert} and key {config.tls_key}: "
                                    f"{error}") from error
-        family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-        _Server.address_family = family
+        # the address family is the server class's, read as the socket is made: a class of this agent's own
+        server_class = _Server6 if ":" in config.host else _Server
         try:
-            self.server = _Server((config.host, config.port), _Handler)
+            self.server = server_class((config.host, config.port), _Handler)
         except OSError as error:
             raise AgentRefused(f"cannot listen on {config.host}:{config.port}: {error.strerror or error}") from error
         self.server.agent = self
