@@ -190,6 +190,44 @@ def test_each_client_gets_its_own_adapter_released_when_it_leaves():
         served.stop()
 
 
+
+def _wine_or_skip():
+    from specproof_adapters.wine import WineAdapter
+    if not WineAdapter.availability().usable:
+        pytest.skip("Wine is not installed")
+    return WineAdapter
+
+
+@pytest.mark.parametrize("adapter", ["model", "wine"])
+def test_a_silent_client_is_told_and_released_while_a_busy_one_is_served(adapter: str):
+    """The idle bound holds both where the agent relays (model) and where a helper was handed the
+    connection (wine), which keeps it itself: the agent no longer sees that traffic."""
+    make = ModelAdapter if adapter == "model" else _wine_or_skip()
+    logged: list[str] = []
+    served = Agent(AgentConfig(make_adapter=make, adapter_name=adapter, served=SERVED, idle_timeout=1.0,
+                               log=logged.append)).start()
+    try:
+        silent, busy = connect(served), connect(served)
+        started = time.monotonic()
+        while time.monotonic() - started < 2.5:  # busy speaks every 0.3 s, silent says nothing
+            assert busy.request("ping", 10).text == "ok"
+            time.sleep(0.3)
+        try:
+            answer = silent.request("ping", 10).text
+        except EndpointGone:
+            answer = "gone"
+        assert answer.startswith("err idle for 1") and answer.endswith("the session is closed"), answer
+        with pytest.raises(EndpointGone):
+            silent.request("ping", 10)
+        assert busy.request("ping", 10).text == "ok"
+        busy.stop()
+        deadline = time.monotonic() + 5
+        while sum("closed" in line for line in logged) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sum("closed" in line for line in logged) == 2, logged
+    finally:
+        served.stop()
+
 # -- tls --------------------------------------------------------------------------------------------------
 
 def test_tls_with_a_token_end_to_end(tmp_path: Path):
@@ -316,9 +354,7 @@ def test_protocol_check_passes_on_the_agent_and_fails_clearly_on_a_broken_endpoi
 
 def test_an_agent_in_front_of_wine_hands_the_connection_to_a_helper_that_keeps_the_rules():
     """The fast path (ServesConnections): the helper answers the client itself and refuses as the agent would."""
-    from specproof_adapters.wine import WineAdapter
-    if not WineAdapter.availability().usable:
-        pytest.skip("Wine is not installed")
+    WineAdapter = _wine_or_skip()
     served = Agent(AgentConfig(make_adapter=WineAdapter, adapter_name="wine", served=SERVED, max_memory=4096,
                                log=lambda text: None)).start()
     try:
@@ -371,10 +407,12 @@ def test_a_url_that_is_not_tcp_host_port_is_refused(url):
 
 
 def test_specproof_adapters_says_how_to_use_the_remote_adapters():
-    done = CliRunner().invoke(main, ["adapters"], env={"COLUMNS": "240"})
-    assert done.exit_code == 0
-    assert "usable with --url tcp://HOST:PORT" in done.output
-    assert "usable with --host [user@]host" in done.output  # the brackets are text, not markup
+    # a process of its own: the console takes its width from COLUMNS when it is made, at import
+    done = subprocess.run([sys.executable, "-m", "specproof", "adapters"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "COLUMNS": "240"})
+    assert done.returncode == 0, done.stderr
+    assert "usable with --url tcp://HOST:PORT" in done.stdout
+    assert "usable with --host [user@]host" in done.stdout  # the brackets are text, not markup
 
 
 def test_a_connection_lost_during_a_test_ends_that_test_and_the_next_one_connects_again():

@@ -133,16 +133,16 @@ class WineAdapter:
         return helper
 
     def serve_connection(self, connection: socket.socket, served: Mapping[str, tuple[str, ...]],
-                         memory_limit: int) -> subprocess.Popen:
+                         memory_limit: int, idle_timeout: float) -> subprocess.Popen:
         """A helper of its own on a client's connection (ServesConnections): its stdin, stdout and stderr
         are the socket (what Wine prints arrives as diagnostics, as over the pipe), its policy file lists
-        the served functions, the ones Wine ships as stubs (read from the DLLs, as `resolve` does here) and
-        the memory bound, and it answers the client's hello at once (`--greet`). The caller waits for it
+        the served functions, the ones Wine ships as stubs (read from the DLLs, as `resolve` does here), the
+        memory bound and the idle time, and it answers the client's hello at once (`--greet`). The caller waits for it
         and closes this adapter after."""
         self._pin()
         prefix = self.ready_prefix()
         policy = prefix.path / f"specproof-policy-{os.getpid()}-{id(connection):x}.txt"
-        lines = [f"memory {memory_limit:x}"]
+        lines = [f"memory {memory_limit:x}", f"idle {max(1, round(idle_timeout * 1000))}"]
         for name, modules in sorted(served.items()):
             lines.append(f"export {name}")
             lines.extend(f"stub {dll_name(module)}!{name}" for module in modules if self.survey(module, name) == "stub")

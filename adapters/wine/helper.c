@@ -71,6 +71,16 @@ static u64 *resolved;             /* addresses this connection resolved */
 static size_t resolved_count, resolved_capacity;
 static u64 memory_limit, memory_held;
 
+/* `idle <milliseconds>` in the policy: a connection silent that long while no command runs is told so and
+ * closed, as the agent closes the sessions it relays; once it has handed the connection over, the agent no
+ * longer sees the traffic and cannot. `state` says what the main thread is doing, so that the watch and a
+ * line that arrives just then never both act. */
+#define EXIT_IDLE 6
+enum { WAITING, RUNNING, CLOSING };
+static DWORD idle_limit;
+static volatile LONG64 last_heard;
+static volatile LONG state;
+
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -142,7 +152,7 @@ static void remember(u64 address)
     resolved[resolved_count++] = address;
 }
 
-/* The policy file: `memory <hex bytes>`, one `export <name>` line per served function and one `stub <name>`
+/* The policy file: `memory <hex bytes>`, `idle <decimal milliseconds>`, one `export <name>` line per served function and one `stub <name>`
  * line per served function Wine ships as a stub (resolve says so). */
 static int load_policy(const char *path)
 {
@@ -154,6 +164,8 @@ static int load_policy(const char *path)
         line[strcspn(line, "\r\n")] = 0;
         if (strncmp(line, "memory ", 7) == 0) {
             memory_limit = _strtoui64(line + 7, NULL, 16);
+        } else if (strncmp(line, "idle ", 5) == 0) {
+            idle_limit = (DWORD)strtoul(line + 5, NULL, 10);
         } else if (strncmp(line, "export ", 7) == 0 && line[7]) {
             if (!add_name(&served_names, &size, &capacity, &served_count, line + 7)) return 0;
         } else if (strncmp(line, "stub ", 5) == 0 && line[5]) {
@@ -189,6 +201,22 @@ static void answer(const char *text)
     memcpy(line + 1, text, size);
     line[size + 1] = '\n';
     put(out_handle, line, size + 2);
+}
+
+static DWORD WINAPI watch_idle(void *unused)
+{
+    char text[96];
+    (void)unused;
+    for (;;) {
+        Sleep(idle_limit < 10000 ? idle_limit / 10 + 1 : 1000);
+        if (state == WAITING && (u64)(GetTickCount64() - last_heard) >= idle_limit
+            && InterlockedCompareExchange(&state, CLOSING, WAITING) == WAITING) {
+            snprintf(text, sizeof text, "\x1e" "err idle for %lu ms: the session is closed\n",
+                     (unsigned long)idle_limit);
+            put(out_handle, text, strlen(text));
+            ExitProcess(EXIT_IDLE);
+        }
+    }
 }
 
 static LONG WINAPI on_unhandled(EXCEPTION_POINTERS *pointers)
@@ -470,11 +498,23 @@ int main(int argc, char **argv)
         }
     }
     if (greet) do_hello();
+    if (idle_limit) {
+        last_heard = GetTickCount64();
+        if (!CreateThread(NULL, 0, watch_idle, NULL, 0, NULL)) {
+            answer("err the helper cannot watch for idleness");
+            return 5;
+        }
+    }
 
     for (;;) {
-        int got = read_line(line, sizeof line);
+        int got;
         u64 number;
         char *cursor;
+        last_heard = GetTickCount64();
+        InterlockedExchange(&state, WAITING);
+        got = read_line(line, sizeof line);
+        if (InterlockedCompareExchange(&state, RUNNING, WAITING) != WAITING)
+            Sleep(INFINITE); /* closed for idleness: the watch is ending the process */
         if (got == 0) break;
         if (got < 0) {
             answer("err line too long");

@@ -162,11 +162,12 @@ class ReportsUnsetLastError(Protocol):
 class ServesConnections(Protocol):
     """An adapter whose implementation speaks the wire protocol itself (the kit's helper) and can take a
     client's connection: `specproof agent serve` hands the socket over after the handshake, and the helper
-    answers the client directly and keeps the served functions and the memory bound itself. One hop
-    fewer than the agent relaying each command; not used with TLS, which only the agent speaks."""
+    answers the client directly and keeps the served functions, the memory bound and the idle time
+    itself (the agent no longer sees the traffic). One hop fewer than the agent relaying each command;
+    not used with TLS, which only the agent speaks."""
 
     def serve_connection(self, connection: "socket.socket", served: "Mapping[str, tuple[str, ...]]",
-                         memory_limit: int) -> "subprocess.Popen": ...
+                         memory_limit: int, idle_timeout: float) -> "subprocess.Popen": ...
 
 
 class AdapterFactory(Protocol):

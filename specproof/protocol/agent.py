@@ -323,11 +323,13 @@ class _Handler(socketserver.StreamRequestHandler):
                     break
             if session.handed is not None:
                 config.log(f"agent: {peer} handed to the adapter's own endpoint")
-                self._watch(session.handed)
+                status = self._watch(session.handed)
+                config.log(f"agent: {peer}'s endpoint ended (exit status {status})")
         except ProtocolBroken as broken:
             self._send_raw(_answer_lines(f"err {broken}", []))
             config.log(f"agent: {peer} disconnected: {broken}")
         except (socket.timeout, TimeoutError):
+            self._send_raw(_answer_lines(f"err idle for {config.idle_timeout:g} s: the session is closed", []))
             config.log(f"agent: {peer} idle for {config.idle_timeout:g} s, released")
         except (OSError, ssl.SSLError) as error:
             config.log(f"agent: {peer} connection lost: {error}")
@@ -338,11 +340,13 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def _hand_over(self, adapter: Adapter) -> object:
         config = self.server.agent.config
-        return adapter.serve_connection(self.connection, config.served, config.max_memory)  # type: ignore[attr-defined]
+        return adapter.serve_connection(self.connection, config.served, config.max_memory,  # type: ignore[attr-defined]
+                                        config.idle_timeout)
 
-    def _watch(self, process) -> None:
+    def _watch(self, process) -> int:
         """Wait for the process serving the connection to end; end it when the client hangs up (a helper
-        stuck in a call would not notice). The agent sees none of the traffic, so no idle time applies."""
+        stuck in a call would not notice). The agent sees none of the traffic: the process keeps the idle
+        time itself."""
         poller = select.poll()
         poller.register(self.connection.fileno(), select.POLLRDHUP | select.POLLHUP | select.POLLERR)
         while process.poll() is None:
@@ -352,7 +356,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 except ProcessLookupError:
                     pass
                 break
-        process.wait()
+        return process.wait()
 
     def _send_raw(self, data: bytes) -> None:
         try:
