@@ -280,15 +280,20 @@ def adapters() -> None:
 @click.argument("root", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path),
                 default=DEFAULT_SPECS)
 @click.option("--adapter", default=None, help="Adapter to ask (default: a usable non-model adapter, else the model).")
-@click.option("--only", type=click.Choice(["present", "stub", "missing"]), default=None,
+@click.option("--only", type=click.Choice(["present", "stub", "missing", "static"]), default=None,
               help="List only functions with this status.")
+@click.option("--mode", type=click.Choice(["user", "kernel"]), default=None, help="Only user- or kernel-mode functions.")
 @click.option("--counts-only", is_flag=True, help="Print the counts, not the list.")
-def exports(root: Path, adapter: str | None, only: str | None, counts_only: bool) -> None:
-    """For each spec'd user-mode function: present, stub or missing in the implementation."""
+@click.option("--by-module", is_flag=True, help="Counts per module instead of the list.")
+def exports(root: Path, adapter: str | None, only: str | None, mode: str | None, counts_only: bool,
+            by_module: bool) -> None:
+    """For each spec'd function, user and kernel mode: present, stub or missing in the implementation
+    (`static`: from a static library, linked into the caller)."""
     from rich.table import Table
 
     from .adapter.registry import AdapterNotFound, choose_default, create
-    from .exports import counts, survey
+    from .exports import STATUSES, counts, survey
+    from .exports import by_module as per_module
     from .spec.yamlio import SpecFileError
 
     name = adapter or choose_default()
@@ -298,23 +303,32 @@ def exports(root: Path, adapter: str | None, only: str | None, counts_only: bool
         err.print(str(error), markup=False)
         sys.exit(2)
     try:
-        rows = survey(instance, root)
+        rows = [row for row in survey(instance, root) if mode is None or row.mode == mode]
     except SpecFileError as error:
         err.print(str(error), markup=False)
         sys.exit(1)
     finally:
         instance.close()
-    if not counts_only:
+    if by_module:
         table = Table()
-        for column in ("header", "function", "module", "status"):
+        for column in ("module", *STATUSES, "functions"):
+            table.add_column(column, justify="left" if column == "module" else "right")
+        for module, tally in per_module(rows).items():
+            table.add_row(module, *(str(tally[status]) for status in STATUSES), str(sum(tally.values())))
+        console.print(table)
+    elif not counts_only:
+        table = Table()
+        for column in ("header", "function", "mode", "module", "status"):
             table.add_column(column)
         for row in rows:
             if only is None or row.status == only:
-                table.add_row(row.header, row.function, row.module or "?", row.status)
+                table.add_row(row.header, row.function, row.mode, row.module or "?", row.status)
         console.print(table)
     totals = counts(rows)
-    console.print(f"{name}: {len(rows)} user-mode functions: "
-                  + ", ".join(f"{n} {status}" for status, n in totals.items()), markup=False)
+    kernel = sum(1 for row in rows if row.mode == "kernel")
+    console.print(f"{name}: {len(rows)} functions ({len(rows) - kernel} user-mode, {kernel} kernel-mode): "
+                  + ", ".join(f"{n} {status}" for status, n in totals.items() if n or status != "static"),
+                  markup=False)
 
 
 @main.group()

@@ -1,22 +1,28 @@
 """`specproof exports`: which spec'd functions an implementation has, stubs, or lacks.
 
-Asked per user-mode function of a spec set, without running any test. An
-adapter that can answer from files alone (the wine adapter reads Wine's
-DLLs with pefile) offers `survey(module, symbol)`; otherwise the
-adapter's `resolve()` answers, which may start the implementation.
+Asked per function of a spec set, user and kernel mode, without running
+any test. A kernel-mode function is looked for in the module its library or
+header stands for (`kernelmode.kernel_module`: NtosKrnl.lib → ntoskrnl.exe,
+sspi.h → ksecdd.sys); one from a static library has no module and is
+`static`. An adapter that can answer from files alone (the wine adapter
+reads Wine's DLLs and kernel modules with pefile) offers
+`survey(module, symbol)`; otherwise the adapter's `resolve()` answers, which
+may start the implementation.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from .adapter.contract import Adapter, SurveysExports
+from .adapter.kernelmode import is_static_library
 from .adapter.specindex import module_of
 from .spec.yamlio import iter_spec_files, load_spec, read_identity
 
-STATUSES = ("present", "stub", "missing")
+STATUSES = ("present", "stub", "missing", "static")
 
 
 @dataclass(frozen=True)
@@ -24,35 +30,60 @@ class ExportStatus:
     header: str
     function: str
     module: str | None
-    status: str  # present | stub | missing
+    status: str  # present | stub | missing | static (linked into the caller from a static library)
+    mode: str = "user"
 
 
 #: The top-level fields a survey needs; a spec file writes them before its long sections.
-IDENTITY = frozenset({"api", "kind", "dll", "library", "mode"})
+IDENTITY = frozenset({"api", "kind", "dll", "library", "mode", "header"})
 
 
-def user_mode_functions(root: Path) -> Iterator[tuple[str, str, str | None]]:
-    """(header folder, function, module) of every user-mode function spec under `root`, sorted (a method has no export)."""
+class Exported(NamedTuple):
+    """A function spec's identity, as a survey needs it."""
+
+    header: str  # the spec's folder
+    function: str
+    module: str | None
+    mode: str
+    static: bool  # from a static library: linked into the caller, no module exports it
+
+
+def exported_functions(root: Path) -> Iterator[Exported]:
+    """Every function spec under `root`, sorted (a method has no export)."""
     for path in iter_spec_files(root):
         fields = read_identity(path, IDENTITY)
-        if fields.get("mode") == "kernel" or fields.get("kind") == "method" or "api" not in fields:
+        if fields.get("kind") == "method" or "api" not in fields:
             if "api" not in fields:
                 load_spec(path)  # not a valid spec: let the loader say why
             continue
-        yield path.parent.name, fields["api"], module_of(fields.get("dll"), fields.get("library"),
-                                                         fields.get("mode"))
+        mode = fields.get("mode") or "user"
+        library = fields.get("library")
+        yield Exported(path.parent.name, fields["api"], module_of(fields.get("dll"), library, mode, fields.get("header")),
+                       mode, mode == "kernel" and not fields.get("dll") and is_static_library(library))
 
 
 def survey(adapter: Adapter, root: Path) -> list[ExportStatus]:
     quick = adapter.survey if isinstance(adapter, SurveysExports) else None
     rows = []
-    for header, function, module in user_mode_functions(root):
+    for header, function, module, mode, static in exported_functions(root):
+        if static:
+            rows.append(ExportStatus(header, function, None, "static", mode))
+            continue
         status = quick(module, function) if quick is not None else None
         if status is None:
             export = adapter.resolve(module, function)
             status = "missing" if export is None else "stub" if export.stub else "present"
-        rows.append(ExportStatus(header, function, module, status))
+        rows.append(ExportStatus(header, function, module, status, mode))
     return rows
+
+
+def by_module(rows: list[ExportStatus]) -> dict[str, Counter]:
+    """Per module (`(static library)` and `?` for none), how many functions are present, stubs, missing."""
+    table: dict[str, Counter] = {}
+    for row in rows:
+        name = row.module.lower() if row.module else ("(static library)" if row.status == "static" else "?")
+        table.setdefault(name, Counter())[row.status] += 1
+    return dict(sorted(table.items(), key=lambda item: (-sum(item[1].values()), item[0])))
 
 
 def counts(rows: list[ExportStatus]) -> dict[str, int]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from specproof.adapter.specindex import SpecIndex
-from specproof.exports import IDENTITY, user_mode_functions
+from specproof.exports import IDENTITY, exported_functions
 from specproof.spec.yamlio import SpecFileError, load_spec, read_identity
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +32,7 @@ def test_key_order_and_nested_values_do_not_matter(tmp_path: Path):
     moved.parent.mkdir()
     moved.write_text(head + rest + "mode: user\ndll: Secur32.dll\n")  # the two keys last, after every section
     assert identity(moved) == identity(ROOT / "specs" / "sspi" / "DeleteSecurityContext.yaml")
-    assert list(user_mode_functions(tmp_path)) == [("sspi", "DeleteSecurityContext", "Secur32.dll")]
+    assert list(exported_functions(tmp_path)) == [("sspi", "DeleteSecurityContext", "Secur32.dll", "user", False)]
     assert SpecIndex.module_of(load_spec(moved)) == "Secur32.dll"
 
 
@@ -41,4 +41,4 @@ def test_a_broken_spec_is_named(tmp_path: Path):
     bad.parent.mkdir()
     bad.write_text("spec: 1\napi: [unclosed\n")
     with pytest.raises(SpecFileError, match="Broken.yaml"):
-        list(user_mode_functions(tmp_path))
+        list(exported_functions(tmp_path))

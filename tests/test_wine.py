@@ -51,12 +51,24 @@ def adapter():
 
 # -- the adapter itself ------------------------------------------------------------------------
 
-def test_info_reports_wine_windows_and_no_kernel_mode(adapter):
+def test_info_reports_wine_windows_and_kernel_routines_in_process(adapter):
     info = adapter.info()
     assert info.name == "wine" and info.version[0].isdigit()
     assert info.details["windows"].startswith("10.0."), info  # the template prefix is set to Windows 10
     assert "Wine" in info.platform and info.architecture == "x86_64"
-    assert info.kernel_mode is False
+    assert info.kernel_mode is False and info.kernel_in_process is True
+    assert "helper's process" in info.details["kernel_mode"]
+
+
+def test_kernel_modules_resolve_from_wine_and_a_missing_one_is_said(adapter):
+    """ntoskrnl.exe from the system folder, a .sys from the drivers folder, stubs read from the files."""
+    assert adapter.resolve("ntoskrnl.exe", "KeQueryTickCount").stub is False
+    assert adapter.resolve("hal.dll", "KeQueryPerformanceCounter") is not None
+    assert adapter.resolve("ksecdd.sys", "SspiDeleteSecurityContextAsync").stub is True
+    assert adapter.survey("ntoskrnl.exe", "InsertTailList") == "missing"  # inline in wdm.h: no export
+    assert adapter.resolve("fwpkclnt.sys", "IPsecSaContextExpire0") is None
+    assert adapter.ships("fwpkclnt.sys") is False and adapter.ships("ntoskrnl.exe") is True
+    assert adapter.ships("nosuch.dll") is None  # a prefix may hold a user-mode DLL Wine lacks
 
 
 def test_a_call_returns_its_value_and_memory_round_trips(adapter):
@@ -302,13 +314,18 @@ def test_the_suites_run_on_wine_with_only_expected_departures(tmp_path: Path):
     by_case = {r["id"].split("::")[1]: r for r in records}
     assert by_case["test_DeleteSecurityContext__partial_context"]["outcome"] == "pass"
     assert by_case["test_DeleteSecurityContext__delete_twice"]["outcome"] == "xfail"  # SEC_E_INVALID_HANDLE
-    kernel = [r for r in records if r["mode"] == "kernel"]
-    assert kernel and all(r["outcome"] == "not-applicable" for r in kernel)
-    assert "kernel-mode" in kernel[0]["message"]
+    # the seeds' kernel-mode functions: a ksecdd.sys stub, and a module Wine does not ship
+    seed = {r["case"]: r for r in records if r["function"] == "SspiDeleteSecurityContextAsync"}
+    assert seed and all(r["outcome"] == "not-implemented" for r in seed.values())
+    assert seed["kernel-export"]["message"] == "SspiDeleteSecurityContextAsync in ksecdd.sys is a stub"
+    seed = {r["case"]: r for r in records if r["function"] == "IPsecSaContextExpire0"}
+    assert seed and all(r["outcome"] == "not-implemented" for r in seed.values())
+    assert "the implementation has no fwpkclnt.sys" in seed["kernel-export"]["message"]
     stubbed = by_case["test_SaslEnumerateProfilesW__export"]
     assert stubbed["outcome"] == "not-implemented" and "stub" in stubbed["message"]
     run = json.loads((results / "suites" / "run.json").read_text())
     assert run["implementation"]["name"] == "wine" and run["implementation"]["kernel_mode"] is False
+    assert run["implementation"]["kernel_in_process"] is True
 
 
 def test_exports_lists_present_stub_and_missing():

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import ClassVar, TypeVar
 
 from specproof.adapter.contract import Availability, CallResult, Export, Fault, Info
+from specproof.adapter.kernelmode import is_kernel_module
 
 from specproof.protocol.wire import (LAST_ERROR_SENTINEL, MAX_ARGS, EndpointGone, EndpointTimeout, MemoryFault,
                                      Refused, UnexpectedAnswer, stub_note)
@@ -244,9 +245,11 @@ class WineAdapter:
             reported = self._command(Helper.wine_info, fresh=True)
             self._info = Info(name=self.name, version=reported.wine,
                               platform=f"Wine {reported.wine} (Windows {reported.windows})",
-                              architecture=reported.architecture, kernel_mode=False,
+                              architecture=reported.architecture, kernel_mode=False, kernel_in_process=True,
                               details={"windows": reported.windows, "wine": self.wine.version(),
-                                       "kernel_mode": "no: Wine runs user-mode code only"})
+                                       "kernel_mode": "routines that need no driver, in the helper's process, "
+                                                      "with Wine's kernel modules loaded (ntoskrnl.exe, hal.dll, "
+                                                      "the .sys modules from the drivers folder)"})
         return self._info
 
     def resolve(self, module: str | None, symbol: str) -> Export | None:
@@ -265,10 +268,20 @@ class WineAdapter:
         return LAST_ERROR_SENTINEL
 
     def survey(self, module: str | None, symbol: str) -> str | None:
-        """present / stub / missing from Wine's DLL files alone, or None when only a running Wine can tell."""
+        """present / stub / missing from Wine's DLL files alone, or None when only a running Wine can tell.
+        A kernel module (`.sys`, ntoskrnl.exe, hal.dll) Wine does not ship is missing: Wine keeps all of its
+        kernel modules in its DLL folder, and no prefix adds one."""
         if module and self.stubs.knows(module):
             return self.stubs.status(module, symbol)
+        if module and self.ships(module) is False:
+            return "missing"
         return None
+
+    def ships(self, module: str) -> bool | None:
+        """Whether Wine has `module` at all; None for a user-mode DLL it lacks (a prefix may hold one)."""
+        if self.stubs.knows(module):
+            return True
+        return False if is_kernel_module(module) else None
 
     def _stub_note(self, address: int, diagnostics: list[str]) -> str:
         """Wine's own word that the export just called is a stub (see wire.stub_note)."""

@@ -5,7 +5,7 @@
  *
  * It speaks version 1 of the kit's wire protocol (adapters/PROTOCOL.md):
  *
- *   hello 1                       -> ok 1 name=wine version=<wine> windows=<major.minor.build> arch=x86_64 kernel=0
+ *   hello 1                       -> ok 1 name=wine version=<wine> windows=<major.minor.build> arch=x86_64 kernel=process
  *   ping                          -> ok
  *   resolve <module|*> <symbol>   -> ok <address> | missing
  *   alloc <size>                  -> ok <address>          (zero-filled)
@@ -327,7 +327,7 @@ static void do_hello(void)
     if (rtl_get_version) rtl_get_version(&os);
     if (get_version) {
         encode_field(version, sizeof version, wine);
-        snprintf(text, sizeof text, "ok 1 name=wine version=%s windows=%lu.%lu.%lu arch=x86_64 kernel=0",
+        snprintf(text, sizeof text, "ok 1 name=wine version=%s windows=%lu.%lu.%lu arch=x86_64 kernel=process",
                  version, os.dwMajorVersion, os.dwMinorVersion, os.dwBuildNumber);
     } else { /* Windows itself: no wine_get_version in its ntdll */
         snprintf(text, sizeof text, "ok 1 name=windows version=%lu.%lu.%lu windows=%lu.%lu.%lu arch=x86_64 "
@@ -335,6 +335,21 @@ static void do_hello(void)
                  os.dwMinorVersion, os.dwBuildNumber);
     }
     answer(text);
+}
+
+/* A kernel module named `NAME.sys` lives in the system's drivers folder, which the loader does not search:
+ * load it from there (ntoskrnl.exe and hal.dll are found in the system folder as they are). */
+static HMODULE load_driver(const char *module)
+{
+    char path[MAX_PATH];
+    size_t length = strlen(module);
+    UINT folder;
+    if (length < 5 || _stricmp(module + length - 4, ".sys") != 0 || strpbrk(module, "\\/:"))
+        return NULL;
+    folder = GetSystemDirectoryA(path, MAX_PATH);
+    if (!folder || folder + 9 + length >= MAX_PATH) return NULL;
+    snprintf(path + folder, MAX_PATH - folder, "\\drivers\\%s", module);
+    return LoadLibraryA(path);
 }
 
 static void do_resolve(char *module, char *symbol)
@@ -348,6 +363,7 @@ static void do_resolve(char *module, char *symbol)
     }
     if (strcmp(module, "*") != 0) {
         HMODULE handle = LoadLibraryA(module);
+        if (!handle) handle = load_driver(module);
         if (handle) address = GetProcAddress(handle, symbol);
     } else {
         HMODULE modules[1024];

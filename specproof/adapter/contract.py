@@ -31,7 +31,12 @@ class Info:
     version: str
     platform: str
     architecture: str = "x86_64"
+    #: It runs in a kernel: kernel-mode tests run as they are.
     kernel_mode: bool = False
+    #: Without a kernel, it still runs the kernel-mode routines that need no driver around them, its kernel
+    #: modules loaded in an ordinary process (Wine's helper); a routine that needs more is not-applicable
+    #: with the reason `kernelmode.driver_context` gives.
+    kernel_in_process: bool = False
     details: dict[str, str] = field(default_factory=dict)
 
 
@@ -143,6 +148,11 @@ class SurveysExports(Protocol):
 
     def survey(self, module: str | None, symbol: str) -> str | None:
         """"present", "stub" or "missing"; None when it cannot tell without starting (then `resolve` is asked)."""
+        ...
+
+    def ships(self, module: str) -> bool | None:
+        """Whether the implementation has `module` at all (False: a missing export is a missing module);
+        None when it cannot tell."""
         ...
 
 

@@ -14,11 +14,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..outcomes import CallTimeout, Crash, NotImplementedByImplementation
+from ..outcomes import CallTimeout, Crash, NotApplicable, NotImplementedByImplementation
 from ..results.records import Observed
 from ..sdk.expr import sign_extend
-from .contract import UNIMPLEMENTED_STUB, Adapter, CallResult, ReportsUnsetLastError
+from .contract import UNIMPLEMENTED_STUB, Adapter, CallResult, ReportsUnsetLastError, SurveysExports
 from .codebook import CodeBook
+from .kernelmode import driver_context
 from .specindex import SpecIndex
 from .structs import Record, layout, pointee
 
@@ -178,6 +179,9 @@ class Api:
     notes: list[str] = field(default_factory=list)
     #: Function that returns a new handle -> the function that releases it (from the suites' catalog).
     closers: dict[str, str] = field(default_factory=dict)
+    #: The implementation runs kernel-mode routines in an ordinary process (`Info.kernel_in_process`): a
+    #: routine that needs a driver around it is not-applicable, saying what it needs.
+    outside_kernel: bool = False
     _blocks: list[int] = field(default_factory=list)
     _made: list[tuple[str, int]] = field(default_factory=list)
 
@@ -243,7 +247,11 @@ class Api:
         module = self.specs.module_of(spec)
         export = self.adapter.resolve(module, function)
         if export is None or export.stub:
-            raise NotImplementedByImplementation(function, module, stub=bool(export and export.stub))
+            detail = ""
+            if export is None and module and isinstance(self.adapter, SurveysExports) \
+                    and self.adapter.ships(module) is False:
+                detail = f"the implementation has no {module}"
+            raise NotImplementedByImplementation(function, module, stub=bool(export and export.stub), detail=detail)
         return export.address
 
     def call(self, function: str, **kwargs: Any) -> Returned:
@@ -253,8 +261,13 @@ class Api:
         if unknown:
             raise TypeError(f"{function} has no parameter {', '.join(sorted(unknown))} "
                             f"(parameters: {', '.join(p.name for p in params)})")
+        address = self.resolve(function)
+        if self.outside_kernel and spec.mode == "kernel":
+            needs = driver_context(spec)
+            if needs is not None:
+                raise NotApplicable(f"{function} is exported, but {needs}")
         args = [self._to_int(kwargs.get(p.name), p.type) for p in params]
-        result = self.adapter.call(self.resolve(function), args, self.timeout)
+        result = self.adapter.call(address, args, self.timeout)
         return self._returned(spec, function, kwargs, result)
 
     def _returned(self, spec, function: str, kwargs: dict[str, Any], result: CallResult,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..spec.model import Spec, function_of_stem, header_stem
 from ..spec.yamlio import iter_spec_files, read_spec
+from .kernelmode import kernel_module
 
 
 class SpecNotFound(LookupError):
@@ -64,15 +65,16 @@ class SpecIndex:
 
     @staticmethod
     def module_of(spec: Spec) -> str | None:
-        """The module that exports the function: the DLL, else the kernel module its library links to."""
-        return module_of(spec.dll, spec.library, spec.mode)
+        """The module that exports the function: the DLL, else (kernel mode) the module its library or header
+        stands for."""
+        return module_of(spec.dll, spec.library, spec.mode, spec.header)
 
 
-def module_of(dll: str | None, library: str | None, mode: str | None) -> str | None:
-    """The module named by a spec's dll (first of several), else `<library stem>.sys` in kernel mode."""
+def module_of(dll: str | None, library: str | None, mode: str | None, header: str | None = None) -> str | None:
+    """The module named by a spec's dll (first of several), else in kernel mode the one its import library
+    stands for (NtosKrnl.lib → ntoskrnl.exe, Ndis.lib → ndis.sys), else its header's (sspi.h → ksecdd.sys)."""
     if dll:
         return dll.split()[0].strip(";,")
-    if library and mode == "kernel":
-        stem = library.split()[0].strip(";,").rsplit(".", 1)[0]
-        return f"{stem}.sys"
+    if mode == "kernel":
+        return kernel_module(library, header)
     return None

@@ -128,6 +128,7 @@ class RunState:
             run_id=self.run_id, adapter=self.adapter_name, impl=self.impl,
             implementation={"name": info.name, "version": info.version, "platform": info.platform,
                             "architecture": info.architecture, "kernel_mode": info.kernel_mode,
+                            "kernel_in_process": info.kernel_in_process,
                             **({"details": info.details} if info.details else {})},
             kit_version=__version__, specs_digest=digest, expectations=self.expectations_file, started=now(),
             command=["pytest" if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name, *sys.argv[1:]],
@@ -259,16 +260,21 @@ def api(request: pytest.FixtureRequest, specproof_adapter: Adapter) -> Iterator[
     state = request.config.stash[_STATE]
     mark = request.node.get_closest_marker(MARK)
     stem, function = (mark.kwargs["spec"].split("/", 1) if mark else (None, None))
+    info = state.info()
     if mark and mark.kwargs.get("mode") == "kernel":
-        info = state.info()
-        if not info.kernel_mode:
+        if not info.kernel_mode and not info.kernel_in_process:
             raise NotApplicable(f"{info.name} cannot run kernel-mode code")
     if isinstance(specproof_adapter, RecoversBetweenTests):
         specproof_adapter.next_test()
     api = Api(specproof_adapter, state.specs, state.codes, state.timeout,
               under_test=function_of_stem(function) if function else None, header=stem,
-              closers=state.closers(Path(request.node.path)))
+              closers=state.closers(Path(request.node.path)),
+              outside_kernel=info.kernel_in_process and not info.kernel_mode)
     request.node.stash[_API] = api
+    if api.under_test and api.spec_of(api.under_test).kind == "function":
+        # a function the implementation lacks (or ships as a stub) is what its test finds, whatever the
+        # test's fixtures would have needed first (an engine from a user-mode function, say)
+        api.resolve(api.under_test)
     yield api
     api.release_memory()
 

@@ -176,7 +176,7 @@ class Session:
         info = self.adapter.info()
         self.greeted = True
         fields = {"name": info.name, "version": info.version, "platform": info.platform,
-                  "arch": info.architecture, "kernel": "1" if info.kernel_mode else "0",
+                  "arch": info.architecture, "kernel": "1" if info.kernel_mode else "process" if info.kernel_in_process else "0",
                   "limit": "1", "transport": "tcp", "served": str(len(self.config.served))}
         fields.update({f"detail.{k}": v for k, v in info.details.items()})
         self.send(format_hello(fields), [])

@@ -120,6 +120,7 @@ class RemoteAdapter:
                               platform=fields.get("platform") or f"{fields.get('name', 'unknown')} "
                                                                  f"{fields.get('version', '')}".strip(),
                               architecture=fields.get("arch", "x86_64"), kernel_mode=fields.get("kernel") == "1",
+                              kernel_in_process=fields.get("kernel") == "process",
                               details={"implementation": fields.get("name", "unknown"), **details})
         return self._info
 

@@ -155,7 +155,7 @@ class EndpointInfo(NamedTuple):
     """What the handshake says about the implementation behind an endpoint (`hello`'s answer)."""
 
     version: int
-    #: The implementation's name, version, platform, architecture, kernel mode (`0`/`1`) and any details.
+    #: The implementation's name, version, platform, architecture, kernel mode (`0`/`1`/`process`) and any details.
     fields: dict[str, str]
 
     @property
