@@ -328,18 +328,27 @@ def test_the_suites_run_on_wine_with_only_expected_departures(tmp_path: Path):
     assert run["implementation"]["kernel_in_process"] is True
 
 
-def test_exports_lists_present_stub_and_missing():
+def test_exports_lists_present_stub_and_missing_in_user_and_kernel_mode():
     done = subprocess.run([sys.executable, "-m", "specproof", "exports", "--adapter", "wine", "specs"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
     assert done.returncode == 0, done.stderr
-    rows = {line.split("│")[2].strip(): line.split("│")[4].strip() for line in done.stdout.splitlines()
-            if line.count("│") == 5}
-    assert rows["DeleteSecurityContext"] == "present"
-    assert rows["SaslEnumerateProfilesW"] == "stub"
-    assert rows["SaslGetContextOption"] == "missing"
-    headers = {line.split("│")[1].strip() for line in done.stdout.splitlines() if line.count("│") == 5}
-    assert "fwpmk" not in headers  # kernel-mode specs are not asked of a user-mode implementation
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in done.stdout.splitlines()
+             if line.count("│") == 6]
+    rows = {(header, function): (mode, module, status) for header, function, mode, module, status in cells}
+    assert rows["sspi", "DeleteSecurityContext"] == ("user", "Secur32.dll", "present")
+    assert rows["sspi", "SaslEnumerateProfilesW"][2] == "stub"
+    assert rows["sspi", "SaslGetContextOption"][2] == "missing"
+    assert rows["sspi", "SspiDeleteSecurityContextAsync"] == ("kernel", "ksecdd.sys", "stub")  # the seed: sspi.h
+    assert rows["fwpmk", "IPsecSaContextExpire0"] == ("kernel", "fwpkclnt.sys", "missing")  # Wine has none
+    assert rows["fwpmu", "IPsecSaContextExpire0"][:2] == ("user", "Fwpuclnt.dll")  # its user-mode twin
     assert done.stdout.strip().splitlines()[-1].startswith("wine: ")
+    per_module = subprocess.run([sys.executable, "-m", "specproof", "exports", "--adapter", "wine", "--by-module",
+                                 "--mode", "kernel", "specs"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "COLUMNS": "200"})
+    counted = {cells[0]: cells[1:] for cells in ([c.strip() for c in line.split("│")[1:-1]]
+                                                 for line in per_module.stdout.splitlines() if line.count("│") == 7)}
+    assert counted["fwpkclnt.sys"] == ["0", "0", "1", "0", "1"]
+    assert "kernel32.dll" not in counted
 
 
 def test_adapters_says_how_to_install_wine_when_it_is_missing():
