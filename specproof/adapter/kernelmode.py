@@ -123,6 +123,12 @@ def _pointee_name(ctype: str | None) -> str:
     return name.lstrip("_")
 
 
+def _a(name: str) -> str:
+    """`an IRP`, `a DEVICE_OBJECT`: the article as the name is read aloud (letters, for IRP and FLT_)."""
+    spoken_vowel = name[0] in "AEIOU" or name[:3] in ("IRP", "FLT", "NDI", "MDL")
+    return f"{'an' if spoken_vowel else 'a'} {name}"
+
+
 def driver_context(spec: "Spec") -> str | None:
     """Why the routine cannot run in an ordinary process, as the outcome says it, or None when it can.
 
@@ -134,9 +140,9 @@ def driver_context(spec: "Spec") -> str | None:
         for kind in DRIVER_OBJECTS:
             if name in (kind, f"P{kind}", f"PP{kind}"):
                 if not param.optional:
-                    return f"needs a {kind} ({param.name}), which only a driver's I/O manager or framework makes"
+                    return f"needs {_a(kind)} ({param.name}), which only a driver's I/O manager or framework makes"
         if _FRAMEWORK_HANDLE.match(name) and not param.optional:
-            return f"needs a {name} ({param.name}), which only a driver framework makes"
+            return f"needs {_a(name)} ({param.name}), which only a driver framework makes"
     level = irql_excludes_passive(spec.requirements.irql if spec.requirements else None)
     if level:
         return f"{level}: it runs only above PASSIVE_LEVEL, which an ordinary process cannot raise to"

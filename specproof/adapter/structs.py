@@ -21,7 +21,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..sdk.typeinfo import FieldInfo, Layout, TypeInfo
+from ..sdk.typeinfo import KERNEL_HEADERS, FieldInfo, Layout, TypeInfo, kernel_include_dirs
 
 __all__ = ["Record", "StructLayout", "StructError", "layout", "pointee", "type_info"]
 
@@ -32,8 +32,9 @@ class StructError(ValueError):
 
 @functools.cache
 def type_info() -> TypeInfo:
-    """The SDK headers' types, parsed once a process (and cached on disk between processes)."""
-    return TypeInfo.load()
+    """The SDK headers' types, user mode and then kernel mode (KEVENT, KSPIN_LOCK), parsed once a process
+    (and cached on disk between processes)."""
+    return TypeInfo.load().merged(TypeInfo.load(KERNEL_HEADERS, include_dirs=kernel_include_dirs()))
 
 
 @functools.cache

@@ -33,10 +33,20 @@ from typing import Sequence
 from .index import digest_of, list_headers
 from .locate import default_cache_dir, resolve_include_dirs
 
-__all__ = ["DEFAULT_HEADERS", "FieldInfo", "Layout", "TypeInfo", "TypeInfoError", "clang_resources"]
+__all__ = ["DEFAULT_HEADERS", "KERNEL_HEADERS", "FieldInfo", "Layout", "TypeInfo", "TypeInfoError", "clang_resources",
+           "kernel_include_dirs"]
 
 #: The headers parsed by default: every structure the committed specs' functions take is declared in them.
 DEFAULT_HEADERS = ("windows.h", "security.h", "sspi.h", "schannel.h", "fwpmu.h", "winhttp.h", "psapi.h")
+#: The kernel-mode headers, parsed in a translation unit of their own (they redefine what windows.h does):
+#: ntifs.h includes ntddk.h and wdm.h, found in the `ddk` folder beside the user-mode headers.
+KERNEL_HEADERS = ("ntifs.h",)
+
+
+def kernel_include_dirs(include_dirs: Sequence[Path | str] | None = None) -> tuple[Path, ...]:
+    """The include folders with each one's `ddk` folder after them, where the kernel-mode headers live."""
+    dirs = resolve_include_dirs(include_dirs)
+    return (*dirs, *(folder / "ddk" for folder in dirs if (folder / "ddk").is_dir()))
 #: The compiler's view: the target, Microsoft extensions, and the configuration the SDK index reads for.
 CLANG_ARGS = ("-x", "c", "-target", "x86_64-w64-mingw32", "-fms-extensions", "-nostdinc", "-DUNICODE",
               "-D_UNICODE", "-D_WIN32_WINNT=0x0A00", "-DWINVER=0x0A00", "-DSECURITY_WIN32")
@@ -126,6 +136,12 @@ class TypeInfo:
         except OSError:  # a read-only cache folder costs the next run a parse, nothing else
             pass
         return cls(layouts, typedefs, enums)
+
+    def merged(self, other: "TypeInfo") -> "TypeInfo":
+        """This set's types with `other`'s added where this one lacks a name (the kernel-mode headers' after
+        the user-mode ones: the structures both define, UNICODE_STRING or LIST_ENTRY, are the same)."""
+        return TypeInfo({**other._layouts, **self._layouts}, {**other._typedefs, **self._typedefs},
+                        {**other._enums, **self._enums})
 
     def canonical(self, name: str) -> str:
         """The end of a typedef chain (`PCtxtHandle` -> `struct _SecHandle *`), or the name itself."""
