@@ -280,7 +280,7 @@ def adapters() -> None:
 @click.argument("root", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path),
                 default=DEFAULT_SPECS)
 @click.option("--adapter", default=None, help="Adapter to ask (default: a usable non-model adapter, else the model).")
-@click.option("--only", type=click.Choice(["present", "stub", "missing", "static"]), default=None,
+@click.option("--only", type=click.Choice(["present", "stub", "missing", "inline", "static"]), default=None,
               help="List only functions with this status.")
 @click.option("--mode", type=click.Choice(["user", "kernel"]), default=None, help="Only user- or kernel-mode functions.")
 @click.option("--counts-only", is_flag=True, help="Print the counts, not the list.")
@@ -288,7 +288,7 @@ def adapters() -> None:
 def exports(root: Path, adapter: str | None, only: str | None, mode: str | None, counts_only: bool,
             by_module: bool) -> None:
     """For each spec'd function, user and kernel mode: present, stub or missing in the implementation
-    (`static`: from a static library, linked into the caller)."""
+    (`inline`: the headers define it inline; `static`: from a static library, linked into the caller)."""
     from rich.table import Table
 
     from .adapter.registry import AdapterNotFound, choose_default, create
@@ -327,7 +327,7 @@ def exports(root: Path, adapter: str | None, only: str | None, mode: str | None,
     totals = counts(rows)
     kernel = sum(1 for row in rows if row.mode == "kernel")
     console.print(f"{name}: {len(rows)} functions ({len(rows) - kernel} user-mode, {kernel} kernel-mode): "
-                  + ", ".join(f"{n} {status}" for status, n in totals.items() if n or status != "static"),
+                  + ", ".join(f"{n} {status}" for status, n in totals.items() if n or status not in ("inline", "static")),
                   markup=False)
 
 

@@ -4,7 +4,8 @@ Asked per function of a spec set, user and kernel mode, without running
 any test. A kernel-mode function is looked for in the module its library or
 header stands for (`kernelmode.kernel_module`: NtosKrnl.lib → ntoskrnl.exe,
 sspi.h → ksecdd.sys); one from a static library has no module and is
-`static`. An adapter that can answer from files alone (the wine adapter
+`static`; one the headers define inline (wdm.h's InsertTailList) and the
+module does not export is `inline`. An adapter that can answer from files alone (the wine adapter
 reads Wine's DLLs and kernel modules with pefile) offers
 `survey(module, symbol)`; otherwise the adapter's `resolve()` answers, which
 may start the implementation.
@@ -20,9 +21,10 @@ from typing import Iterator, NamedTuple
 from .adapter.contract import Adapter, SurveysExports
 from .adapter.kernelmode import is_static_library
 from .adapter.specindex import module_of
+from .adapter.structs import type_info
 from .spec.yamlio import iter_spec_files, load_spec, read_identity
 
-STATUSES = ("present", "stub", "missing", "static")
+STATUSES = ("present", "stub", "missing", "inline", "static")
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,9 @@ class ExportStatus:
     header: str
     function: str
     module: str | None
-    status: str  # present | stub | missing | static (linked into the caller from a static library)
+    #: present | stub | missing | inline (not exported: the headers define it inline, a caller compiles it in)
+    #: | static (linked into the caller from a static library)
+    status: str
     mode: str = "user"
 
 
@@ -73,6 +77,8 @@ def survey(adapter: Adapter, root: Path) -> list[ExportStatus]:
         if status is None:
             export = adapter.resolve(module, function)
             status = "missing" if export is None else "stub" if export.stub else "present"
+        if status == "missing" and type_info().inline(function) is not None:
+            status = "inline"
         rows.append(ExportStatus(header, function, module, status, mode))
     return rows
 

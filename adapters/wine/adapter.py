@@ -22,11 +22,13 @@ from typing import ClassVar, TypeVar
 
 from specproof.adapter.contract import Availability, CallResult, Export, Fault, Info
 from specproof.adapter.kernelmode import is_kernel_module
+from specproof.sdk.typeinfo import Inline
 
 from specproof.protocol.wire import (LAST_ERROR_SENTINEL, MAX_ARGS, EndpointGone, EndpointTimeout, MemoryFault,
                                      Refused, UnexpectedAnswer, stub_note)
 
 from .helper import Helper
+from .inlines import ENTRY, build_inline
 from .prefix import Prefix
 from .stubs import StubIndex, dll_name
 from .toolchain import INSTALL_COMMAND, ToolMissing, build_helper, cache_problem, find_compiler, find_wine
@@ -262,6 +264,17 @@ class WineAdapter:
             return None
         self._names[found.address] = symbol
         return Export(found.address, stub=status == "stub")
+
+    def resolve_inline(self, inline: Inline) -> Export | None:
+        """A routine the headers define inline, through a DLL of its own built from them (see inlines.py)."""
+        module = build_inline(inline)
+        if module is None:
+            return None
+        found = self._command(lambda helper: helper.resolve(module, ENTRY), fresh=True)
+        if found is None:
+            return None
+        self._names[found.address] = inline.name
+        return Export(found.address)
 
     def last_error_sentinel(self) -> int:
         """helper.c sets this before every call and answers `-` when the call left it there."""

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import subprocess
     from collections.abc import Mapping
 
+    from ..sdk.typeinfo import Inline
+
 #: Exception codes a call may fault with (Windows' own values).
 ACCESS_VIOLATION = 0xC0000005
 UNIMPLEMENTED_STUB = 0x80000100
@@ -166,6 +168,16 @@ class ReportsUnsetLastError(Protocol):
     def last_error_sentinel(self) -> int:
         """The value set before each call (reported as None when it is still there after)."""
         ...
+
+
+@runtime_checkable
+class CallsInlines(Protocol):
+    """An adapter that can run a routine the headers define inline (wdm.h's InsertTailList, which no
+    module exports): the wine adapter compiles the headers' own definition with the helper's
+    cross-compiler, the model models it. The kit asks only when the module does not export the name.
+    Without it, such a routine is not-implemented, as any missing export."""
+
+    def resolve_inline(self, inline: "Inline") -> Export | None: ...
 
 
 @runtime_checkable

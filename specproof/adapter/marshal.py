@@ -17,11 +17,11 @@ from typing import Any, Callable
 from ..outcomes import CallTimeout, Crash, NotApplicable, NotImplementedByImplementation
 from ..results.records import Observed
 from ..sdk.expr import sign_extend
-from .contract import UNIMPLEMENTED_STUB, Adapter, CallResult, ReportsUnsetLastError, SurveysExports
+from .contract import UNIMPLEMENTED_STUB, Adapter, CallResult, CallsInlines, ReportsUnsetLastError, SurveysExports
 from .codebook import CodeBook
 from .kernelmode import driver_context
 from .specindex import SpecIndex
-from .structs import Record, layout, pointee
+from .structs import Record, layout, pointee, type_info
 
 MASK64 = (1 << 64) - 1
 
@@ -246,6 +246,14 @@ class Api:
         spec = self.spec_of(function)
         module = self.specs.module_of(spec)
         export = self.adapter.resolve(module, function)
+        if export is None and isinstance(self.adapter, CallsInlines):
+            inline = type_info().inline(function)
+            if inline is not None:
+                export = self.adapter.resolve_inline(inline)
+                note = (f"{function} is inline in {inline.header}: no module exports it, so the headers' own "
+                        "definition was called")
+                if export is not None and note not in self.notes:
+                    self.notes.append(note)
         if export is None or export.stub:
             detail = ""
             if export is None and module and isinstance(self.adapter, SurveysExports) \

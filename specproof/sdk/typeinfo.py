@@ -33,7 +33,7 @@ from typing import Sequence
 from .index import digest_of, list_headers
 from .locate import default_cache_dir, resolve_include_dirs
 
-__all__ = ["DEFAULT_HEADERS", "KERNEL_HEADERS", "FieldInfo", "Layout", "TypeInfo", "TypeInfoError", "clang_resources",
+__all__ = ["DEFAULT_HEADERS", "KERNEL_HEADERS", "FieldInfo", "Inline", "Layout", "TypeInfo", "TypeInfoError", "clang_resources",
            "kernel_include_dirs"]
 
 #: The headers parsed by default: every structure the committed specs' functions take is declared in them.
@@ -52,7 +52,19 @@ CLANG_ARGS = ("-x", "c", "-target", "x86_64-w64-mingw32", "-fms-extensions", "-n
               "-D_UNICODE", "-D_WIN32_WINNT=0x0A00", "-DWINVER=0x0A00", "-DSECURITY_WIN32")
 RESOURCES_ENV = "SPECPROOF_CLANG_RESOURCES"
 _RESOURCE_CANDIDATES = tuple(Path(f"/usr/lib/llvm-{v}/lib/clang/{v}/include") for v in range(20, 13, -1))
-FORMAT = 3
+FORMAT = 4
+
+
+@dataclass(frozen=True)
+class Inline:
+    """A function the headers define inline (`FORCEINLINE VOID InsertTailList(...) {...}`): no module
+    exports it, so a caller runs the headers' own body. The types are libclang's spelling of the headers'
+    declaration, never a page's."""
+
+    name: str
+    result: str
+    params: tuple[str, ...]
+    header: str  # the header file that defines it, e.g. "wdm.h"
 
 
 class TypeInfoError(RuntimeError):
@@ -107,10 +119,12 @@ def _libclang():
 class TypeInfo:
     """Layouts and typedef chains of one header set; `load` reads them from the cache or parses the headers."""
 
-    def __init__(self, layouts: dict[str, Layout], typedefs: dict[str, str], enums: dict[str, int]) -> None:
+    def __init__(self, layouts: dict[str, Layout], typedefs: dict[str, str], enums: dict[str, int],
+                 inlines: dict[str, Inline] | None = None) -> None:
         self._layouts = layouts
         self._typedefs = typedefs
         self._enums = enums
+        self._inlines = inlines or {}
 
     @classmethod
     def load(cls, headers: Sequence[str] = DEFAULT_HEADERS, include_dirs: Sequence[Path | str] | None = None,
@@ -122,26 +136,31 @@ class TypeInfo:
         try:
             with cache.open("rb") as stream:
                 payload = pickle.load(stream)
-            if isinstance(payload, tuple) and len(payload) == 5 and payload[:2] == (FORMAT, digest):
+            if isinstance(payload, tuple) and len(payload) == 6 and payload[:2] == (FORMAT, digest):
                 return cls(*payload[2:])
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             pass
-        layouts, typedefs, enums = _parse(headers, dirs, resources)
+        layouts, typedefs, enums, inlines = _parse(headers, dirs, resources)
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
             temporary = cache.with_suffix(f".{os.getpid()}.tmp")
             with temporary.open("wb") as stream:
-                pickle.dump((FORMAT, digest, layouts, typedefs, enums), stream, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((FORMAT, digest, layouts, typedefs, enums, inlines), stream,
+                            protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, cache)
         except OSError:  # a read-only cache folder costs the next run a parse, nothing else
             pass
-        return cls(layouts, typedefs, enums)
+        return cls(layouts, typedefs, enums, inlines)
 
     def merged(self, other: "TypeInfo") -> "TypeInfo":
         """This set's types with `other`'s added where this one lacks a name (the kernel-mode headers' after
         the user-mode ones: the structures both define, UNICODE_STRING or LIST_ENTRY, are the same)."""
         return TypeInfo({**other._layouts, **self._layouts}, {**other._typedefs, **self._typedefs},
-                        {**other._enums, **self._enums})
+                        {**other._enums, **self._enums}, {**other._inlines, **self._inlines})
+
+    def inline(self, name: str) -> Inline | None:
+        """The headers' inline definition of function `name`, or None (declared only, or not at all)."""
+        return self._inlines.get(name)
 
     def canonical(self, name: str) -> str:
         """The end of a typedef chain (`PCtxtHandle` -> `struct _SecHandle *`), or the name itself."""
@@ -185,7 +204,7 @@ def _digest(headers: Sequence[str], dirs: Sequence[Path], resources: Path) -> st
 
 
 def _parse(headers: Sequence[str], dirs: Sequence[Path],
-           resources: Path) -> tuple[dict[str, Layout], dict[str, str], dict[str, int]]:
+           resources: Path) -> tuple[dict[str, Layout], dict[str, str], dict[str, int], dict[str, Inline]]:
     cindex = _libclang()
     args = [*CLANG_ARGS, "-isystem", str(resources)]
     for folder in dirs:
@@ -194,7 +213,7 @@ def _parse(headers: Sequence[str], dirs: Sequence[Path],
     try:
         unit = cindex.Index.create().parse(
             "specproof-types.c", args=args, unsaved_files=[("specproof-types.c", source)],
-            options=cindex.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
+            options=0)  # with the bodies: an inline definition is a definition only when its body is seen
     except cindex.TranslationUnitLoadError as error:
         raise TypeInfoError(f"libclang could not parse {', '.join(headers)}: {error}") from error
     errors = [d for d in unit.diagnostics if d.severity >= cindex.Diagnostic.Error]
@@ -207,6 +226,7 @@ def _parse(headers: Sequence[str], dirs: Sequence[Path],
     layouts: dict[str, Layout] = {}
     typedefs: dict[str, str] = {}
     enums: dict[str, int] = {}
+    inlines: dict[str, Inline] = {}
     records = (cindex.CursorKind.STRUCT_DECL, cindex.CursorKind.UNION_DECL)
 
     def record(cursor, name: str) -> None:
@@ -235,6 +255,13 @@ def _parse(headers: Sequence[str], dirs: Sequence[Path],
                 enums.setdefault(constant.spelling, constant.enum_value)
 
     for cursor in unit.cursor.get_children():
+        if cursor.kind == cindex.CursorKind.FUNCTION_DECL and cursor.is_definition() and cursor.location.file \
+                and not cursor.spelling.startswith("_"):  # compiler intrinsics (__readgsqword) are not the API
+            inlines.setdefault(cursor.spelling, Inline(
+                cursor.spelling, cursor.result_type.spelling,
+                tuple(argument.type.spelling for argument in cursor.get_arguments()),
+                Path(cursor.location.file.name).name))
+            continue
         if cursor.kind == cindex.CursorKind.ENUM_DECL and cursor.is_definition():
             enumerators(cursor)
         if cursor.kind in records and cursor.is_definition() and cursor.spelling and not cursor.is_anonymous():
@@ -247,4 +274,4 @@ def _parse(headers: Sequence[str], dirs: Sequence[Path],
                 record(declaration, cursor.spelling)
             elif declaration.kind == cindex.CursorKind.ENUM_DECL and declaration.is_definition():
                 enumerators(declaration)
-    return layouts, typedefs, enums
+    return layouts, typedefs, enums, inlines
