@@ -5,6 +5,7 @@ and the outcomes come from the specproof pytest plugin.
 """
 
 from fixtures.files import *  # noqa: F401,F403
+from fixtures.kernel import *  # noqa: F401,F403
 from fixtures.kernel32 import *  # noqa: F401,F403
 from fixtures.memory import *  # noqa: F401,F403
 from fixtures.process import *  # noqa: F401,F403

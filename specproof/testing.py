@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 
 from .adapter.marshal import Api, BadHandle, Returned
+from .adapter.structs import layout, pointee
+from .spec.model import return_width
 
 __all__ = ["load_cases", "case", "bad_handle", "value", "expect_returns", "expect_success", "expect_failure",
-           "expect_completion", "expect_exported", "expect_last_error", "expect_value"]
+           "expect_completion", "expect_exported", "expect_last_error", "expect_value", "expect_sign",
+           "expect_value_is", "expect_writes"]
 
 
 def load_cases(test_module: str, namespace: dict[str, Any]) -> None:
@@ -108,6 +111,68 @@ def expect_value(api: Api, returned: Returned, number: int) -> None:
     raise AssertionError(f"{returned.function} returned {returned.describe()}; expected {number} (0x{number:X})")
 
 
+_SIGNS = {"negative": ("less than zero", lambda v: v < 0), "zero": ("zero", lambda v: v == 0),
+          "positive": ("more than zero", lambda v: v > 0), "nonzero": ("nonzero", lambda v: v != 0)}
+
+
+def expect_sign(api: Api, returned: Returned, sign: str) -> None:
+    """The value returned, read as a signed number of the return type's width (LONG: 32 bits), has `sign`."""
+    width = return_width(api.spec_of(returned.function).signature.returns)
+    raw = (returned.value or 0) & ((1 << width) - 1)
+    signed = raw - (1 << width) if raw >> (width - 1) else raw
+    words, holds = _SIGNS[sign]
+    if returned.value is not None and holds(signed):
+        return
+    raise AssertionError(f"{returned.function} returned {returned.describe()} ({signed}); expected {words}")
+
+
+def _address(api: Api, returned: Returned, ref: Any) -> tuple[int, str]:
+    """(address, what it is) of an expectation's reference: `("arg", NAME)` or a fixture's value."""
+    if isinstance(ref, tuple) and len(ref) == 2 and ref[0] == "arg":
+        if ref[1] not in returned.args:
+            raise AssertionError(f"the case refers to argument {ref[1]!r}, which the call was not given")
+        return api.address_of(returned.args[ref[1]]), f"the address of {ref[1]}"
+    return api.address_of(ref), "the fixture's address"
+
+
+def expect_value_is(api: Api, returned: Returned, ref: Any) -> None:
+    """The value returned is an address the test holds (RemoveHeadList returns the entry it removed)."""
+    address, what = _address(api, returned, ref)
+    if returned.value == address:
+        return
+    raise AssertionError(f"{returned.function} returned {returned.describe()}; expected {what}, 0x{address:X}")
+
+
+def expect_writes(api: Api, returned: Returned, param: str, fields: dict[str, Any]) -> None:
+    """After the call, the structure argument `param` points to holds `fields` (integers, or references to
+    addresses the test holds), read with the headers' layout of the parameter's type."""
+    spec = api.spec_of(returned.function)
+    ctype = next((p.type for p in spec.signature.params if p.name == param), None)
+    given = returned.args.get(param)
+    struct = getattr(given, "struct", None)  # a structure the case laid out names its own type
+    target = layout(struct) if struct else pointee(ctype)
+    if target is None:
+        raise LookupError(f"{returned.function}'s parameter {param} ({ctype}) does not point to a structure the "
+                          "headers define; the case cannot check what it holds")
+    address = api.address_of(returned.args.get(param))
+    record = target.unpack(api.adapter.read(address, target.size))
+    wrong = []
+    for name, wanted in fields.items():
+        got = getattr(record, name)
+        if isinstance(wanted, str):  # a sign, read as the field's signed value
+            size = next(f.size for f in target.info.fields if f.name == name)
+            signed = got - (1 << 8 * size) if got >> (8 * size - 1) else got
+            words, holds = _SIGNS[wanted]
+            if not holds(signed):
+                wrong.append(f"{name} is {signed}, expected {words}")
+            continue
+        expected, what = (wanted, "") if isinstance(wanted, int) else _address(api, returned, wanted)
+        if got != expected:
+            wrong.append(f"{name} is 0x{got:X}, expected 0x{expected:X}" + (f" ({what})" if what else ""))
+    if wrong:
+        raise AssertionError(f"after {returned.function}, {param} ({target.name}) holds: " + "; ".join(wrong))
+
+
 def expect_completion(api: Api, returned: Returned, name: str) -> None:
     """The asynchronous call completes with `name`, as its completion-phase reporter says."""
     spec = api.spec_of(returned.function)
@@ -123,7 +188,8 @@ def expect_completion(api: Api, returned: Returned, name: str) -> None:
 
 
 def expect_exported(api: Api, function: str) -> None:
-    """The function's module exports it (for kernel-mode functions: its kernel module)."""
-    api.resolve(function)
+    """The function's module exports it (for kernel-mode functions: its kernel module); one the headers
+    define inline, which no module has to export, is not-applicable."""
+    api.resolve(function, inline=False)
 
 

@@ -218,3 +218,35 @@ def test_constants_in_a_case_are_looked_up_when_the_test_runs_and_stay_names():
     assert 'api.constant("INVALID_HANDLE_VALUE", pointer=True)' in code
     with pytest.raises(ValidationError):  # text that is not a name never reaches the suite
         Case.model_validate({"id": "bad", "given": {"dwDesiredAccess": {"constant": "X); import os; os.system('')"}}})
+
+
+def test_structures_signs_addresses_and_writes_render_as_calls_with_names_as_data():
+    from pydantic import ValidationError
+
+    from specproof.generate.render import render_test
+    from specproof.spec.model import Case
+
+    spec = load_spec(ROOT / "specs" / "wdm" / "InsertTailList.yaml")
+    case = Case.model_validate({"id": "x", "given": {
+        "ListHead": {"fixture": "list_with_entry"},
+        "Entry": {"struct": "LIST_ENTRY", "fields": {"Flink": 0, "Blink": 16}}},
+        "expect": {"sign": "zero", "value_is": {"arg": "Entry"}, "writes": {
+            "ListHead": {"Blink": {"arg": "Entry"}},
+            "Entry": {"Blink": {"fixture": "list_with_entry", "attr": "entry"}, "Flink": "nonzero"}}}})
+    test = render_test(spec, case)
+    code = "\n".join(test.body)
+    assert 'api.struct("LIST_ENTRY", **{"Flink": 0x0, "Blink": 0x10})' in code
+    assert 'expect_sign(api, returned, "zero")' in code
+    assert 'expect_value_is(api, returned, ("arg", "Entry"))' in code
+    assert 'expect_writes(api, returned, "ListHead", {"Blink": ("arg", "Entry")})' in code
+    assert 'expect_writes(api, returned, "Entry", {"Blink": list_with_entry.entry, "Flink": "nonzero"})' in code
+    assert test.params == ["api", "list_with_entry"]
+    ast.parse("\n".join(test.body))
+    assert "Entry then holds" in test.expect_text and "returns the address of Entry" in test.expect_text
+    for bad in ({"given": {"X": {"struct": "A); import os #"}}},
+                {"given": {"X": {"struct": "A", "fields": {"f); x": 1}}}},
+                {"expect": {"writes": {"P": {"f.g": 1}}}},
+                {"expect": {"value_is": {"fixture": "a; b"}}},
+                {"expect": {"value_is": {"arg": "a", "fixture": "b"}}}):
+        with pytest.raises(ValidationError):  # names that are not identifiers never reach the suite
+            Case.model_validate({"id": "bad", **bad})

@@ -64,3 +64,18 @@ def test_driver_context_names_what_the_routine_needs():
     assert driver_context(kernel_spec([("Device", "WDFDEVICE", False)])).startswith("needs a WDFDEVICE")
     assert driver_context(kernel_spec([("Lock", "PKSPIN_LOCK", False)], "DISPATCH_LEVEL")).startswith(
         "IRQL DISPATCH_LEVEL")
+
+
+def test_an_irql_left_to_the_remarks_is_read_from_the_pages_sentences():
+    at_dpc = kernel_spec([("SpinLock", "PKSPIN_LOCK", False)], "See Remarks section.", clauses=[
+        {"id": "M1", "section": "remarks", "kind": "normative", "digest": "sha256:0",
+         "text": "If a driver is running at IRQL <= APC_LEVEL, it should call KeAcquireSpinLock instead."},
+        {"id": "M2", "section": "remarks", "kind": "normative", "digest": "sha256:1",
+         "text": "KeAcquireSpinLockAtDpcLevel assumes the caller is already running at IRQL >= DISPATCH_LEVEL."}])
+    assert driver_context(at_dpc).startswith("IRQL >= DISPATCH_LEVEL")
+    either = kernel_spec([("Event", "PRKEVENT", False)], "See Remarks section.", clauses=[
+        {"id": "M1", "section": "remarks", "kind": "normative", "digest": "sha256:0",
+         "text": "If Wait is set to FALSE, the caller can be running at IRQL <= DISPATCH_LEVEL."},
+        {"id": "M2", "section": "remarks", "kind": "obligation", "digest": "sha256:1",
+         "text": "Otherwise, callers of KeSetEvent must be running at IRQL <= APC_LEVEL."}])
+    assert driver_context(either) is None

@@ -6,7 +6,8 @@ PYTEST_DONT_REWRITE
 """
 
 from specproof.testing import (bad_handle, case, expect_completion, expect_exported, expect_failure,
-                               expect_last_error, expect_returns, expect_success, expect_value, value)
+                               expect_last_error, expect_returns, expect_sign, expect_success, expect_value,
+                               expect_value_is, expect_writes, value)
 
 
 # --- GetComputerNameExW: specs/sysinfoapi/GetComputerNameExW.yaml ------------------------------------------

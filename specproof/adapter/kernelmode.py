@@ -16,7 +16,7 @@ parameter types, what a routine needs that such a process cannot give, in the wo
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
     from specproof.spec.model import Spec
@@ -114,6 +114,25 @@ def irql_excludes_passive(irql: str | None) -> str | None:
     return f"IRQL {named[0]}" if named else None
 
 
+#: What a page's sentences say of the caller's IRQL: "callers ... must be running at IRQL <= DISPATCH_LEVEL",
+#: "assumes the caller is already running at IRQL >= DISPATCH_LEVEL".
+_CALLER_IRQL = re.compile(r"\b(?:(?:must|can|should) be|(?:is|are) already) running at (?:an )?IRQL\s*(<=|>=|=|<|>|of)?\s*"
+                          r"([A-Z_]+_LEVEL|DIRQL)", re.IGNORECASE)
+
+
+def irql_from_sentences(texts: Iterable[str]) -> str | None:
+    """For a requirement that says "See Remarks": the IRQL the page's sentences confine callers to when
+    none of them lets a caller run at PASSIVE_LEVEL (`IRQL >= DISPATCH_LEVEL`), else None."""
+    refused = None
+    for text in texts:
+        for match in _CALLER_IRQL.finditer(text):
+            operator, level = (match.group(1) or "=").replace("of", "="), match.group(2).upper()
+            if level == "PASSIVE_LEVEL" or operator in ("<=", "<"):
+                return None
+            refused = refused or f"IRQL {operator} {level}"
+    return refused
+
+
 def _pointee_name(ctype: str | None) -> str:
     """`PDEVICE_OBJECT`, `struct _DEVICE_OBJECT *`, `DEVICE_OBJECT*` → DEVICE_OBJECT."""
     if not ctype:
@@ -133,7 +152,8 @@ def driver_context(spec: "Spec") -> str | None:
     """Why the routine cannot run in an ordinary process, as the outcome says it, or None when it can.
 
     An object of the kinds in DRIVER_OBJECTS or a framework handle as a required parameter: "needs a
-    DEVICE_OBJECT". An IRQL requirement that leaves out PASSIVE_LEVEL: "IRQL DISPATCH_LEVEL".
+    DEVICE_OBJECT". An IRQL requirement that leaves out PASSIVE_LEVEL: "IRQL DISPATCH_LEVEL"; where the
+    requirement names no level ("See Remarks section."), the page's sentences about the caller's IRQL.
     """
     for param in spec.signature.params:
         name = _pointee_name(param.type)
@@ -143,7 +163,10 @@ def driver_context(spec: "Spec") -> str | None:
                     return f"needs {_a(kind)} ({param.name}), which only a driver's I/O manager or framework makes"
         if _FRAMEWORK_HANDLE.match(name) and not param.optional:
             return f"needs {_a(name)} ({param.name}), which only a driver framework makes"
-    level = irql_excludes_passive(spec.requirements.irql if spec.requirements else None)
+    irql = spec.requirements.irql if spec.requirements else None
+    level = irql_excludes_passive(irql)
+    if level is None and (not irql or not any(name in irql.upper() for name in _LEVELS)):
+        level = irql_from_sentences([spec.summary, *(clause.text for clause in spec.clauses)])
     if level:
         return f"{level}: it runs only above PASSIVE_LEVEL, which an ordinary process cannot raise to"
     return None

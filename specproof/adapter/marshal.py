@@ -61,6 +61,8 @@ class Block:
     api: "Api"
     address: int
     size: int
+    #: The structure the block was laid out as (`api.struct`), else None.
+    struct: str | None = None
 
     def read(self, size: int | None = None, offset: int = 0) -> bytes:
         return self.api.adapter.read(self.address + offset, self.size if size is None else size)
@@ -199,7 +201,9 @@ class Api:
     def struct(self, struct: str, **fields: Any) -> Block:
         """A structure the SDK headers define, laid out as the target's compiler does, with `fields` set."""
         image = layout(struct).pack(**fields)
-        return self.alloc(len(image), image)
+        block = self.alloc(len(image), image)
+        block.struct = struct
+        return block
 
     def wide(self, text: str) -> Block:
         data = (text + "\0").encode("utf-16-le")
@@ -241,19 +245,25 @@ class Api:
         """The spec a call to `function` is judged by (the test's header wins for twins)."""
         return self.specs.get(function, self.header)
 
-    def resolve(self, function: str) -> int:
-        """The export's address; a missing export or a stub is the outcome `not-implemented`."""
+    def resolve(self, function: str, inline: bool = True) -> int:
+        """The export's address; a missing export or a stub is the outcome `not-implemented`.
+
+        A function the headers define inline that the module does not export is called as the headers
+        define it, where the adapter can (CallsInlines); asked for the export itself (`inline=False`, the
+        export cases), it is not-applicable: no module has to export it."""
         spec = self.spec_of(function)
         module = self.specs.module_of(spec)
         export = self.adapter.resolve(module, function)
-        if export is None and isinstance(self.adapter, CallsInlines):
-            inline = type_info().inline(function)
-            if inline is not None:
-                export = self.adapter.resolve_inline(inline)
-                note = (f"{function} is inline in {inline.header}: no module exports it, so the headers' own "
-                        "definition was called")
-                if export is not None and note not in self.notes:
-                    self.notes.append(note)
+        defined = type_info().inline(function) if export is None else None
+        if defined is not None and not inline:
+            raise NotApplicable(f"{function} is inline in {defined.header}: no module exports it, and none has to "
+                                "(a caller compiles the headers' body into itself)")
+        if defined is not None and isinstance(self.adapter, CallsInlines):
+            export = self.adapter.resolve_inline(defined)
+            note = (f"{function} is inline in {defined.header}: no module exports it, so the headers' own "
+                    "definition was called")
+            if export is not None and note not in self.notes:
+                self.notes.append(note)
         if export is None or export.stub:
             detail = ""
             if export is None and module and isinstance(self.adapter, SurveysExports) \
@@ -347,6 +357,11 @@ class Api:
             time.sleep(0.001)
 
     # -- arguments --------------------------------------------------------------------------
+    def address_of(self, value: Any) -> int:
+        """The address (or integer) an argument or a fixture's value stands for: a Block's address, an object's
+        `address`, a handle's value, an integer itself."""
+        return self._to_int(value, None)
+
     def _to_int(self, value: Any, ctype: str | None) -> int:
         if value is None:
             return 0

@@ -24,7 +24,8 @@ from .. import __version__
 from ..adapter.marshal import Api
 from ..derive.catalog import Catalog
 from ..derive.rules import derive
-from ..spec.model import BufferArg, Case, ConstantArg, FixtureArg, HandleArg, Spec, StringArg, ValueArg
+from ..spec.model import (AddressRef, BufferArg, Case, ConstantArg, FixtureArg, HandleArg, Spec, StringArg, StructArg,
+                          ValueArg)
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -124,6 +125,14 @@ def _describe_expect(case: Case, spec: Spec | None = None) -> str:
         parts.append(_failure_words(spec if case.call is None else None))
     if case.expect.value is not None:
         parts.append(f"returns {case.expect.value}")
+    if case.expect.sign:
+        parts.append({"negative": "returns less than zero", "zero": "returns zero", "positive": "returns more than zero",
+                      "nonzero": "returns nonzero"}[case.expect.sign])
+    if case.expect.value_is:
+        parts.append("returns the address of " + _ref_words(case.expect.value_is))
+    for param, fields in case.expect.writes.items():
+        parts.append(f"{param} then holds " + ", ".join(
+            f"{name}={_ref_words(v) if isinstance(v, AddressRef) else v}" for name, v in fields.items()))
     if case.expect.completion:
         parts.append("completes with " + case.expect.completion)
     if case.expect.last_error:
@@ -142,6 +151,21 @@ def _summary(spec: Spec, case: Case) -> str:
     return f"{target}({args}): {_describe_expect(case, spec)}."
 
 
+def _ref_words(ref: AddressRef) -> str:
+    return ref.arg if ref.arg else ref.fixture + (f".{ref.attr}" if ref.attr else "")
+
+
+def _ref_code(ref: AddressRef, fixtures: list[str]) -> str:
+    """An address reference as the test writes it: `("arg", "ListHead")`, or the fixture's value itself."""
+    if ref.arg:
+        return f"({pylit('arg')}, {pylit(ref.arg)})"
+    if not is_ident(ref.fixture) or (ref.attr and not is_ident(ref.attr)):
+        raise ValueError(f"fixture reference {ref.fixture}.{ref.attr} is not made of Python identifiers")
+    if ref.fixture not in fixtures:
+        fixtures.append(ref.fixture)
+    return f"{ref.fixture}.{ref.attr}" if ref.attr else ref.fixture
+
+
 def _arg_words(arg) -> str:
     if isinstance(arg, FixtureArg):
         return arg.fixture + (f".{arg.attr}" if arg.attr else "")
@@ -153,6 +177,9 @@ def _arg_words(arg) -> str:
         return "|".join(arg.names())
     if isinstance(arg, StringArg):
         return f"{'ANSI ' if arg.ansi else ''}string {arg.string!r}"
+    if isinstance(arg, StructArg):
+        fields = ", ".join(f"{k}={_arg_words(v) if isinstance(v, StringArg) else v}" for k, v in arg.fields.items())
+        return f"{arg.struct}{{{fields}}}"
     return arg.name or str(arg.value)
 
 
@@ -176,6 +203,10 @@ def _arg_code(arg, fixtures: list[str]) -> str:
         return " | ".join(f"api.constant({pylit(name)}{pointer})" for name in arg.names())
     if isinstance(arg, StringArg):
         return f"api.{'ansi' if arg.ansi else 'wide'}({pylit(arg.string)})"
+    if isinstance(arg, StructArg):
+        fields = ", ".join(f"{pylit(name)}: {_arg_code(v, fixtures) + '.address' if isinstance(v, StringArg) else hex(v)}"
+                           for name, v in arg.fields.items())
+        return f"api.struct({pylit(arg.struct)}, **{{{fields}}})" if fields else f"api.struct({pylit(arg.struct)})"
     assert isinstance(arg, ValueArg)
     number = hex(arg.value) if arg.value >= 0 else str(arg.value)
     return f"value({number}, {pylit(arg.name)})" if arg.name else number
@@ -221,6 +252,15 @@ def render_test(spec: Spec, case: Case) -> TestCode:
             body.append("expect_failure(api, returned)")
         if expect.value is not None:
             body.append(f"expect_value(api, returned, {expect.value})")
+        if expect.sign:
+            body.append(f"expect_sign(api, returned, {pylit(expect.sign)})")
+        if expect.value_is:
+            body.append(f"expect_value_is(api, returned, {_ref_code(expect.value_is, fixtures)})")
+        for param, fields in expect.writes.items():
+            items = ", ".join(f"{pylit(name)}: " + (_ref_code(v, fixtures) if isinstance(v, AddressRef)
+                                                     else pylit(v) if isinstance(v, str) else hex(v))
+                              for name, v in fields.items())
+            body.append(f"expect_writes(api, returned, {pylit(param)}, {{{items}}})")
         if expect.completion:
             body.append(f"expect_completion(api, returned, {pylit(expect.completion)})")
         if expect.last_error:

@@ -256,7 +256,7 @@ def _parse(headers: Sequence[str], dirs: Sequence[Path],
 
     for cursor in unit.cursor.get_children():
         if cursor.kind == cindex.CursorKind.FUNCTION_DECL and cursor.is_definition() and cursor.location.file \
-                and not cursor.spelling.startswith("_"):  # compiler intrinsics (__readgsqword) are not the API
+                and not cursor.spelling.startswith("__"):  # the compiler's own (__readgsqword) are not the API
             inlines.setdefault(cursor.spelling, Inline(
                 cursor.spelling, cursor.result_type.spelling,
                 tuple(argument.type.spelling for argument in cursor.get_arguments()),

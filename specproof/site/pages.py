@@ -175,6 +175,15 @@ class Context:
         return nav.diff_page(self.run_slugs[d.a.run_id], self.run_slugs[d.b.run_id])
 
 
+def kernel_words(info: dict) -> str:
+    """How an implementation runs kernel-mode routines, in the words of its run record."""
+    if info.get("kernel_mode"):
+        return "yes"
+    if info.get("kernel_in_process"):
+        return "routines that need no driver, in an ordinary process"
+    return "no"
+
+
 # -- home ------------------------------------------------------------------------------------------
 
 def home_snippet(ctx: Context) -> str:
@@ -194,6 +203,16 @@ def home_snippet(ctx: Context) -> str:
         rows.append(["total", *[str(sum(run.counts.values())) for run in ctx.runs]])
         head = ["implementation", *[a(source, nav.impl_page(ctx.impl_slugs[run.impl]), run.impl) for run in ctx.runs]]
         out.append(table(head, rows, name="sp-counts", head_markup=True))
+        kernel = [Counter(r.outcome for r in run.results if r.mode == "kernel") for run in ctx.runs]
+        if any(kernel):
+            shown = [o for o in OUTCOMES if any(k[o] for k in kernel)]
+            out.append("\n### Kernel-mode tests\n\n")
+            out.append(para("Of the tests above, those of kernel-mode routines; an implementation without a "
+                            "kernel runs the routines that need no driver around them, and the rest say what "
+                            "they need (" + a(source, nav.IMPLEMENTATIONS, "kernel mode") + ")."))
+            rows = [[badge(o), *[str(k[o]) for k in kernel]] for o in shown]
+            rows.append(["total", *[str(sum(k.values())) for k in kernel]])
+            out.append(table(head, rows, name="sp-kernel-counts", head_markup=True))
         out.append(para("Architectures, kernel mode and run details: "
                         + a(source, nav.IMPLEMENTATIONS, "Implementations") + "."))
         out.append("\nEach implementation's newest complete run; every test counts once, under its outcome "
@@ -565,7 +584,7 @@ def implementations_page(ctx: Context) -> str:
         info = run.info
         rows.append([a(source, nav.impl_page(ctx.impl_slugs[run.impl]), run.impl), h(run.version or "?"),
                      h(run.platform or "?"), h(info.get("architecture") or "?"),
-                     "yes" if info.get("kernel_mode") else "no", h(reached_by(run)), h(short_time(run.started)),
+                     h(kernel_words(info)), h(reached_by(run)), h(short_time(run.started)),
                      h(counts_line(run.counts))])
     out.append(table(["implementation", "version", "platform", "architecture", "kernel mode", "reached by", "ran",
                       "outcomes"], rows))
@@ -596,7 +615,7 @@ def impl_page(ctx: Context, run: Run, specs_digest: str | None) -> str:
            f"\n# {text(run.impl)}\n\n"]
     facts = [("name", info.get("name")), ("version", info.get("version")), ("platform", info.get("platform")),
              ("architecture", info.get("architecture")),
-             ("kernel mode", "yes" if info.get("kernel_mode") else "no"), ("adapter", run.meta.adapter),
+             ("kernel mode", kernel_words(info)), ("adapter", run.meta.adapter),
              ("run", run.run_id), ("started", short_time(run.started)), ("finished", short_time(run.finished)),
              ("expectations", run.meta.expectations), ("kit version", run.meta.kit_version)]
     facts += [(str(k), v) for k, v in sorted((info.get("details") or {}).items())]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 SPEC_VERSION = 1
 
@@ -265,7 +265,37 @@ class ConstantArg(_Model):
         return [name.strip() for name in self.constant.split("|")]
 
 
-Arg = FixtureArg | ValueArg | HandleArg | BufferArg | StringArg | ConstantArg
+_IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
+Sign = Literal["negative", "zero", "positive", "nonzero"]
+
+
+class StructArg(_Model):
+    """A structure the SDK headers define, filled in before the call and passed by address
+    (`{struct: LARGE_INTEGER, fields: {QuadPart: 0}}`: a zero timeout). A field is an integer, or a string
+    whose address it holds (`Buffer: {string: "abc"}`); fields not given are zero."""
+
+    struct: str = Field(pattern=_IDENT)
+    fields: dict[Annotated[str, StringConstraints(pattern=_IDENT)], int | StringArg] = Field(default_factory=dict)
+
+
+class AddressRef(_Model):
+    """The address of something the test holds: an argument of the call (`arg: ListHead`), or a fixture's
+    value or one of its attributes (`fixture: list_with_entry, attr: entry`)."""
+
+    arg: str | None = Field(default=None, pattern=_IDENT)
+    fixture: str | None = Field(default=None, pattern=_IDENT)
+    attr: str | None = Field(default=None, pattern=_IDENT)
+
+    @model_validator(mode="after")
+    def _one(self) -> "AddressRef":
+        if (self.arg is None) == (self.fixture is None):
+            raise ValueError("name either `arg` (an argument of the call) or `fixture` (with an optional `attr`)")
+        if self.attr is not None and self.fixture is None:
+            raise ValueError("`attr` goes with `fixture`")
+        return self
+
+
+Arg = FixtureArg | ValueArg | HandleArg | BufferArg | StringArg | ConstantArg | StructArg
 
 
 class Expect(_Model):
@@ -289,6 +319,20 @@ class Expect(_Model):
     value: int | None = Field(
         default=None, ge=-(2**63), le=2**64 - 1,
         description="The exact value returned (a count, a size), for a case the page states it for",
+    )
+    sign: Sign | None = Field(
+        default=None,
+        description="The value returned, read as a signed number of the return type's width: `< Zero`, `Zero`, "
+                    "`> Zero` rows, a previous state that is nonzero, a pointer that is not NULL",
+    )
+    value_is: AddressRef | None = Field(
+        default=None, description="The value returned is this address (RemoveHeadList returns the entry it removed)")
+    writes: dict[Annotated[str, StringConstraints(pattern=_IDENT)],
+                 dict[Annotated[str, StringConstraints(pattern=_IDENT)], int | AddressRef | Sign]] = Field(
+        default_factory=dict,
+        description="After the call, the structure a pointer argument points to holds these fields "
+                    "(`DestinationString: {Length: 18}`; a field may be an address the test holds, or a sign), by "
+                    "the headers' layout of the parameter's type (or of the structure the case gave)",
     )
 
 
