@@ -228,6 +228,7 @@ def test_a_silent_client_is_told_and_released_while_a_busy_one_is_served(adapter
     finally:
         served.stop()
 
+
 # -- tls --------------------------------------------------------------------------------------------------
 
 def test_tls_with_a_token_end_to_end(tmp_path: Path):
@@ -365,6 +366,12 @@ def test_an_agent_in_front_of_wine_hands_the_connection_to_a_helper_that_keeps_t
         assert client.request("call 10", 30).text == "err 0x10 is not an export this session resolved"
         tick = client.resolve("kernel32.dll", "GetTickCount", 30)
         assert client.call(tick.address, [], 30).value > 0
+        # a routine the headers define inline, built for the helper and named in its policy
+        initialize = client.resolve("inline", "InitializeListHead", 30)
+        head = client.alloc(16, 30)
+        client.call(initialize.address, [head], 30)
+        assert client.read(head, 16) == head.to_bytes(8, "little") * 2  # Flink and Blink point to the head
+        client.free(head, 30)
         block = client.alloc(4000, 30)
         assert client.request("alloc 100", 30).text.startswith("err memory limit: this session holds 4000 bytes")
         client.free(block, 30)

@@ -377,3 +377,22 @@ def test_protocol_check_passes_on_the_helper_under_wine():
     assert done.exit_code == 0, done.output
     assert "wine: 20 of 20 checks conform" in done.output
     assert "PASS an oversized line is refused: err line too long" in done.output
+
+
+def test_a_kernel_routine_that_faults_or_blocks_costs_its_call_only(adapter):
+    """Kernel routines run in the helper's process: a bad pointer is a fault of that call, a wait that never
+    ends is a timeout, and the next call is answered by a fresh helper."""
+    def kernel(name: str) -> int:
+        return adapter.resolve("ntoskrnl.exe", name).address
+
+    faulted = adapter.call(kernel("KeReadStateEvent"), [0xDEADBEEFBAADF00D], 10)
+    assert faulted.fault is not None and faulted.fault.code == 0xC0000005, faulted
+    adapter.next_test()
+    event = adapter.alloc(24)  # a KEVENT
+    assert adapter.call(kernel("KeInitializeEvent"), [event, 0, 0], 10).fault is None  # NotificationEvent, FALSE
+    started = time.monotonic()
+    blocked = adapter.call(kernel("KeWaitForSingleObject"), [event, 0, 0, 0, 0], 1.0)  # no timeout: waits forever
+    assert blocked.timed_out and time.monotonic() - started < 30
+    counter = adapter.alloc(8)
+    assert adapter.call(kernel("KeQueryTickCount"), [counter], 10).fault is None
+    assert int.from_bytes(adapter.read(counter, 8), "little") > 0

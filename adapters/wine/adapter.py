@@ -22,6 +22,7 @@ from typing import ClassVar, TypeVar
 
 from specproof.adapter.contract import Availability, CallResult, Export, Fault, Info
 from specproof.adapter.kernelmode import is_kernel_module
+from specproof.adapter.structs import type_info
 from specproof.sdk.typeinfo import Inline
 
 from specproof.protocol.wire import (LAST_ERROR_SENTINEL, MAX_ARGS, EndpointGone, EndpointTimeout, MemoryFault,
@@ -149,6 +150,10 @@ class WineAdapter:
         for name, modules in sorted(served.items()):
             lines.append(f"export {name}")
             lines.extend(f"stub {dll_name(module)}!{name}" for module in modules if self.survey(module, name) == "stub")
+            defined = type_info().inline(name)
+            built = build_inline(defined) if defined is not None else None
+            if built is not None:
+                lines.append(f"inline {name} {built}")
         policy.write_text("\n".join(lines) + "\n")
         windows_path = "Z:" + str(policy).replace("/", "\\")
         fd = connection.fileno()

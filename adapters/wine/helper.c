@@ -70,6 +70,11 @@ static size_t stub_count;
 static u64 *resolved;             /* addresses this connection resolved */
 static size_t resolved_count, resolved_capacity;
 static u64 memory_limit, memory_held;
+/* `inline <name> <dll>`: the served routines the headers define inline, each built into a DLL of its own
+ * beside the helper whose one export, specproof_inline, runs the headers' body (`resolve inline <name>`). */
+#define INLINE_MAX 256
+static char *inline_names[INLINE_MAX], *inline_dlls[INLINE_MAX];
+static size_t inline_count;
 
 /* `idle <milliseconds>` in the policy: a connection silent that long while no command runs is told so and
  * closed, as the agent closes the sessions it relays; once it has handed the connection over, the agent no
@@ -152,7 +157,7 @@ static void remember(u64 address)
     resolved[resolved_count++] = address;
 }
 
-/* The policy file: `memory <hex bytes>`, `idle <decimal milliseconds>`, one `export <name>` line per served function and one `stub <name>`
+/* The policy file: `memory <hex bytes>`, `idle <decimal milliseconds>`, `inline <name> <dll>`, one `export <name>` line per served function and one `stub <name>`
  * line per served function Wine ships as a stub (resolve says so). */
 static int load_policy(const char *path)
 {
@@ -164,6 +169,14 @@ static int load_policy(const char *path)
         line[strcspn(line, "\r\n")] = 0;
         if (strncmp(line, "memory ", 7) == 0) {
             memory_limit = _strtoui64(line + 7, NULL, 16);
+        } else if (strncmp(line, "inline ", 7) == 0 && inline_count < INLINE_MAX) {
+            char *name = line + 7, *dll = strchr(name, ' ');
+            if (!dll || !dll[1]) continue;
+            *dll++ = 0;
+            inline_names[inline_count] = _strdup(name);
+            inline_dlls[inline_count] = _strdup(dll);
+            if (!inline_names[inline_count] || !inline_dlls[inline_count]) return 0;
+            inline_count++;
         } else if (strncmp(line, "idle ", 5) == 0) {
             idle_limit = (DWORD)strtoul(line + 5, NULL, 10);
         } else if (strncmp(line, "export ", 7) == 0 && line[7]) {
@@ -361,7 +374,15 @@ static void do_resolve(char *module, char *symbol)
         answer(text);
         return;
     }
-    if (strcmp(module, "*") != 0) {
+    if (strcmp(module, "inline") == 0) {
+        for (size_t i = 0; i < inline_count; i++) {
+            if (strcmp(inline_names[i], symbol) == 0) {
+                HMODULE handle = LoadLibraryA(inline_dlls[i]);
+                if (handle) address = GetProcAddress(handle, "specproof_inline");
+                break;
+            }
+        }
+    } else if (strcmp(module, "*") != 0) {
         HMODULE handle = LoadLibraryA(module);
         if (!handle) handle = load_driver(module);
         if (handle) address = GetProcAddress(handle, symbol);

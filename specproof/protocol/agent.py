@@ -34,10 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
-from ..adapter.contract import Adapter, ServesConnections
+from ..adapter.contract import Adapter, CallsInlines, ServesConnections
+from ..adapter.structs import type_info
 from . import auth
-from .wire import (LINE_MAX_BYTES, MAX_ARGS, READ_MAX_BYTES, VERSION, Export, Fault, format_call, format_fault,
-                   format_hello, format_resolve)
+from .wire import (INLINE_MODULE, LINE_MAX_BYTES, MAX_ARGS, READ_MAX_BYTES, VERSION, Export, Fault, format_call,
+                   format_fault, format_hello, format_resolve)
 
 #: A session's memory (the sum of its live `alloc`s), unless configured otherwise.
 MAX_MEMORY = 64 * 1024 * 1024
@@ -176,7 +177,8 @@ class Session:
         info = self.adapter.info()
         self.greeted = True
         fields = {"name": info.name, "version": info.version, "platform": info.platform,
-                  "arch": info.architecture, "kernel": "1" if info.kernel_mode else "process" if info.kernel_in_process else "0",
+                  "arch": info.architecture,
+                  "kernel": "1" if info.kernel_mode else "process" if info.kernel_in_process else "0",
                   "limit": "1", "transport": "tcp", "served": str(len(self.config.served))}
         fields.update({f"detail.{k}": v for k, v in info.details.items()})
         self.send(format_hello(fields), [])
@@ -192,7 +194,12 @@ class Session:
         if symbol not in self.config.served:
             self.send(f"err {symbol} is not a function of the served specs", [])
             return
-        export = self.adapter.resolve(None if module == "*" else module, symbol)
+        if module == INLINE_MODULE:  # the headers' inline definition, where the adapter can call one
+            defined = type_info().inline(symbol)
+            export = self.adapter.resolve_inline(defined) \
+                if defined is not None and isinstance(self.adapter, CallsInlines) else None
+        else:
+            export = self.adapter.resolve(None if module == "*" else module, symbol)
         if export is not None:
             self.resolved.add(export.address)
         self.send(format_resolve(None if export is None else Export(export.address, export.stub)), [])

@@ -14,12 +14,15 @@ helper does after a fault.
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from ..adapter.contract import CallResult, Export, Fault, Info
 from .client import Endpoint
-from .wire import (LAST_ERROR_SENTINEL, MAX_ARGS, EndpointGone, EndpointInfo, EndpointTimeout, MemoryFault, Refused,
-                   UnexpectedAnswer, stub_note)
+from .wire import (INLINE_MODULE, LAST_ERROR_SENTINEL, MAX_ARGS, EndpointGone, EndpointInfo, EndpointTimeout,
+                   MemoryFault, Refused, UnexpectedAnswer, stub_note)
+
+if TYPE_CHECKING:
+    from ..sdk.typeinfo import Inline
 
 T = TypeVar("T")
 #: Seconds a test waits for an endpoint that did not come back within the first retry time.
@@ -130,6 +133,11 @@ class RemoteAdapter:
             return None
         self._names[found.address] = symbol
         return Export(found.address, found.stub)
+
+    def resolve_inline(self, inline: "Inline") -> Export | None:
+        """`resolve inline <name>`: the endpoint's copy of the headers' inline definition (an agent in front
+        of the wine adapter or the model has one); an endpoint without says `missing`."""
+        return self.resolve(INLINE_MODULE, inline.name)
 
     def alloc(self, size: int) -> int:
         return self._command(lambda endpoint: endpoint.alloc(size))

@@ -44,6 +44,8 @@ READ_MAX_BYTES = (LINE_MAX_BYTES - 8) // 2
 MASK64 = 0xFFFF_FFFF_FFFF_FFFF
 #: Time allowed for the bookkeeping commands (not calls), which run no implementation code.
 COMMAND_TIMEOUT = 60.0
+#: `resolve inline <symbol>`: the headers' inline definition of a routine no module exports (InsertTailList).
+INLINE_MODULE = "inline"
 
 
 # -- what can go wrong ---------------------------------------------------------------------------
