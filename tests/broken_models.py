@@ -101,3 +101,30 @@ class FindsThings(ModelAdapter):
             return 0
         self.set_last_error(18 if hFind in (9, 18) else ERROR_INVALID_HANDLE)
         return 0xFFFFFFFF if hFind == 9 else 0
+
+
+class ListTailForgotten(ModelAdapter):
+    """InsertTailList links the entry in but leaves ListHead->Blink on the old last entry."""
+
+    @export("inline")
+    def InsertTailList(self, ListHead: int, Entry: int) -> None:
+        old_blink = self.memory.read(ListHead + 8, 8)
+        super().InsertTailList(ListHead, Entry)
+        self.memory.write(ListHead + 8, old_blink)
+
+
+class CompareBackwards(ModelAdapter):
+    """RtlCompareUnicodeString with the sign turned round."""
+
+    @export("NtosKrnl.exe")
+    def RtlCompareUnicodeString(self, String1: int, String2: int, CaseInSensitive: int) -> int:
+        return -super().RtlCompareUnicodeString(String1, String2, CaseInSensitive)
+
+
+class RemovesNothing(ModelAdapter):
+    """RemoveHeadList returns NULL instead of what it removed (or ListHead)."""
+
+    @export("inline")
+    def RemoveHeadList(self, ListHead: int) -> int:
+        super().RemoveHeadList(ListHead)
+        return 0

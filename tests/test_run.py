@@ -209,3 +209,28 @@ def test_results_reader_skips_a_cut_line_and_names_a_bad_one(tmp_path):
     path.write_bytes(b'{"id": "a", "outcome": "pass"}\n1, 2\n')
     with pytest.raises(ValueError, match=r"results.jsonl:2: not a JSON line"):
         list(read_results(path))
+
+
+KERNEL_BROKEN = {
+    "ListTailForgotten": ({"test_InsertTailList__into_an_empty_list", "test_InsertTailList__after_an_entry"},
+                          "after InsertTailList, ListHead (_LIST_ENTRY) holds: Blink is 0x"),
+    "CompareBackwards": ({"test_RtlCompareUnicodeString__less", "test_RtlCompareUnicodeString__greater"},
+                         "; expected less than zero"),
+    "RemovesNothing": ({"test_RemoveHeadList__empty_list", "test_RemoveHeadList__removes_the_first_entry"},
+                       "; expected the address of ListHead, 0x"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(KERNEL_BROKEN))
+def test_what_a_kernel_routine_writes_returns_or_points_to_is_judged(tmp_path: Path, variant: str, model_run):
+    """`writes`, `sign` and `value_is` fail exactly the cases whose routine departs, saying what it left."""
+    status, output, records = run_pytest(tmp_path, "-k", "InsertTailList or RtlCompareUnicodeString or RemoveHeadList",
+                                         adapter=f"broken_models:{variant}")
+    assert status == 1, output[-2000:]
+    got = outcomes(records)
+    baseline = {k: v for k, v in outcomes(model_run[2]).items() if k in got}
+    failed, words = KERNEL_BROKEN[variant]
+    assert {k for k, v in got.items() if baseline[k] != v} == failed
+    assert all(got[k] == "fail" for k in failed)
+    assert any(words in r["message"] for r in records if r["id"].split("::")[1] in failed), \
+        [r["message"] for r in records if r["id"].split("::")[1] in failed]

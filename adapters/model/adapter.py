@@ -12,7 +12,7 @@ the method), or a timeout (`CallTimedOut` from `wait`).
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import specproof
 from specproof.adapter.contract import (ACCESS_VIOLATION, UNIMPLEMENTED_STUB, Availability, CallResult, Export,
@@ -23,6 +23,7 @@ from .files import FileFunctions
 from .heap import HeapFunctions
 from .kernel32_process import ProcessFunctions
 from .memory import HEAP_LIMIT, MASK64, ModelFault
+from .ntoskrnl import INLINE, KernelFunctions
 from .registry import RegistryFunctions
 from .sspi import SspiFunctions
 from .strings import StringFunctions
@@ -31,6 +32,9 @@ from .sysinfo import SystemInfoFunctions
 from .threads import ThreadFunctions
 from .virtual import VirtualMemoryFunctions
 from .wfp import WfpFunctions
+
+if TYPE_CHECKING:
+    from specproof.sdk.typeinfo import Inline
 
 #: The first fake export address; exports are `CODE_STEP` apart, all above the heap's limit.
 CODE_BASE = 0x0000_7FFA_0000_1000
@@ -45,7 +49,7 @@ assert CODE_BASE >= HEAP_LIMIT
 
 class ModelAdapter(SspiFunctions, WfpFunctions, FileFunctions, VirtualMemoryFunctions, StringFunctions,
                    SystemInfoFunctions, SyncFunctions, ThreadFunctions, ProcessFunctions, HeapFunctions,
-                   RegistryFunctions):
+                   RegistryFunctions, KernelFunctions):
     """specproof's built-in implementation: a small emulator of the bundled specs' functions.
 
     A deliberately broken variant is a subclass: override an export's
@@ -87,6 +91,11 @@ class ModelAdapter(SspiFunctions, WfpFunctions, FileFunctions, VirtualMemoryFunc
             if not any(m == wanted or m.rsplit(".", 1)[0] == wanted for m in modules):
                 return None
         return Export(self._address_of[symbol], stub=self.is_stub(symbol))
+
+    def resolve_inline(self, inline: Inline) -> Export | None:
+        """A routine the headers define inline (wdm.h's InsertTailList), which no module exports: the model's
+        own method of that name (exported from the pseudo-module "inline"), else None (not-implemented)."""
+        return self.resolve(INLINE[0], inline.name)
 
     def exports(self) -> dict[str, tuple[str, ...]]:
         """Every export this instance offers, with the modules it comes from."""
