@@ -72,12 +72,14 @@ def _result(spec: str, case: str, outcome: str, clauses=(), observed=(), **extra
             "duration": 0.001, **extra}
 
 
-def _run(folder: Path, run_id: str, impl: str, version: str, started: str, results: list[dict]) -> None:
+def _run(folder: Path, run_id: str, impl: str, version: str, started: str, results: list[dict],
+         kernel_in_process: bool = False) -> None:
     folder.mkdir(parents=True)
     counts = Counter(r["outcome"] for r in results)
     meta = {"run_id": run_id, "impl": impl, "adapter": impl, "started": started, "finished": started,
             "counts": dict(counts), "implementation": {"name": impl, "version": version, "platform": "test",
-                                                       "architecture": "x86_64", "kernel_mode": False}}
+                                                       "architecture": "x86_64", "kernel_mode": False,
+                                                       "kernel_in_process": kernel_in_process}}
     (folder / "run.json").write_text(json.dumps(meta), encoding="utf-8")
     (folder / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in results), encoding="utf-8")
 
@@ -109,13 +111,16 @@ def write_input(base: Path) -> tuple[Path, Path]:
         _result("odd/Pipe_Name", "success", "pass", ["R1"], [ok]),
         *[_result("things/GoneThing", case, "not-implemented", ["R1"], message="GoneThing is not exported <i>")
           for case in ("success", "bad-handle")],
+        _result("things/OpenThing", "kernel-call", "not-applicable", ["R1"], mode="kernel",
+                message="alpha cannot run kernel-mode code"),
     ])
     _run(runs / "beta-1", "beta-1", "beta", "9.0", "2026-01-15T10:00:00+00:00", [
         *common[:2], _result("things/CloseThing", "close-twice", "xfail", ["R2"], [ok], departure="fail"),
         _result("things/OpenThing", "bad-handle", "undocumented", ["R2"], [weird], level="robustness",
                 diagnostics=["beta: <img src=x onerror=alert(1)>"]),
         _result("odd/Pipe_Name", "success", "crash", ["R1"], message="faulted at 0xdeadbeef"),
-    ])
+        _result("things/OpenThing", "kernel-call", "pass", ["R1"], [ok], mode="kernel"),
+    ], kernel_in_process=True)
     return specs, runs
 
 
@@ -666,3 +671,13 @@ def test_the_implementations_page_says_how_each_run_reached_its_implementation(t
     local = Run("l", tmp_path, RunMeta(run_id="l", adapter="wine", impl="wine", implementation={"name": "wine"}))
     assert reached_by(remote) == "service over tcp to tcp://127.0.0.1:9000"
     assert reached_by(local) == "wine"
+
+
+def test_home_counts_kernel_mode_tests_apart_and_says_how_each_runs_them(small):
+    head, rows = table_rows(page(small, "index.html"), "table#sp-kernel-counts")
+    columns = {impl: {row[0]: row[i] for row in rows} for i, impl in enumerate(head) if i}
+    assert columns["alpha"]["not-applicable"] == "1" and columns["alpha"]["pass"] == "0"
+    assert columns["beta"]["pass"] == "1" and columns["beta"]["total"] == "1"
+    head, rows = table_rows(page(small, "generated/implementations.html"), "table")
+    kernel = {row[0]: row[head.index("kernel mode")] for row in rows}
+    assert kernel == {"alpha": "no", "beta": "routines that need no driver, in an ordinary process"}
