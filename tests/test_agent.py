@@ -229,6 +229,19 @@ def test_a_silent_client_is_told_and_released_while_a_busy_one_is_served(adapter
         served.stop()
 
 
+
+def test_an_agent_in_front_of_the_model_resolves_the_headers_inline_routines(agent: Agent):
+    """`resolve inline <name>`: the model's run of an inline routine; a name the headers do not define inline,
+    or that no served spec names, is missing or refused as any other."""
+    client = connect(agent)
+    insert = client.resolve("inline", "InitializeListHead")
+    head = client.alloc(16)
+    client.call(insert.address, [head])
+    assert client.read(head, 16) == head.to_bytes(8, "little") * 2
+    assert client.resolve("inline", "KeSetEvent") is None  # exported by ntoskrnl.exe, not inline
+    assert client.request("resolve inline system", 10).text == "err system is not a function of the served specs"
+    client.stop()
+
 # -- tls --------------------------------------------------------------------------------------------------
 
 def test_tls_with_a_token_end_to_end(tmp_path: Path):
