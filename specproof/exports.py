@@ -21,7 +21,7 @@ from typing import Iterator, NamedTuple
 from .adapter.contract import Adapter, SurveysExports
 from .adapter.kernelmode import is_static_library
 from .adapter.specindex import module_of
-from .adapter.structs import type_info
+from .adapter.structs import inline_definition
 from .spec.yamlio import iter_spec_files, load_spec, read_identity
 
 STATUSES = ("present", "stub", "missing", "inline", "static")
@@ -77,7 +77,7 @@ def survey(adapter: Adapter, root: Path) -> list[ExportStatus]:
         if status is None:
             export = adapter.resolve(module, function)
             status = "missing" if export is None else "stub" if export.stub else "present"
-        if status == "missing" and type_info().inline(function) is not None:
+        if status == "missing" and inline_definition(function) is not None:
             status = "inline"
         rows.append(ExportStatus(header, function, module, status, mode))
     return rows

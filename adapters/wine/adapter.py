@@ -22,7 +22,7 @@ from typing import ClassVar, TypeVar
 
 from specproof.adapter.contract import Availability, CallResult, Export, Fault, Info
 from specproof.adapter.kernelmode import is_kernel_module
-from specproof.adapter.structs import type_info
+from specproof.adapter.structs import inline_definition
 from specproof.sdk.typeinfo import Inline
 
 from specproof.protocol.wire import (LAST_ERROR_SENTINEL, MAX_ARGS, EndpointGone, EndpointTimeout, MemoryFault,
@@ -150,7 +150,7 @@ class WineAdapter:
         for name, modules in sorted(served.items()):
             lines.append(f"export {name}")
             lines.extend(f"stub {dll_name(module)}!{name}" for module in modules if self.survey(module, name) == "stub")
-            defined = type_info().inline(name)
+            defined = inline_definition(name)
             built = build_inline(defined) if defined is not None else None
             if built is not None:
                 lines.append(f"inline {name} {built}")

@@ -157,8 +157,9 @@ static void remember(u64 address)
     resolved[resolved_count++] = address;
 }
 
-/* The policy file: `memory <hex bytes>`, `idle <decimal milliseconds>`, `inline <name> <dll>`, one `export <name>` line per served function and one `stub <name>`
- * line per served function Wine ships as a stub (resolve says so). */
+/* The policy file: `memory <hex bytes>`, `idle <decimal milliseconds>`, one `export <name>` line per served
+ * function, one `stub <name>` line per served function Wine ships as a stub (resolve says so) and one
+ * `inline <name> <dll>` line per served routine the headers define inline. */
 static int load_policy(const char *path)
 {
     FILE *file = fopen(path, "rb");

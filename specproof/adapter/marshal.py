@@ -21,7 +21,7 @@ from .contract import UNIMPLEMENTED_STUB, Adapter, CallResult, CallsInlines, Rep
 from .codebook import CodeBook
 from .kernelmode import driver_context
 from .specindex import SpecIndex
-from .structs import Record, layout, pointee, type_info
+from .structs import Record, inline_definition, layout, pointee
 
 MASK64 = (1 << 64) - 1
 
@@ -254,7 +254,7 @@ class Api:
         spec = self.spec_of(function)
         module = self.specs.module_of(spec)
         export = self.adapter.resolve(module, function)
-        defined = type_info().inline(function) if export is None else None
+        defined = inline_definition(function) if export is None else None
         if defined is not None and not inline:
             raise NotApplicable(f"{function} is inline in {defined.header}: no module exports it, and none has to "
                                 "(a caller compiles the headers' body into itself)")

@@ -21,9 +21,10 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..sdk.typeinfo import KERNEL_HEADERS, FieldInfo, Layout, TypeInfo, kernel_include_dirs
+from ..sdk.locate import SdkNotFound
+from ..sdk.typeinfo import KERNEL_HEADERS, FieldInfo, Inline, Layout, TypeInfo, TypeInfoError, kernel_include_dirs
 
-__all__ = ["Record", "StructLayout", "StructError", "layout", "pointee", "type_info"]
+__all__ = ["Record", "StructLayout", "StructError", "inline_definition", "layout", "pointee", "type_info"]
 
 
 class StructError(ValueError):
@@ -35,6 +36,15 @@ def type_info() -> TypeInfo:
     """The SDK headers' types, user mode and then kernel mode (KEVENT, KSPIN_LOCK), parsed once a process
     (and cached on disk between processes)."""
     return TypeInfo.load().merged(TypeInfo.load(KERNEL_HEADERS, include_dirs=kernel_include_dirs()))
+
+
+def inline_definition(name: str) -> Inline | None:
+    """The headers' inline definition of function `name` (wdm.h's InsertTailList), or None: declared only,
+    not at all, or the headers cannot be read here (then an export that is missing is just missing)."""
+    try:
+        return type_info().inline(name)
+    except (TypeInfoError, SdkNotFound):
+        return None
 
 
 @functools.cache

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from ..adapter.contract import Adapter, CallsInlines, ServesConnections
-from ..adapter.structs import type_info
+from ..adapter.structs import inline_definition
 from . import auth
 from .wire import (INLINE_MODULE, LINE_MAX_BYTES, MAX_ARGS, READ_MAX_BYTES, VERSION, Export, Fault, format_call,
                    format_fault, format_hello, format_resolve)
@@ -195,7 +195,7 @@ class Session:
             self.send(f"err {symbol} is not a function of the served specs", [])
             return
         if module == INLINE_MODULE:  # the headers' inline definition, where the adapter can call one
-            defined = type_info().inline(symbol)
+            defined = inline_definition(symbol)
             export = self.adapter.resolve_inline(defined) \
                 if defined is not None and isinstance(self.adapter, CallsInlines) else None
         else:

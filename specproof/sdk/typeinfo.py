@@ -33,8 +33,8 @@ from typing import Sequence
 from .index import digest_of, list_headers
 from .locate import default_cache_dir, resolve_include_dirs
 
-__all__ = ["DEFAULT_HEADERS", "KERNEL_HEADERS", "FieldInfo", "Inline", "Layout", "TypeInfo", "TypeInfoError", "clang_resources",
-           "kernel_include_dirs"]
+__all__ = ["DEFAULT_HEADERS", "KERNEL_HEADERS", "FieldInfo", "Inline", "Layout", "TypeInfo", "TypeInfoError",
+           "clang_resources", "kernel_include_dirs"]
 
 #: The headers parsed by default: every structure the committed specs' functions take is declared in them.
 DEFAULT_HEADERS = ("windows.h", "security.h", "sspi.h", "schannel.h", "fwpmu.h", "winhttp.h", "psapi.h")
