@@ -65,6 +65,7 @@ def test_kernel_modules_resolve_from_wine_and_a_missing_one_is_said(adapter):
     assert adapter.resolve("ntoskrnl.exe", "KeQueryTickCount").stub is False
     assert adapter.resolve("hal.dll", "KeQueryPerformanceCounter") is not None
     assert adapter.resolve("ksecdd.sys", "SspiDeleteSecurityContextAsync").stub is True
+    assert adapter.resolve("hidclass.sys", "HidRegisterMinidriver") is not None  # imports hidparse.sys, a driver too
     assert adapter.survey("ntoskrnl.exe", "InsertTailList") == "missing"  # inline in wdm.h: no export
     assert adapter.resolve("fwpkclnt.sys", "IPsecSaContextExpire0") is None
     assert adapter.ships("fwpkclnt.sys") is False and adapter.ships("ntoskrnl.exe") is True

@@ -363,7 +363,8 @@ static HMODULE load_driver(const char *module)
     folder = GetSystemDirectoryA(path, MAX_PATH);
     if (!folder || folder + 9 + length >= MAX_PATH) return NULL;
     snprintf(path + folder, MAX_PATH - folder, "\\drivers\\%s", module);
-    return LoadLibraryA(path);
+    /* its imports may be drivers too (hidclass.sys needs hidparse.sys): look beside it first */
+    return LoadLibraryExA(path, NULL, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR | LOAD_LIBRARY_SEARCH_DEFAULT_DIRS);
 }
 
 static void do_resolve(char *module, char *symbol)

@@ -266,9 +266,11 @@ class Api:
                 self.notes.append(note)
         if export is None or export.stub:
             detail = ""
-            if export is None and module and isinstance(self.adapter, SurveysExports) \
-                    and self.adapter.ships(module) is False:
-                detail = f"the implementation has no {module}"
+            if export is None and module and isinstance(self.adapter, SurveysExports):
+                if self.adapter.ships(module) is False:
+                    detail = f"the implementation has no {module}"
+                elif self.adapter.survey(module, function) == "present":
+                    detail = f"{module} has the export, but the module did not load"
             raise NotImplementedByImplementation(function, module, stub=bool(export and export.stub), detail=detail)
         return export.address
 
