@@ -252,6 +252,19 @@ def test_KeInitializeEvent__not_signalled_when_state_is_false(api, kevent):
     expect_sign(api, returned, "zero")
 
 
+@case("wdm/KeInitializeEvent", "synchronization-event-resets-after-a-wait", rule="curated", covers=("M9",), level="conformance", mode="kernel",
+      expect="returns zero")
+def test_KeInitializeEvent__synchronization_event_resets_after_a_wait(api, waited_synchronization_kevent):
+    """KeReadStateEvent(Event=waited_synchronization_kevent): returns zero.
+
+    M9: The kernel automatically resets the event to the not-signaled state each time a wait is satisfied.
+
+    "A SynchronizationEvent is also called an autoreset or autoclearing event." "The kernel automatically resets the event to the not-signaled state each time a wait is satisfied." The fixture's event was signalled and satisfied one wait.
+    """
+    returned = api.KeReadStateEvent(Event=waited_synchronization_kevent)
+    expect_sign(api, returned, "zero")
+
+
 @case("wdm/KeInitializeEvent", "kernel-export", rule="kernel-mode", covers=(), level="conformance", mode="kernel",
       expect="exported")
 def test_KeInitializeEvent__kernel_export(api):
@@ -428,6 +441,26 @@ def test_KeWaitForSingleObject__zero_timeout_signalled(api, signalled_kevent):
     """
     returned = api.KeWaitForSingleObject(
         Object=signalled_kevent,
+        WaitReason=api.constant("Executive"),
+        WaitMode=api.constant("KernelMode"),
+        Alertable=value(0x0, "FALSE"),
+        Timeout=api.struct("LARGE_INTEGER", **{"QuadPart": 0x0}),
+    )
+    expect_returns(api, returned, "STATUS_SUCCESS")
+
+
+@case("wdm/KeWaitForSingleObject", "zero-timeout-synchronization-event", rule="curated", covers=("R3", "M20"), level="conformance", mode="kernel",
+      expect="returns STATUS_SUCCESS")
+def test_KeWaitForSingleObject__zero_timeout_synchronization_event(api, synchronization_kevent):
+    """KeWaitForSingleObject(Object=synchronization_kevent, WaitReason=Executive, WaitMode=KernelMode, Alertable=FALSE, Timeout=LARGE_INTEGER{QuadPart=0}): returns STATUS_SUCCESS.
+
+    R3: STATUS_SUCCESS: The dispatcher object specified by the Object parameter satisfied the wait.
+    M20: A time-out value of zero allows the testing of a set of wait conditions and for the conditional performance of any side effects if the wait can be immediately satisfied, as in the acquisition of a mutex.
+
+    "STATUS_SUCCESS: The dispatcher object specified by the Object parameter satisfied the wait." A signalled synchronization event satisfies a zero-timeout wait as a notification event does.
+    """
+    returned = api.KeWaitForSingleObject(
+        Object=synchronization_kevent,
         WaitReason=api.constant("Executive"),
         WaitMode=api.constant("KernelMode"),
         Alertable=value(0x0, "FALSE"),
