@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -400,3 +401,31 @@ def test_a_kernel_routine_that_faults_or_blocks_costs_its_call_only(adapter):
     counter = adapter.alloc(8)
     assert adapter.call(kernel("KeQueryTickCount"), [counter], 10).fault is None
     assert int.from_bytes(adapter.read(counter, 8), "little") > 0
+
+
+def test_the_corpus_kernel_pages_run_on_wine_with_a_reason_for_everything_that_does_not(tmp_path: Path):
+    """Kernel-mode pages the kit was not written for (the corpus's windows-driver-docs-ddi pages, ACX, KMDF,
+    NDIS, filter manager, HID ...): no kit error, and every test that does not run says specifically why."""
+    from conftest import CORPUS, need_shared
+
+    need_shared()
+    specs, suites, results = tmp_path / "specs", tmp_path / "suites", tmp_path / "results"
+    subprocess.run([sys.executable, "-m", "specproof", "ingest", str(CORPUS / "wdk-ddi"), "--out", str(specs)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=600)
+    suites.mkdir()
+    shutil.copytree(ROOT / "conformance" / "fixtures", suites / "fixtures")
+    shutil.copy(ROOT / "conformance" / "conftest.py", suites / "conftest.py")
+    subprocess.run([sys.executable, "-m", "specproof", "generate", "--specs", str(specs), "--out", str(suites)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=600)
+    subprocess.run([sys.executable, "-m", "specproof", "run", "--adapter", "wine", "--specs", str(specs), "--suites",
+                    str(suites), "--results", str(results), "--run-id", "ddi"], cwd=ROOT, capture_output=True,
+                   timeout=900)
+    records = [json.loads(line) for line in (results / "ddi" / "results.jsonl").read_text().splitlines()]
+    kernel = [r for r in records if r["mode"] == "kernel"]
+    assert len(kernel) >= 40 and not [r for r in records if r["outcome"] == "error"]
+    assert any(r["outcome"] == "pass" for r in kernel)  # ntoskrnl.exe's routines run
+    for record in kernel:
+        if record["outcome"] in ("not-applicable", "not-implemented"):
+            assert "cannot run kernel-mode code" not in record["message"], record
+            assert any(word in record["message"] for word in ("is not exported", "is a stub", "needs ", "IRQL",
+                                                              "inline in")), record
