@@ -5,10 +5,10 @@ any test. A kernel-mode function is looked for in the module its library or
 header stands for (`kernelmode.kernel_module`: NtosKrnl.lib → ntoskrnl.exe,
 sspi.h → ksecdd.sys); one from a static library has no module and is
 `static`; one the headers define inline (wdm.h's InsertTailList) and the
-module does not export is `inline`. An adapter that can answer from files alone (the wine adapter
-reads Wine's DLLs and kernel modules with pefile) offers
-`survey(module, symbol)`; otherwise the adapter's `resolve()` answers, which
-may start the implementation.
+module does not export is `inline`. An adapter that can answer from files
+alone (the wine adapter reads Wine's DLLs and kernel modules with pefile)
+offers `survey(module, symbol)`; otherwise the adapter's `resolve()`
+answers, which may start the implementation.
 """
 
 from __future__ import annotations
@@ -61,9 +61,9 @@ def exported_functions(root: Path) -> Iterator[Exported]:
                 load_spec(path)  # not a valid spec: let the loader say why
             continue
         mode = fields.get("mode") or "user"
-        library = fields.get("library")
-        yield Exported(path.parent.name, fields["api"], module_of(fields.get("dll"), library, mode, fields.get("header")),
-                       mode, mode == "kernel" and not fields.get("dll") and is_static_library(library))
+        module = module_of(fields.get("dll"), fields.get("library"), mode, fields.get("header"))
+        yield Exported(path.parent.name, fields["api"], module, mode,
+                       module is None and mode == "kernel" and is_static_library(fields.get("library")))
 
 
 def survey(adapter: Adapter, root: Path) -> list[ExportStatus]:

@@ -14,7 +14,7 @@ import pytest
 
 from .adapter.marshal import Api, BadHandle, Returned
 from .adapter.structs import layout, pointee
-from .spec.model import return_width
+from .spec.model import SIGN_WORDS, as_signed, return_width
 
 __all__ = ["load_cases", "case", "bad_handle", "value", "expect_returns", "expect_success", "expect_failure",
            "expect_completion", "expect_exported", "expect_last_error", "expect_value", "expect_sign",
@@ -111,19 +111,17 @@ def expect_value(api: Api, returned: Returned, number: int) -> None:
     raise AssertionError(f"{returned.function} returned {returned.describe()}; expected {number} (0x{number:X})")
 
 
-_SIGNS = {"negative": ("less than zero", lambda v: v < 0), "zero": ("zero", lambda v: v == 0),
-          "positive": ("more than zero", lambda v: v > 0), "nonzero": ("nonzero", lambda v: v != 0)}
+_HOLDS = {"negative": lambda v: v < 0, "zero": lambda v: v == 0, "positive": lambda v: v > 0,
+          "nonzero": lambda v: v != 0}
 
 
 def expect_sign(api: Api, returned: Returned, sign: str) -> None:
     """The value returned, read as a signed number of the return type's width (LONG: 32 bits), has `sign`."""
-    width = return_width(api.spec_of(returned.function).signature.returns)
-    raw = (returned.value or 0) & ((1 << width) - 1)
-    signed = raw - (1 << width) if raw >> (width - 1) else raw
-    words, holds = _SIGNS[sign]
-    if returned.value is not None and holds(signed):
+    signed = as_signed(returned.value or 0, return_width(api.spec_of(returned.function).signature.returns))
+    if returned.value is not None and _HOLDS[sign](signed):
         return
-    raise AssertionError(f"{returned.function} returned {returned.describe()} ({signed}); expected {words}")
+    raise AssertionError(f"{returned.function} returned {returned.describe()} ({signed}); "
+                         f"expected {SIGN_WORDS[sign]}")
 
 
 def _address(api: Api, returned: Returned, ref: Any) -> tuple[int, str]:
@@ -154,17 +152,15 @@ def expect_writes(api: Api, returned: Returned, param: str, fields: dict[str, An
     if target is None:
         raise LookupError(f"{returned.function}'s parameter {param} ({ctype}) does not point to a structure the "
                           "headers define; the case cannot check what it holds")
-    address = api.address_of(returned.args.get(param))
+    address = api.address_of(given)
     record = target.unpack(api.adapter.read(address, target.size))
     wrong = []
     for name, wanted in fields.items():
         got = getattr(record, name)
         if isinstance(wanted, str):  # a sign, read as the field's signed value
-            size = next(f.size for f in target.info.fields if f.name == name)
-            signed = got - (1 << 8 * size) if got >> (8 * size - 1) else got
-            words, holds = _SIGNS[wanted]
-            if not holds(signed):
-                wrong.append(f"{name} is {signed}, expected {words}")
+            signed = as_signed(got, 8 * next(f.size for f in target.info.fields if f.name == name))
+            if not _HOLDS[wanted](signed):
+                wrong.append(f"{name} is {signed}, expected {SIGN_WORDS[wanted]}")
             continue
         expected, what = (wanted, "") if isinstance(wanted, int) else _address(api, returned, wanted)
         if got != expected:

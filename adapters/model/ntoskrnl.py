@@ -28,6 +28,7 @@ that mingw-w64's do not; the model follows the headers the kit reads.
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 import time
@@ -55,17 +56,24 @@ STATUS_INSUFFICIENT_RESOURCES = 0xC000009A
 BAD_POOL_CALLER = 0xC2
 #: One tick of the interval timer: 15.625 ms (64 ticks a second), as on most x64 machines.
 TICK_MS = 15.625
-#: A KEVENT's DISPATCHER_HEADER.Size: "sizeof(KEVENT) / sizeof(LONG)", as KeInitializeEvent sets it.
-KEVENT_SIZE_IN_LONGS = layout("KEVENT").size // 4
+#: The fields the routines touch, named as the headers name them; their offsets are read from the headers'
+#: layouts when first used, not when the model is imported.
+FLINK, BLINK = "Flink", "Blink"
 
 
+@functools.cache
 def _offset(struct_name: str, field: str) -> int:
     return next(f.offset for f in layout(struct_name).info.fields if f.name == field)
 
 
-HEADER = _offset("KEVENT", "Header")
-SIGNAL_STATE = HEADER + _offset("DISPATCHER_HEADER", "SignalState")
-FLINK, BLINK = _offset("LIST_ENTRY", "Flink"), _offset("LIST_ENTRY", "Blink")
+def _header() -> int:
+    """Where a KEVENT's DISPATCHER_HEADER starts."""
+    return _offset("KEVENT", "Header")
+
+
+def _kevent_size_in_longs() -> int:
+    """A KEVENT's DISPATCHER_HEADER.Size: "sizeof(KEVENT) / sizeof(LONG)", as KeInitializeEvent sets it."""
+    return layout("KEVENT").size // 4
 
 
 class KernelFunctions(Kernel32Functions):
@@ -78,13 +86,14 @@ class KernelFunctions(Kernel32Functions):
     # -- event objects ---------------------------------------------------------------------------
     def _event(self, Event: int) -> tuple[int, int]:
         """(Type, SignalState) of the dispatcher object at `Event`; a bad pointer faults."""
-        header = self.read_record(Event + HEADER, "DISPATCHER_HEADER")
+        header = self.read_record(Event + _header(), "DISPATCHER_HEADER")
         return header.Type, signed(header.SignalState)
 
     def _signal(self, Event: int, state: int) -> int:
         """Set the event's SignalState to `state` and return the one it had."""
         _, previous = self._event(Event)
-        self.memory.write(Event + SIGNAL_STATE, state.to_bytes(4, "little", signed=True))
+        self.memory.write(Event + _header() + _offset("DISPATCHER_HEADER", "SignalState"),
+                          state.to_bytes(4, "little", signed=True))
         return previous
 
     @export(*NTOSKRNL)
@@ -95,8 +104,8 @@ class KernelFunctions(Kernel32Functions):
         kind = Type & 0xFFFFFFFF
         if kind not in (NotificationEvent, SynchronizationEvent):
             self.diag(f"Type {kind} is neither NotificationEvent nor SynchronizationEvent")
-        waiters = Event + HEADER + _offset("DISPATCHER_HEADER", "WaitListHead")
-        self.write_record(Event + HEADER, "DISPATCHER_HEADER", Type=kind & 0xFF, Size=KEVENT_SIZE_IN_LONGS,
+        waiters = Event + _header() + _offset("DISPATCHER_HEADER", "WaitListHead")
+        self.write_record(Event + _header(), "DISPATCHER_HEADER", Type=kind & 0xFF, Size=_kevent_size_in_longs(),
                           SignalState=1 if State & 0xFF else 0, WaitListHead={"Flink": waiters, "Blink": waiters})
 
     @export(*NTOSKRNL)
@@ -262,11 +271,12 @@ class KernelFunctions(Kernel32Functions):
         return int(self._units(String1, upcase) == self._units(String2, upcase))
 
     # -- doubly linked lists (wdm.h FORCEINLINE bodies) ------------------------------------------------
-    def _link(self, entry: int, field: int, to: int | None = None) -> int:
+    def _link(self, entry: int, field: str, to: int | None = None) -> int:
         """Read (or, given `to`, write) an entry's Flink or Blink."""
+        at = entry + _offset("LIST_ENTRY", field)
         if to is None:
-            return self.memory.read_u64(entry + field)
-        self.memory.write_u64(entry + field, to)
+            return self.memory.read_u64(at)
+        self.memory.write_u64(at, to)
         return to
 
     @export(*INLINE)

@@ -14,6 +14,7 @@ by name, keyed by their source and the compiler.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -43,8 +44,11 @@ def inline_source(inline: Inline) -> str | None:
             f"__declspec(dllexport) {inline.result} {ENTRY}({params}) {{ {body} }}\n")
 
 
+@functools.cache
 def build_inline(inline: Inline) -> str | None:
-    """The file name of `inline`'s DLL beside the helper, built now if need be; None when it cannot be."""
+    """The file name of `inline`'s DLL beside the helper, built now if need be; None when it cannot be.
+    Asked at each call of the routine, so answered once a process (the compiler's version is a process to
+    run)."""
     source = inline_source(inline)
     if source is None:
         return None

@@ -94,7 +94,7 @@ def is_kernel_module(module: str) -> bool:
 
 def kernel_module(library: str | None, header: str | None) -> str | None:
     """The module a kernel-mode spec's routine is exported from: its library's, else its header's."""
-    if library and is_static_library(library):
+    if is_static_library(library):  # no module, and not its header's either
         return None
     return library_module(library) or HEADER_MODULES.get((header or "").rsplit("/", 1)[-1].lower())
 

@@ -24,8 +24,8 @@ from .. import __version__
 from ..adapter.marshal import Api
 from ..derive.catalog import Catalog
 from ..derive.rules import derive
-from ..spec.model import (AddressRef, BufferArg, Case, ConstantArg, FixtureArg, HandleArg, Spec, StringArg, StructArg,
-                          ValueArg)
+from ..spec.model import (SIGN_WORDS, AddressRef, BufferArg, Case, ConstantArg, FixtureArg, HandleArg, Spec,
+                          StringArg, StructArg, ValueArg)
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -126,8 +126,7 @@ def _describe_expect(case: Case, spec: Spec | None = None) -> str:
     if case.expect.value is not None:
         parts.append(f"returns {case.expect.value}")
     if case.expect.sign:
-        parts.append({"negative": "returns less than zero", "zero": "returns zero", "positive": "returns more than zero",
-                      "nonzero": "returns nonzero"}[case.expect.sign])
+        parts.append("returns " + SIGN_WORDS[case.expect.sign])
     if case.expect.value_is:
         parts.append("returns the address of " + _ref_words(case.expect.value_is))
     for param, fields in case.expect.writes.items():

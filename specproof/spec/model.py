@@ -267,6 +267,15 @@ class ConstantArg(_Model):
 
 _IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 Sign = Literal["negative", "zero", "positive", "nonzero"]
+#: How a sign reads in an expectation and in a failure message.
+SIGN_WORDS: dict[str, str] = {"negative": "less than zero", "zero": "zero", "positive": "more than zero",
+                              "nonzero": "nonzero"}
+
+
+def as_signed(value: int, bits: int) -> int:
+    """`value` cut to `bits` and read as two's complement (a LONG's 0xFFFFFFFF is -1)."""
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
 
 
 class StructArg(_Model):
