@@ -8,14 +8,15 @@ Structures are read through the layouts the SDK headers give
 from __future__ import annotations
 
 from specproof.adapter.structs import layout
+from specproof.spec.model import as_signed
 
 from .memory import AddressSpace
 
 
 def signed(value: int, bits: int = 32) -> int:
-    """A LONG, int or LONGLONG argument or field (its register's low `bits`) as the signed number it is."""
-    value &= (1 << bits) - 1
-    return value - (1 << bits) if value >> (bits - 1) else value
+    """A LONG, int or LONGLONG argument or field (its register's low `bits`) as the signed number it is: the
+    kit's own reading (`as_signed`), with a LONG's width by default."""
+    return as_signed(value, bits)
 
 
 def signed32(value: int) -> int:
